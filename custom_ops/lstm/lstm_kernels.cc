@@ -1,0 +1,270 @@
+// OpKernels of the fused LSTM: validate every input, allocate, call functor.
+//
+// Inputs are checked here even where the shape function already did, since
+// shapes can be unknown at graph time; nothing is read before it is checked.
+#define EIGEN_USE_THREADS
+
+#include <algorithm>
+#include <string>
+
+#include "lstm_kernels.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+#include "tensorflow/core/framework/tensor_shape.h"
+
+namespace tfrnn {
+namespace lstm {
+
+using ::tensorflow::OpKernel;
+using ::tensorflow::OpKernelConstruction;
+using ::tensorflow::OpKernelContext;
+using ::tensorflow::Status;
+using ::tensorflow::Tensor;
+using ::tensorflow::TensorShape;
+using CPUDevice = Eigen::ThreadPoolDevice;
+
+namespace {
+
+Status Invalid(const std::string& message) {
+  return ::tensorflow::errors::InvalidArgument(message);
+}
+
+Status CheckRank(const Tensor& t, const char* name, int rank) {
+  if (t.dims() != rank) {
+    return Invalid(std::string(name) + " must be rank " +
+                   std::to_string(rank) + ", got shape " +
+                   t.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
+Status CheckShape(const Tensor& t, const char* name,
+                  const TensorShape& expected) {
+  if (t.shape() != expected) {
+    return Invalid(std::string(name) + " must have shape " +
+                   expected.DebugString() + ", got " + t.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
+// Reads I and H from kernel [I,4H] and recurrent_kernel [H,4H].
+Status WeightDims(const Tensor& kernel, const Tensor& recurrent, Dims* d) {
+  TF_RETURN_IF_ERROR(CheckRank(kernel, "kernel", 2));
+  TF_RETURN_IF_ERROR(CheckRank(recurrent, "recurrent_kernel", 2));
+  d->units = recurrent.dim_size(0);
+  d->input = kernel.dim_size(0);
+  TF_RETURN_IF_ERROR(
+      CheckShape(recurrent, "recurrent_kernel", {d->units, 4 * d->units}));
+  return CheckShape(kernel, "kernel", {d->input, 4 * d->units});
+}
+
+// Checks x [B,T,I] or [B,I] (time_major-free step op), states and weights.
+Status CommonDims(const Tensor& x, int x_rank, const Tensor& h0,
+                  const char* h_name, const Tensor& c0, const char* c_name,
+                  const Tensor& kernel, const Tensor& recurrent, Dims* d) {
+  TF_RETURN_IF_ERROR(WeightDims(kernel, recurrent, d));
+  TF_RETURN_IF_ERROR(CheckRank(x, "x", x_rank));
+  d->batch = x.dim_size(0);
+  d->time = x_rank == 3 ? x.dim_size(1) : 1;
+  if (x.dim_size(x_rank - 1) != d->input) {
+    return Invalid("x must have " + std::to_string(d->input) +
+                   " features (kernel rows), got shape " +
+                   x.shape().DebugString());
+  }
+  TF_RETURN_IF_ERROR(CheckShape(h0, h_name, {d->batch, d->units}));
+  return CheckShape(c0, c_name, {d->batch, d->units});
+}
+
+Status CheckBias(const Tensor& bias, const Dims& d) {
+  return CheckShape(bias, "bias", {4 * d.units});
+}
+
+// Checks sequence_length [B] with every value in [0, T]; returns the maximum.
+Status CheckLengths(const Tensor& lengths, const Dims& d, int64_t* max_len) {
+  TF_RETURN_IF_ERROR(CheckShape(lengths, "sequence_length", {d.batch}));
+  auto flat = lengths.flat<int32_t>();
+  *max_len = 0;
+  for (int64_t b = 0; b < d.batch; ++b) {
+    if (flat(b) < 0 || flat(b) > d.time) {
+      return Invalid("sequence_length[" + std::to_string(b) + "] = " +
+                     std::to_string(flat(b)) + " is outside [0, " +
+                     std::to_string(d.time) + "]");
+    }
+    *max_len = std::max<int64_t>(*max_len, flat(b));
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+T* Data(Tensor* t) {
+  return t->NumElements() == 0 ? nullptr : t->flat<T>().data();
+}
+
+}  // namespace
+
+template <typename Device, typename T>
+class LstmOp : public OpKernel {
+ public:
+  explicit LstmOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("reverse", &reverse_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("is_training", &is_training_));
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    const Tensor& h0 = ctx->input(1);
+    const Tensor& c0 = ctx->input(2);
+    const Tensor& kernel = ctx->input(3);
+    const Tensor& recurrent = ctx->input(4);
+    const Tensor& bias = ctx->input(5);
+    const Tensor& lengths = ctx->input(6);
+    Dims d;
+    int64_t max_len;
+    OP_REQUIRES_OK(ctx, CommonDims(x, 3, h0, "h0", c0, "c0", kernel,
+                                   recurrent, &d));
+    OP_REQUIRES_OK(ctx, CheckBias(bias, d));
+    OP_REQUIRES_OK(ctx, CheckLengths(lengths, d, &max_len));
+
+    const TensorShape seq_h{d.batch, d.time, d.units};
+    const TensorShape seq_g{d.batch, d.time, 4 * d.units};
+    const TensorShape state{d.batch, d.units};
+    Tensor *output, *h_n, *c_n, *gates_out, *cell_out;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, seq_h, &output));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, state, &h_n));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, state, &c_n));
+    Tensor gates_scratch;
+    T* gates = nullptr;
+    T* cell = nullptr;
+    if (is_training_) {
+      OP_REQUIRES_OK(ctx, ctx->allocate_output(3, seq_g, &gates_out));
+      OP_REQUIRES_OK(ctx, ctx->allocate_output(4, seq_h, &cell_out));
+      gates = Data<T>(gates_out);
+      cell = Data<T>(cell_out);
+    } else {
+      OP_REQUIRES_OK(ctx, ctx->allocate_output(3, {0}, &gates_out));
+      OP_REQUIRES_OK(ctx, ctx->allocate_output(4, {0}, &cell_out));
+      OP_REQUIRES_OK(ctx, ctx->allocate_temp(x.dtype(), seq_g, &gates_scratch));
+      gates = Data<T>(&gates_scratch);
+    }
+    Forward<Device, T>()(ctx, d, reverse_, max_len, x.flat<T>().data(),
+                         h0.flat<T>().data(), c0.flat<T>().data(),
+                         kernel.flat<T>().data(), recurrent.flat<T>().data(),
+                         bias.flat<T>().data(), lengths.flat<int32_t>().data(),
+                         Data<T>(output), Data<T>(h_n), Data<T>(c_n), gates,
+                         cell);
+  }
+
+ private:
+  bool reverse_;
+  bool is_training_;
+};
+
+template <typename Device, typename T>
+class LstmGradOp : public OpKernel {
+ public:
+  explicit LstmGradOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("reverse", &reverse_));
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    const Tensor& h0 = ctx->input(1);
+    const Tensor& c0 = ctx->input(2);
+    const Tensor& kernel = ctx->input(3);
+    const Tensor& recurrent = ctx->input(4);
+    const Tensor& lengths = ctx->input(5);
+    const Tensor& output = ctx->input(6);
+    const Tensor& gates = ctx->input(7);
+    const Tensor& cell = ctx->input(8);
+    const Tensor& d_output = ctx->input(9);
+    const Tensor& d_h_n = ctx->input(10);
+    const Tensor& d_c_n = ctx->input(11);
+    Dims d;
+    int64_t max_len;
+    OP_REQUIRES_OK(ctx, CommonDims(x, 3, h0, "h0", c0, "c0", kernel,
+                                   recurrent, &d));
+    OP_REQUIRES_OK(ctx, CheckLengths(lengths, d, &max_len));
+    const TensorShape seq_h{d.batch, d.time, d.units};
+    const TensorShape state{d.batch, d.units};
+    OP_REQUIRES_OK(ctx, CheckShape(output, "output", seq_h));
+    OP_REQUIRES_OK(ctx, CheckShape(gates, "gates",
+                                   {d.batch, d.time, 4 * d.units}));
+    OP_REQUIRES_OK(ctx, CheckShape(cell, "cell", seq_h));
+    OP_REQUIRES_OK(ctx, CheckShape(d_output, "d_output", seq_h));
+    OP_REQUIRES_OK(ctx, CheckShape(d_h_n, "d_h_n", state));
+    OP_REQUIRES_OK(ctx, CheckShape(d_c_n, "d_c_n", state));
+
+    Tensor *dx, *dh0, *dc0, *dkernel, *drecurrent, *dbias;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, x.shape(), &dx));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, state, &dh0));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, state, &dc0));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(3, kernel.shape(), &dkernel));
+    OP_REQUIRES_OK(ctx,
+                   ctx->allocate_output(4, recurrent.shape(), &drecurrent));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(5, {4 * d.units}, &dbias));
+    Backward<Device, T>()(
+        ctx, d, reverse_, max_len, x.flat<T>().data(), h0.flat<T>().data(),
+        c0.flat<T>().data(), kernel.flat<T>().data(),
+        recurrent.flat<T>().data(), lengths.flat<int32_t>().data(),
+        output.flat<T>().data(), gates.flat<T>().data(), cell.flat<T>().data(),
+        d_output.flat<T>().data(), d_h_n.flat<T>().data(),
+        d_c_n.flat<T>().data(), Data<T>(dx), Data<T>(dh0), Data<T>(dc0),
+        Data<T>(dkernel), Data<T>(drecurrent), Data<T>(dbias));
+  }
+
+ private:
+  bool reverse_;
+};
+
+template <typename Device, typename T>
+class LstmStepOp : public OpKernel {
+ public:
+  explicit LstmStepOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& x = ctx->input(0);
+    const Tensor& h = ctx->input(1);
+    const Tensor& c = ctx->input(2);
+    const Tensor& kernel = ctx->input(3);
+    const Tensor& recurrent = ctx->input(4);
+    const Tensor& bias = ctx->input(5);
+    Dims d;
+    OP_REQUIRES_OK(ctx,
+                   CommonDims(x, 2, h, "h", c, "c", kernel, recurrent, &d));
+    OP_REQUIRES_OK(ctx, CheckBias(bias, d));
+    Tensor *h_new, *c_new, *gates;
+    const TensorShape state{d.batch, d.units};
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, state, &h_new));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, state, &c_new));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, {d.batch, 4 * d.units},
+                                             &gates));
+    // One step of the sequence functor: T = 1, every row active.
+    Forward<Device, T>()(ctx, d, false, 1, x.flat<T>().data(),
+                         h.flat<T>().data(), c.flat<T>().data(),
+                         kernel.flat<T>().data(), recurrent.flat<T>().data(),
+                         bias.flat<T>().data(), nullptr, nullptr,
+                         Data<T>(h_new), Data<T>(c_new), Data<T>(gates),
+                         nullptr);
+  }
+};
+
+#define TFRNN_REGISTER_CPU(T)                                              \
+  REGISTER_KERNEL_BUILDER(                                                 \
+      Name("TfrnnLstm").Device(::tensorflow::DEVICE_CPU).TypeConstraint<T>( \
+          "T"),                                                            \
+      LstmOp<CPUDevice, T>);                                               \
+  REGISTER_KERNEL_BUILDER(Name("TfrnnLstmGrad")                            \
+                              .Device(::tensorflow::DEVICE_CPU)            \
+                              .TypeConstraint<T>("T"),                     \
+                          LstmGradOp<CPUDevice, T>);                       \
+  REGISTER_KERNEL_BUILDER(Name("TfrnnLstmStep")                            \
+                              .Device(::tensorflow::DEVICE_CPU)            \
+                              .TypeConstraint<T>("T"),                     \
+                          LstmStepOp<CPUDevice, T>);
+
+TFRNN_REGISTER_CPU(float);
+TFRNN_REGISTER_CPU(double);
+#undef TFRNN_REGISTER_CPU
+
+}  // namespace lstm
+}  // namespace tfrnn

@@ -1,0 +1,54 @@
+// Device-templated functors behind the fused LSTM kernels.
+//
+// The OpKernels (lstm_kernels.cc) validate inputs and allocate outputs; the
+// functors do the math. A functor is specialised per device: CPU in
+// lstm_cpu.cc, GPU in a .cu.cc file. All tensors are row-major, batch-major.
+#ifndef TFRNN_CUSTOM_OPS_LSTM_LSTM_KERNELS_H_
+#define TFRNN_CUSTOM_OPS_LSTM_LSTM_KERNELS_H_
+
+#include <cstdint>
+
+namespace tensorflow {
+class OpKernelContext;
+}
+
+namespace tfrnn {
+namespace lstm {
+
+struct Dims {
+  int64_t batch;
+  int64_t time;
+  int64_t input;
+  int64_t units;
+};
+
+// Step t of row b is active when t < lengths[b] (every step when lengths is
+// null). Steps are visited 0..max_len-1, or max_len-1..0 when reverse.
+template <typename Device, typename T>
+struct Forward {
+  // gates: [B,T,4H] scratch that ends up holding the activated gates.
+  // output: [B,T,H] or null; cell: [B,T,H] or null (only kept for training).
+  // h_n, c_n: [B,H], the final state.
+  void operator()(tensorflow::OpKernelContext* ctx, const Dims& dims,
+                  bool reverse, int64_t max_len, const T* x, const T* h0,
+                  const T* c0, const T* kernel, const T* recurrent_kernel,
+                  const T* bias, const int32_t* lengths, T* output, T* h_n,
+                  T* c_n, T* gates, T* cell);
+};
+
+template <typename Device, typename T>
+struct Backward {
+  // d_output may be null (no gradient reaches the outputs).
+  void operator()(tensorflow::OpKernelContext* ctx, const Dims& dims,
+                  bool reverse, int64_t max_len, const T* x, const T* h0,
+                  const T* c0, const T* kernel, const T* recurrent_kernel,
+                  const int32_t* lengths, const T* output, const T* gates,
+                  const T* cell, const T* d_output, const T* d_h_n,
+                  const T* d_c_n, T* dx, T* dh0, T* dc0, T* dkernel,
+                  T* drecurrent_kernel, T* dbias);
+};
+
+}  // namespace lstm
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_LSTM_LSTM_KERNELS_H_

@@ -1,0 +1,189 @@
+// Op registrations and shape functions for the fused LSTM.
+//
+// Shapes (batch-major, as Keras): x [B,T,I], h0/c0 [B,H], kernel [I,4H],
+// recurrent_kernel [H,4H], bias [4H], sequence_length [B] int32.
+// The shape functions catch what they can at graph construction; the kernels
+// check everything again at run time (shapes may be unknown until then).
+#include "tensorflow/core/framework/common_shape_fns.h"
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/shape_inference.h"
+
+namespace tfrnn {
+
+using ::tensorflow::Status;
+using ::tensorflow::shape_inference::DimensionHandle;
+using ::tensorflow::shape_inference::InferenceContext;
+using ::tensorflow::shape_inference::ShapeHandle;
+
+namespace {
+
+// Reads the weight shapes and returns I (input size) and H (units).
+Status WeightDims(InferenceContext* c, int kernel_idx, DimensionHandle* input,
+                  DimensionHandle* units) {
+  ShapeHandle kernel, recurrent, four_h;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_idx), 2, &kernel));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_idx + 1), 2, &recurrent));
+  *input = c->Dim(kernel, 0);
+  *units = c->Dim(recurrent, 0);
+  DimensionHandle gates;
+  TF_RETURN_IF_ERROR(c->Multiply(*units, 4, &gates));
+  DimensionHandle unused;
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(kernel, 1), gates, &unused));
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(recurrent, 1), gates, &unused));
+  return absl::OkStatus();
+}
+
+// Checks a [B,H] state input against batch and units; refines both.
+Status StateDims(InferenceContext* c, int idx, DimensionHandle* batch,
+                 DimensionHandle* units) {
+  ShapeHandle s;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(idx), 2, &s));
+  TF_RETURN_IF_ERROR(c->Merge(*batch, c->Dim(s, 0), batch));
+  TF_RETURN_IF_ERROR(c->Merge(*units, c->Dim(s, 1), units));
+  return absl::OkStatus();
+}
+
+Status BiasDims(InferenceContext* c, int idx, DimensionHandle units) {
+  ShapeHandle bias;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(idx), 1, &bias));
+  DimensionHandle gates, unused;
+  TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
+  return c->Merge(c->Dim(bias, 0), gates, &unused);
+}
+
+Status LstmShape(InferenceContext* c) {
+  ShapeHandle x, lengths;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
+  DimensionHandle batch = c->Dim(x, 0), time = c->Dim(x, 1);
+  DimensionHandle input, units, unused;
+  TF_RETURN_IF_ERROR(WeightDims(c, 3, &input, &units));
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(x, 2), input, &unused));
+  TF_RETURN_IF_ERROR(StateDims(c, 1, &batch, &units));
+  TF_RETURN_IF_ERROR(StateDims(c, 2, &batch, &units));
+  TF_RETURN_IF_ERROR(BiasDims(c, 5, units));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(6), 1, &lengths));
+  TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
+
+  bool is_training;
+  TF_RETURN_IF_ERROR(c->GetAttr("is_training", &is_training));
+  DimensionHandle gates;
+  TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
+  c->set_output(0, c->MakeShape({batch, time, units}));
+  c->set_output(1, c->MakeShape({batch, units}));
+  c->set_output(2, c->MakeShape({batch, units}));
+  if (is_training) {
+    c->set_output(3, c->MakeShape({batch, time, gates}));
+    c->set_output(4, c->MakeShape({batch, time, units}));
+  } else {
+    c->set_output(3, c->MakeShape({0}));
+    c->set_output(4, c->MakeShape({0}));
+  }
+  return absl::OkStatus();
+}
+
+Status LstmGradShape(InferenceContext* c) {
+  ShapeHandle x;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
+  DimensionHandle batch = c->Dim(x, 0);
+  DimensionHandle input, units, unused;
+  TF_RETURN_IF_ERROR(WeightDims(c, 3, &input, &units));
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(x, 2), input, &unused));
+  TF_RETURN_IF_ERROR(StateDims(c, 1, &batch, &units));
+  TF_RETURN_IF_ERROR(StateDims(c, 2, &batch, &units));
+  DimensionHandle gates;
+  TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
+  c->set_output(0, x);
+  c->set_output(1, c->MakeShape({batch, units}));
+  c->set_output(2, c->MakeShape({batch, units}));
+  c->set_output(3, c->input(3));
+  c->set_output(4, c->input(4));
+  c->set_output(5, c->MakeShape({gates}));
+  return absl::OkStatus();
+}
+
+Status LstmStepShape(InferenceContext* c) {
+  ShapeHandle x;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 2, &x));
+  DimensionHandle batch = c->Dim(x, 0);
+  DimensionHandle input, units, unused;
+  TF_RETURN_IF_ERROR(WeightDims(c, 3, &input, &units));
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(x, 1), input, &unused));
+  TF_RETURN_IF_ERROR(StateDims(c, 1, &batch, &units));
+  TF_RETURN_IF_ERROR(StateDims(c, 2, &batch, &units));
+  TF_RETURN_IF_ERROR(BiasDims(c, 5, units));
+  DimensionHandle gates;
+  TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
+  c->set_output(0, c->MakeShape({batch, units}));
+  c->set_output(1, c->MakeShape({batch, units}));
+  c->set_output(2, c->MakeShape({batch, gates}));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+REGISTER_OP("TfrnnLstm")
+    .Input("x: T")
+    .Input("h0: T")
+    .Input("c0: T")
+    .Input("kernel: T")
+    .Input("recurrent_kernel: T")
+    .Input("bias: T")
+    .Input("sequence_length: int32")
+    .Output("output: T")
+    .Output("h_n: T")
+    .Output("c_n: T")
+    .Output("gates: T")
+    .Output("cell: T")
+    .Attr("T: {float, double}")
+    .Attr("reverse: bool = false")
+    .Attr("is_training: bool = true")
+    .SetShapeFn(LstmShape)
+    .Doc(R"doc(
+Whole-sequence LSTM, batch-major, Keras weight layout (gate order i, f, c, o).
+
+Row b runs steps 0..sequence_length[b]-1 (reverse: the same steps backwards,
+as tf.reverse_sequence would). Outputs at steps >= sequence_length[b] are 0 and
+h_n/c_n hold the state after the row's last step (h0/c0 when it is empty).
+gates/cell are the activated gates and cell states the gradient needs; they
+are empty when is_training is false.
+)doc");
+
+REGISTER_OP("TfrnnLstmGrad")
+    .Input("x: T")
+    .Input("h0: T")
+    .Input("c0: T")
+    .Input("kernel: T")
+    .Input("recurrent_kernel: T")
+    .Input("sequence_length: int32")
+    .Input("output: T")
+    .Input("gates: T")
+    .Input("cell: T")
+    .Input("d_output: T")
+    .Input("d_h_n: T")
+    .Input("d_c_n: T")
+    .Output("dx: T")
+    .Output("dh0: T")
+    .Output("dc0: T")
+    .Output("dkernel: T")
+    .Output("drecurrent_kernel: T")
+    .Output("dbias: T")
+    .Attr("T: {float, double}")
+    .Attr("reverse: bool = false")
+    .SetShapeFn(LstmGradShape)
+    .Doc("Backward pass of TfrnnLstm from its saved gates and cell states.");
+
+REGISTER_OP("TfrnnLstmStep")
+    .Input("x: T")
+    .Input("h: T")
+    .Input("c: T")
+    .Input("kernel: T")
+    .Input("recurrent_kernel: T")
+    .Input("bias: T")
+    .Output("h_new: T")
+    .Output("c_new: T")
+    .Output("gates: T")
+    .Attr("T: {float, double}")
+    .SetShapeFn(LstmStepShape)
+    .Doc("One LSTM step (decoding). gates: the activated gates, for the gradient.");
+
+}  // namespace tfrnn

@@ -1,0 +1,102 @@
+"""Builds the fused-LSTM TensorFlow library `tfrnn/ops/_tfrnn_ops.so`.
+
+The op is compiled with exactly TensorFlow's own `tf.sysconfig` flags (C++17)
+and linked against libtensorflow_framework; the TensorFlow version and flags
+used are recorded in `_build_info.json` beside the library so the loader can
+refuse a library built for another TensorFlow.
+"""
+
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+OP_DIR = os.path.join("custom_ops", "lstm")
+CPU_SOURCES = ["lstm_ops.cc", "lstm_kernels.cc", "lstm_cpu.cc"]
+LIBRARY_NAME = "_tfrnn_ops.so"
+BUILD_INFO = "_build_info.json"
+
+
+def _cpu_flags():
+    """-mavx2 -mfma when the building CPU has them (the library is built where
+    it is installed); TFRNN_MARCH overrides, e.g. TFRNN_MARCH=x86-64-v3."""
+    march = os.environ.get("TFRNN_MARCH")
+    if march:
+        return [f"-march={march}"]
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(next(l for l in f if l.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return []
+    return ["-mavx2", "-mfma"] if {"avx2", "fma"} <= flags else []
+
+
+class BuildTensorFlowOps(build_ext):
+    """Compiles the op sources with g++ in parallel and links one .so."""
+
+    def get_ext_filename(self, ext_name):
+        package_dir = os.path.dirname(super().get_ext_filename(ext_name))
+        return os.path.join(package_dir, LIBRARY_NAME)
+
+    def build_extension(self, ext):
+        import tensorflow as tf
+
+        compile_flags = tf.sysconfig.get_compile_flags()
+        link_flags = tf.sysconfig.get_link_flags()
+        cxx = os.environ.get("CXX", "g++")
+        common = ["-O3", "-fPIC", "-fvisibility=hidden", "-Wall",
+                  "-Wno-sign-compare", "-I" + OP_DIR] + _cpu_flags()
+        os.makedirs(self.build_temp, exist_ok=True)
+
+        def compile_one(source):
+            obj = os.path.join(self.build_temp,
+                               os.path.basename(source) + ".o")
+            cmd = [cxx, "-c", source, "-o", obj] + common + compile_flags
+            print(" ".join(cmd), flush=True)
+            subprocess.run(cmd, check=True)
+            return obj
+
+        workers = max(1, min(len(ext.sources), os.cpu_count() or 1))
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            objects = list(pool.map(compile_one, ext.sources))
+
+        output = self.get_ext_fullpath(ext.name)
+        os.makedirs(os.path.dirname(output), exist_ok=True)
+        cmd = [cxx, "-shared", "-o", output] + objects + link_flags
+        print(" ".join(cmd), flush=True)
+        subprocess.run(cmd, check=True)
+
+        info = {
+            "tensorflow_version": tf.__version__,
+            "compile_flags": common + compile_flags,
+            "cuda": False,
+            "python": sys.version.split()[0],
+        }
+        with open(os.path.join(os.path.dirname(output), BUILD_INFO), "w") as f:
+            json.dump(info, f, indent=2)
+
+    def copy_extensions_to_source(self):
+        """In-place builds: the build info travels with the library."""
+        super().copy_extensions_to_source()
+        build_py = self.get_finalized_command("build_py")
+        for ext in self.extensions:
+            package = ".".join(ext.name.split(".")[:-1])
+            built = os.path.join(self.build_lib, *package.split("."))
+            shutil.copyfile(os.path.join(built, BUILD_INFO),
+                            os.path.join(build_py.get_package_dir(package),
+                                         BUILD_INFO))
+
+
+setup(
+    ext_modules=[
+        Extension("tfrnn.ops._tfrnn_ops",
+                  sources=[os.path.join(OP_DIR, s) for s in CPU_SOURCES])
+    ],
+    cmdclass={"build_ext": BuildTensorFlowOps},
+    package_data={"tfrnn.ops": [BUILD_INFO, LIBRARY_NAME]},
+)

@@ -1,0 +1,14 @@
+"""tfrnn: recurrent networks for TensorFlow / Keras 3 on a fused LSTM op."""
+
+try:
+    import tensorflow  # noqa: F401
+except ImportError as err:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "tfrnn needs TensorFlow 2.21: pip install 'tfrnn[cpu]' (tensorflow-cpu)"
+        " or 'tfrnn[gpu]' (tensorflow with CUDA)."
+    ) from err
+
+from tfrnn import layers, ops  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["layers", "ops"]
