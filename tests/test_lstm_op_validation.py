@@ -1,0 +1,171 @@
+"""Every bad input to the op is an InvalidArgumentError naming the argument.
+
+Each case runs three ways: through `tfrnn.ops.lstm_sequence` eagerly (the
+shape function or the Python checks answer), through the raw kernel in a
+graph whose shapes are unknown (only the kernel's run-time checks can
+answer), and through the pure-TF fallback.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfrnn import ops
+from tfrnn.ops import reference
+from tfrnn.ops.loader import library
+from lstm_problems import make_problem
+
+B, T, I, H = 3, 4, 2, 5
+
+
+def good_args():
+    p = make_problem(np.random.default_rng(0), B, T, I, H)
+    return dict(x=p.x, h0=p.h0, c0=p.c0, kernel=p.kernel,
+                recurrent_kernel=p.recurrent_kernel, bias=p.bias,
+                sequence_length=np.array([4, 2, 0], np.int32))
+
+
+def with_change(name, value):
+    args = good_args()
+    args[name] = value(args[name]) if callable(value) else value
+    return args
+
+
+SHAPE_CASES = {
+    "x rank 2": ("x", lambda a: a[:, 0]),
+    "x features": ("x", lambda a: np.zeros((B, T, I + 1), np.float32)),
+    "h0 batch": ("h0", lambda a: a[:2]),
+    "h0 rank": ("h0", lambda a: a[None]),
+    "c0 units": ("c0", lambda a: a[:, :-1]),
+    "kernel columns": ("kernel", lambda a: a[:, :-1]),
+    "kernel rank": ("kernel", lambda a: a[None]),
+    "recurrent_kernel square": ("recurrent_kernel", lambda a: a[:, :4 * (H - 1)]),
+    "bias size": ("bias", lambda a: a[:-1]),
+    "bias rank": ("bias", lambda a: a[None]),
+    "sequence_length size": ("sequence_length", np.array([4, 2], np.int32)),
+    "sequence_length rank": ("sequence_length", np.array([[4, 2, 0]], np.int32)),
+    "sequence_length negative": ("sequence_length",
+                                 np.array([4, -1, 0], np.int32)),
+    "sequence_length above T": ("sequence_length",
+                                np.array([4, T + 1, 0], np.int32)),
+}
+# Which argument the message must name (the x/kernel mismatch names both).
+NAMED = {"x features": "kernel", "recurrent_kernel square": "recurrent_kernel"}
+
+DTYPE_CASES = {
+    "h0 float64": ("h0", lambda a: a.astype(np.float64)),
+    "kernel float16": ("kernel", lambda a: a.astype(np.float16)),
+    "x int32": ("x", lambda a: a.astype(np.int32)),
+    "sequence_length float": ("sequence_length",
+                              lambda a: a.astype(np.float32)),
+}
+
+
+def expected_name(case):
+    return NAMED.get(case, case.split()[0])
+
+
+@pytest.mark.parametrize("case", sorted({**SHAPE_CASES, **DTYPE_CASES}))
+def test_wrapper_rejects(case):
+    name, change = {**SHAPE_CASES, **DTYPE_CASES}[case]
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=expected_name(case)):
+        ops.lstm_sequence(**with_change(name, change))
+
+
+@pytest.mark.parametrize("case", sorted(SHAPE_CASES))
+def test_kernel_rejects_at_run_time_with_unknown_shapes(case):
+    name, change = SHAPE_CASES[case]
+    args = with_change(name, change)
+    order = ["x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
+             "sequence_length"]
+    specs = [tf.TensorSpec(None, tf.int32 if n == "sequence_length"
+                           else tf.float32) for n in order]
+
+    @tf.function(input_signature=specs)
+    def raw(*a):
+        return library.ops.tfrnn_lstm(*a)[0]
+
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=expected_name(case)):
+        raw(*[args[n] for n in order])
+
+
+@pytest.mark.parametrize("case", sorted(SHAPE_CASES))
+def test_fallback_rejects(case):
+    name, change = SHAPE_CASES[case]
+    args = with_change(name, change)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        reference.lstm_sequence(*[tf.constant(args[n]) for n in (
+            "x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
+            "sequence_length")])
+
+
+GRAD_INPUTS = ["x", "h0", "c0", "kernel", "recurrent_kernel",
+               "sequence_length", "output", "gates", "cell", "d_output",
+               "d_h_n", "d_c_n"]
+
+
+@pytest.mark.parametrize("bad", ["output", "gates", "cell", "d_output",
+                                 "d_h_n", "d_c_n", "sequence_length"])
+def test_grad_kernel_rejects_bad_saved_tensors(bad):
+    args = good_args()
+    output, h_n, c_n, gates, cell = library.ops.tfrnn_lstm(
+        *[args[n] for n in ("x", "h0", "c0", "kernel", "recurrent_kernel",
+                            "bias", "sequence_length")])
+    grad_args = dict(args, output=output.numpy(), gates=gates.numpy(),
+                     cell=cell.numpy(), d_output=output.numpy(),
+                     d_h_n=h_n.numpy(), d_c_n=c_n.numpy())
+    if bad == "sequence_length":
+        grad_args[bad] = np.array([4, 9, 0], np.int32)
+    else:
+        grad_args[bad] = grad_args[bad][..., :-1]
+    specs = [tf.TensorSpec(None, tf.int32 if n == "sequence_length"
+                           else tf.float32) for n in GRAD_INPUTS]
+
+    @tf.function(input_signature=specs)
+    def raw(*a):
+        return library.ops.tfrnn_lstm_grad(*a)[0]
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match=bad):
+        raw(*[grad_args[n] for n in GRAD_INPUTS])
+
+
+@pytest.mark.parametrize("name,change", [
+    ("x", lambda a: a[:, None]), ("h", lambda a: a[:-1]),
+    ("c", lambda a: a[:, :-1]), ("bias", lambda a: a[:-2]),
+    ("kernel", lambda a: a[:-1])])
+def test_step_rejects(name, change):
+    args = good_args()
+    step = dict(x=args["x"][:, 0], h=args["h0"], c=args["c0"],
+                kernel=args["kernel"],
+                recurrent_kernel=args["recurrent_kernel"], bias=args["bias"])
+    step[name] = change(step[name])
+    specs = [tf.TensorSpec(None, tf.float32)] * 6
+
+    @tf.function(input_signature=specs)
+    def raw(*a):
+        return library.ops.tfrnn_lstm_step(*a)[0]
+
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        ops.lstm_step(**step)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        raw(*step.values())
+
+
+def test_int64_lengths_out_of_int32_range_are_rejected_not_wrapped():
+    args = with_change("sequence_length", np.array([4, 2**32 + 1, 0], np.int64))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="sequence_length"):
+        ops.lstm_sequence(**args)
+    ok = with_change("sequence_length", np.array([4, 2, 0], np.int64))
+    ops.lstm_sequence(**ok)
+
+
+def test_nan_and_inf_inputs_propagate_without_crashing():
+    args = good_args()
+    args["x"] = args["x"].copy()
+    args["x"][0, 1, 0] = np.nan
+    args["x"][1, 0, 1] = np.inf
+    output, h_n, _ = ops.lstm_sequence(**args)
+    assert np.isnan(output[0, 1:]).all()
+    assert np.isfinite(output[2]).all()  # an empty row never saw the input
