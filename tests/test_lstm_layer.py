@@ -1,0 +1,248 @@
+"""tfrnn.layers.LSTM / LSTMCell against Keras's own, inside real models."""
+
+import numpy as np
+import pytest
+import keras
+import tensorflow as tf
+
+import tfrnn
+from tfrnn.layers import LSTM, LSTMCell
+
+VOCAB, EMBED, UNITS = 12, 6, 8
+
+
+def token_batch(padding):
+    """Token ids (0 = padding) with rows of every interesting kind."""
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, VOCAB, size=(6, 9))
+    lengths = [9, 5, 1, 0, 7, 3]
+    for row, length in enumerate(lengths):
+        if padding == "right":
+            tokens[row, length:] = 0
+        elif padding == "left":
+            tokens[row, :9 - length] = 0
+        elif padding == "holes":
+            tokens[row, rng.random(9) < 0.3] = 0
+    return tokens
+
+
+def twin_models(layer_kwargs, stack=1):
+    """The same Embedding(mask_zero) -> LSTM model with Keras's LSTM and with
+    ours, sharing weights."""
+    def build(lstm_class):
+        inputs = keras.Input((None,), dtype="int32")
+        h = keras.layers.Embedding(VOCAB, EMBED, mask_zero=True)(inputs)
+        for i in range(stack):
+            kwargs = dict(layer_kwargs)
+            if i < stack - 1:
+                kwargs.update(return_sequences=True, return_state=False)
+            h = lstm_class(UNITS, **kwargs)(h)
+        return keras.Model(inputs, h)
+
+    keras.utils.set_random_seed(1)
+    reference = build(keras.layers.LSTM)
+    ours = build(LSTM)
+    ours.set_weights(reference.get_weights())
+    return reference, ours
+
+
+def assert_same_outputs(a, b, tol=1e-5):
+    for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=tol,
+                                   atol=tol)
+
+
+LAYER_CASES = [
+    dict(),
+    dict(return_sequences=True),
+    dict(return_sequences=True, zero_output_for_mask=True),
+    dict(zero_output_for_mask=True),
+    dict(go_backwards=True),
+    dict(go_backwards=True, return_sequences=True),
+    dict(return_state=True),
+    dict(return_sequences=True, return_state=True, go_backwards=True),
+    dict(use_bias=False, return_sequences=True),
+    dict(unit_forget_bias=False),
+]
+
+
+@pytest.mark.parametrize("padding", ["none", "right", "left", "holes"])
+@pytest.mark.parametrize("kwargs", LAYER_CASES, ids=str)
+def test_matches_keras_lstm_in_a_model(kwargs, padding):
+    reference, ours = twin_models(kwargs)
+    tokens = token_batch(padding)
+    assert_same_outputs(ours(tokens), reference(tokens))
+
+
+@pytest.mark.parametrize("padding", ["right", "holes"])
+def test_stacked_and_compiled_predict_matches_keras(padding):
+    reference, ours = twin_models(dict(return_sequences=True), stack=2)
+    tokens = token_batch(padding)
+    assert_same_outputs(ours.predict(tokens, verbose=0),
+                        reference.predict(tokens, verbose=0))
+
+
+@pytest.mark.parametrize("padding", ["right", "left"])
+def test_training_gradients_match_keras(padding):
+    reference, ours = twin_models(dict(return_sequences=True), stack=2)
+    tokens = token_batch(padding)
+    target = np.random.default_rng(2).standard_normal((6, 9, UNITS))
+
+    def grads(model):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum((model(tokens, training=True) - target) ** 2)
+        return [tf.convert_to_tensor(g)  # the embedding's are IndexedSlices
+                for g in tape.gradient(loss, model.trainable_weights)]
+
+    for a, b in zip(grads(ours), grads(reference)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_initial_state_matches_keras():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 6, 3)).astype("float32")
+    h0, c0 = (rng.standard_normal((4, UNITS)).astype("float32")
+              for _ in range(2))
+    reference = keras.layers.LSTM(UNITS, return_sequences=True,
+                                  return_state=True)
+    ours = LSTM(UNITS, return_sequences=True, return_state=True)
+    reference(x, initial_state=[h0, c0])
+    ours.build(x.shape)
+    ours.set_weights(reference.get_weights())
+    assert_same_outputs(ours(x, initial_state=[h0, c0]),
+                        reference(x, initial_state=[h0, c0]))
+
+
+def test_stateful_carries_state_across_calls_and_resets():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 10, 2)).astype("float32")
+    whole = LSTM(UNITS, return_sequences=True)
+    stateful = LSTM(UNITS, return_sequences=True, stateful=True)
+    whole.build(x.shape)
+    stateful.build(x.shape)
+    stateful.set_weights(whole.get_weights())
+    halves = [stateful(x[:, :5]), stateful(x[:, 5:])]
+    assert_same_outputs(np.concatenate(halves, 1), whole(x))
+    stateful.reset_state()
+    assert_same_outputs(stateful(x[:, :5]), whole(x[:, :5]))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(activation="relu"),  # not fusable: Keras's loop over our cell
+    dict(recurrent_activation="hard_sigmoid"),
+    dict(unroll=True),
+], ids=str)
+def test_options_the_op_lacks_still_match_keras(kwargs):
+    reference, ours = twin_models(dict(return_sequences=True, **kwargs))
+    tokens = token_batch("right")
+    assert_same_outputs(ours(tokens), reference(tokens))
+
+
+@pytest.mark.parametrize("kwargs", [dict(dropout=0.3),
+                                    dict(recurrent_dropout=0.3),
+                                    dict(dropout=0.2, recurrent_dropout=0.2)],
+                         ids=str)
+def test_dropout_matches_keras_with_the_same_seed(kwargs):
+    reference, ours = twin_models(dict(return_sequences=True, seed=7,
+                                       **kwargs))
+    tokens = token_batch("right")
+    train_ours = ours(tokens, training=True)
+    assert_same_outputs(train_ours, reference(tokens, training=True))
+    inference = ours(tokens, training=False)
+    assert not np.allclose(train_ours, inference)  # dropout did something
+    assert_same_outputs(inference, reference(tokens, training=False))
+
+
+def test_fit_reduces_loss_on_a_masked_task():
+    """Predict the number of tokens above VOCAB/2 in a variable-length row."""
+    rng = np.random.default_rng(5)
+    tokens = rng.integers(1, VOCAB, size=(512, 12))
+    lengths = rng.integers(1, 13, size=512)
+    tokens[np.arange(12)[None, :] >= lengths[:, None]] = 0
+    target = ((tokens > VOCAB // 2).sum(1) / 6.0).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((None,), dtype="int32"),
+        keras.layers.Embedding(VOCAB, EMBED, mask_zero=True),
+        LSTM(16), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    history = model.fit(tokens, target, epochs=8, batch_size=64, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.2 * losses[0], losses
+
+
+def test_keras_file_round_trip(tmp_path):
+    reference, ours = twin_models(dict(return_sequences=True, dropout=0.1,
+                                       recurrent_dropout=0.1, seed=3,
+                                       unit_forget_bias=False,
+                                       kernel_regularizer="l2"), stack=2)
+    path = str(tmp_path / "model.keras")
+    ours.save(path)
+    loaded = keras.models.load_model(path)
+    layers = [l for l in loaded.layers if "lstm" in l.name]
+    assert all(type(l) is LSTM for l in layers)
+    assert layers[-1].get_config() == ours.layers[-1].get_config()
+    tokens = token_batch("right")
+    np.testing.assert_array_equal(loaded(tokens), ours(tokens))
+
+
+def test_cell_keras_file_round_trip_in_rnn(tmp_path):
+    model = keras.Sequential([keras.Input((5, 3)),
+                              keras.layers.RNN(LSTMCell(4))])
+    path = str(tmp_path / "cell.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.layers[0].cell) is LSTMCell
+    x = np.random.default_rng(6).standard_normal((2, 5, 3)).astype("float32")
+    np.testing.assert_array_equal(loaded(x), model(x))
+
+
+def test_cell_in_keras_rnn_matches_keras_cell():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 6, 4)).astype("float32")
+    reference = keras.layers.RNN(keras.layers.LSTMCell(5),
+                                 return_sequences=True)
+    ours = keras.layers.RNN(LSTMCell(5), return_sequences=True)
+    reference(x)
+    ours.build(x.shape)
+    ours.set_weights(reference.get_weights())
+    assert_same_outputs(ours(x), reference(x))
+
+
+def test_not_xla_compilable_and_fit_with_jit_auto():
+    layer = LSTM(4)
+    assert layer.supports_jit is False
+    model = keras.Sequential([keras.Input((5, 3)), layer])
+    model.compile("sgd", "mse", jit_compile="auto")
+    x = np.ones((8, 5, 3), "float32")
+    model.fit(x, np.zeros((8, 4), "float32"), epochs=1, verbose=0)
+
+
+def test_mixed_precision_float16():
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        layer = LSTM(4, return_sequences=True)
+        y = layer(np.ones((2, 5, 3), "float32"))
+        assert y.dtype == "float16" and layer.cell.kernel.dtype == "float32"
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    ref = LSTM(4, return_sequences=True)
+    ref.build((2, 5, 3))
+    ref.set_weights(layer.get_weights())
+    np.testing.assert_allclose(y, ref(np.ones((2, 5, 3), "float32")),
+                               atol=5e-3)
+
+
+def test_layer_uses_the_fused_op():
+    """The fused path is what the parity tests measured (not Keras's loop)."""
+    layer = LSTM(4)
+
+    @tf.function
+    def run(x):
+        return layer(x)
+
+    graph = run.get_concrete_function(
+        tf.TensorSpec((2, 5, 3), tf.float32)).graph
+    op_types = {op.type for op in graph.get_operations()}
+    assert tfrnn.ops.custom_ops_available()
+    assert "TfrnnLstm" in op_types and "While" not in op_types
