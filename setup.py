@@ -23,8 +23,11 @@ BUILD_INFO = "_build_info.json"
 
 
 def _cpu_flags():
-    """-mavx2 -mfma when the building CPU has them (the library is built where
-    it is installed); TFRNN_MARCH overrides, e.g. TFRNN_MARCH=x86-64-v3."""
+    """Vector ISA flags for the building CPU (the library is built where it is
+    installed): AVX2+FMA, and AVX-512 F/DQ/BW/VL where present. Not
+    -march=native: on CPUs with AVX512-FP16 TF's bundled Eigen fails to
+    compile. TFRNN_MARCH overrides, e.g. TFRNN_MARCH=x86-64-v3 for a build
+    that must run on other machines."""
     march = os.environ.get("TFRNN_MARCH")
     if march:
         return [f"-march={march}"]
@@ -33,7 +36,13 @@ def _cpu_flags():
             flags = set(next(l for l in f if l.startswith("flags")).split())
     except (OSError, StopIteration):
         return []
-    return ["-mavx2", "-mfma"] if {"avx2", "fma"} <= flags else []
+    chosen = []
+    for group in (["avx2", "fma"],
+                  ["avx512f", "avx512dq", "avx512bw", "avx512vl"]):
+        if not set(group) <= flags:
+            break
+        chosen += ["-m" + g for g in group]
+    return chosen
 
 
 class BuildTensorFlowOps(build_ext):
