@@ -1,14 +1,15 @@
 // CPU functors of the fused LSTM.
 //
-// Forward: one GEMM gives x.W for every step; each step adds h.U with a GEMM
-// written straight into that step's rows of the gate buffer, then one fused
-// pass per row activates the gates and updates c and h. Backward walks the
-// steps the other way, producing the gate pre-activation gradients dG, and
-// finishes with one GEMM each for dx, dW and dU.
+// Forward: one GEMM gives x.W for every step. The recurrence then runs on
+// blocks of batch rows, one block per thread: rows never interact, so each
+// block walks all its steps without synchronising with the others. A step
+// adds h.U with a GEMM written straight into the step's gate rows, then one
+// fused pass per row activates the gates and updates c and h.
+// Backward walks the steps the other way per row block, producing the gate
+// pre-activation gradients dG, then one GEMM each gives dx, dW and dU.
 #define EIGEN_USE_THREADS
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "Eigen/Core"
@@ -33,24 +34,54 @@ tensorflow::thread::ThreadPool* Pool(tensorflow::OpKernelContext* ctx) {
   return ctx->device()->tensorflow_cpu_worker_threads()->workers;
 }
 
-using cpu::Adaptive;
+int64_t Length(const int32_t* lengths, int64_t b, int64_t time) {
+  return lengths == nullptr ? time : lengths[b];
+}
 
-// Runs fn(b) for every batch row active at step t, sharded on the pool.
+// Splits the batch into contiguous row blocks, one per thread when the work
+// is worth it, and runs fn(first_row, last_row) for each.
 template <typename Fn>
-void ForActiveRows(tensorflow::OpKernelContext* ctx, int64_t batch, int64_t t,
-                   const int32_t* lengths, int64_t cost_per_row, Fn fn) {
-  Pool(ctx)->ParallelFor(batch, Adaptive(cost_per_row), [&](int64_t lo, int64_t hi) {
-    for (int64_t b = lo; b < hi; ++b) {
-      if (lengths == nullptr || t < lengths[b]) fn(b);
-    }
+void ForRowBlocks(tensorflow::OpKernelContext* ctx, int64_t batch,
+                  double flops_per_row, Fn fn) {
+  auto* pool = Pool(ctx);
+  const int64_t blocks = cpu::PartsFor(pool, flops_per_row * batch, batch);
+  cpu::RunParts(pool, blocks, [&](int64_t p) {
+    fn(batch * p / blocks, batch * (p + 1) / blocks);
   });
 }
 
-// Where step t's state came from for row b: the step visited before t, or -1
-// for the initial state.
+// The longest row in [lo, hi): the block's last useful step.
+int64_t BlockSteps(const int32_t* lengths, int64_t lo, int64_t hi,
+                   int64_t time) {
+  int64_t steps = 0;
+  for (int64_t b = lo; b < hi; ++b) {
+    steps = std::max(steps, Length(lengths, b, time));
+  }
+  return steps;
+}
+
+// Where step t's state came from for a row of this length: the step visited
+// before t, or -1 for the initial state.
 inline int64_t PreviousStep(bool reverse, int64_t t, int64_t length) {
   if (reverse) return t + 1 < length ? t + 1 : -1;
   return t - 1;
+}
+
+// Activates one row of gate pre-activations in place and advances (h, c).
+template <typename T>
+void ForwardRow(T* g, const T* bias, int64_t H, T* h, T* c) {
+  const int64_t G = 4 * H;
+  Vec<T>(g, G) += ConstVec<T>(bias, G);
+  Vec<T>(g, 2 * H) = Vec<T>(g, 2 * H).logistic();          // i, f
+  Vec<T>(g + 2 * H, H) = Vec<T>(g + 2 * H, H).tanh();      // candidate
+  Vec<T>(g + 3 * H, H) = Vec<T>(g + 3 * H, H).logistic();  // o
+  const T* gi = g;
+  const T* gf = g + H;
+  const T* gg = g + 2 * H;
+  const T* go = g + 3 * H;
+  for (int64_t j = 0; j < H; ++j) c[j] = CellState(gi[j], gf[j], gg[j], c[j]);
+  Vec<T>(h, H) = ConstVec<T>(c, H).tanh();
+  for (int64_t j = 0; j < H; ++j) h[j] = HiddenState(go[j], h[j]);
 }
 
 }  // namespace
@@ -64,44 +95,35 @@ struct Forward<CPUDevice, T> {
                   T* c_n, T* gates, T* cell) {
     const int64_t B = d.batch, T_ = d.time, I = d.input, H = d.units;
     const int64_t G = 4 * H;
-    auto* pool = Pool(ctx);
     std::copy_n(h0, B * H, h_n);
     std::copy_n(c0, B * H, c_n);
     if (output != nullptr) std::fill_n(output, B * T_ * H, T(0));
     if (B == 0 || max_len == 0 || H == 0) return;
 
     // x.W for all steps at once: [B*T, I] x [I, 4H].
-    cpu::Gemm<T>(pool, false, false, B * T_, G, I, x, I, kernel, G, false,
-                 gates, G);
+    cpu::Gemm<T>(Pool(ctx), false, false, B * T_, G, I, x, I, kernel, G,
+                 false, gates, G);
 
-    const int64_t row_cost = 30 * G;
-    for (int64_t s = 0; s < max_len; ++s) {
-      const int64_t t = reverse ? max_len - 1 - s : s;
-      // gates[:, t, :] += h . U, in place in the strided rows of step t.
-      cpu::Gemm<T>(pool, false, false, B, G, H, h_n, H, recurrent_kernel, G,
-                   true, gates + t * G, T_ * G);
-      ForActiveRows(ctx, B, t, lengths, row_cost, [&](int64_t b) {
-        T* g = gates + (b * T_ + t) * G;
-        Vec<T> pre(g, G);
-        pre += ConstVec<T>(bias, G);
-        Vec<T>(g, 2 * H) = Vec<T>(g, 2 * H).logistic();     // i, f
-        Vec<T>(g + 2 * H, H) = Vec<T>(g + 2 * H, H).tanh();  // candidate
-        Vec<T>(g + 3 * H, H) = Vec<T>(g + 3 * H, H).logistic();  // o
-        const T* gi = g;
-        const T* gf = g + H;
-        const T* gg = g + 2 * H;
-        const T* go = g + 3 * H;
-        T* c = c_n + b * H;
-        T* h = h_n + b * H;
-        for (int64_t j = 0; j < H; ++j) {
-          c[j] = CellState(gi[j], gf[j], gg[j], c[j]);
+    const double flops_per_row = max_len * (2.0 * H * G + 40.0 * G);
+    ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {
+      const int64_t steps = BlockSteps(lengths, lo, hi, T_);
+      for (int64_t s = 0; s < steps; ++s) {
+        const int64_t t = reverse ? steps - 1 - s : s;
+        // gates[lo:hi, t, :] += h[lo:hi] . U, in the step's strided rows.
+        cpu::GemmSlice<T>(false, false, hi - lo, G, H, h_n + lo * H, H,
+                          recurrent_kernel, G, true, gates + (lo * T_ + t) * G,
+                          T_ * G);
+        for (int64_t b = lo; b < hi; ++b) {
+          if (t >= Length(lengths, b, T_)) continue;
+          const int64_t row = b * T_ + t;
+          T* h = h_n + b * H;
+          T* c = c_n + b * H;
+          ForwardRow(gates + row * G, bias, H, h, c);
+          if (cell != nullptr) std::copy_n(c, H, cell + row * H);
+          if (output != nullptr) std::copy_n(h, H, output + row * H);
         }
-        Vec<T>(h, H) = Vec<T>(c, H).tanh();
-        for (int64_t j = 0; j < H; ++j) h[j] = HiddenState(go[j], h[j]);
-        if (cell != nullptr) std::copy_n(c, H, cell + (b * T_ + t) * H);
-        if (output != nullptr) std::copy_n(h, H, output + (b * T_ + t) * H);
-      });
-    }
+      }
+    });
   }
 };
 
@@ -116,63 +138,83 @@ struct Backward<CPUDevice, T> {
                   T* drecurrent_kernel, T* dbias) {
     const int64_t B = d.batch, T_ = d.time, I = d.input, H = d.units;
     const int64_t G = 4 * H;
-    auto* pool = Pool(ctx);
     // dh0/dc0 carry the running state gradients backwards through time.
     std::copy_n(d_h_n, B * H, dh0);
     std::copy_n(d_c_n, B * H, dc0);
-    std::fill_n(dx, B * T_ * I, T(0));
-    std::fill_n(dkernel, I * G, T(0));
-    std::fill_n(drecurrent_kernel, H * G, T(0));
-    std::fill_n(dbias, G, T(0));
-    if (B == 0 || max_len == 0 || H == 0) return;
+    if (B == 0 || max_len == 0 || H == 0) {
+      std::fill_n(dx, B * T_ * I, T(0));
+      std::fill_n(dkernel, I * G, T(0));
+      std::fill_n(drecurrent_kernel, H * G, T(0));
+      std::fill_n(dbias, G, T(0));
+      return;
+    }
 
-    // Gate pre-activation gradients and the h each step started from; steps
-    // that do not run stay zero and so drop out of the weight GEMMs.
-    std::vector<T> d_gates(B * T_ * G, T(0));
-    std::vector<T> h_prev(B * T_ * H, T(0));
+    // Gate pre-activation gradients and the h each step started from. Steps
+    // that do not run are zero, so they drop out of the weight GEMMs.
+    std::vector<T> d_gates(B * T_ * G);
+    std::vector<T> h_prev(B * T_ * H);
     std::vector<T> dh_rec(B * H);
     std::vector<T> tanh_c_rows(B * H);
 
-    const int64_t row_cost = 40 * G;
-    for (int64_t s = 0; s < max_len; ++s) {
-      const int64_t t = reverse ? s : max_len - 1 - s;
-      ForActiveRows(ctx, B, t, lengths, row_cost, [&](int64_t b) {
-        const int64_t len = lengths == nullptr ? T_ : lengths[b];
-        const int64_t prev = PreviousStep(reverse, t, len);
-        const int64_t row = b * T_ + t;
-        const T* c_before = prev < 0 ? c0 + b * H : cell + (b * T_ + prev) * H;
-        const T* h_before =
-            prev < 0 ? h0 + b * H : output + (b * T_ + prev) * H;
-        std::copy_n(h_before, H, h_prev.data() + row * H);
+    const double flops_per_row = max_len * (2.0 * H * G + 60.0 * G);
+    ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) {
+        const int64_t len = Length(lengths, b, T_);
+        std::fill(d_gates.begin() + (b * T_ + len) * G,
+                  d_gates.begin() + (b + 1) * T_ * G, T(0));
+        std::fill(h_prev.begin() + (b * T_ + len) * H,
+                  h_prev.begin() + (b + 1) * T_ * H, T(0));
+      }
+      const int64_t steps = BlockSteps(lengths, lo, hi, T_);
+      for (int64_t s = 0; s < steps; ++s) {
+        const int64_t t = reverse ? s : steps - 1 - s;
+        for (int64_t b = lo; b < hi; ++b) {
+          const int64_t len = Length(lengths, b, T_);
+          if (t >= len) {
+            // Not run: zero gate gradients keep dh unchanged through the
+            // GEMM below (it is restored after it).
+            continue;
+          }
+          const int64_t prev = PreviousStep(reverse, t, len);
+          const int64_t row = b * T_ + t;
+          const T* c_before =
+              prev < 0 ? c0 + b * H : cell + (b * T_ + prev) * H;
+          const T* h_before =
+              prev < 0 ? h0 + b * H : output + (b * T_ + prev) * H;
+          std::copy_n(h_before, H, h_prev.data() + row * H);
 
-        const T* g = gates + row * G;
-        T* tanh_c = tanh_c_rows.data() + b * H;
-        Vec<T>(tanh_c, H) = ConstVec<T>(cell + row * H, H).tanh();
-        T* dh = dh0 + b * H;
-        T* dc = dc0 + b * H;
-        T* dg = d_gates.data() + row * G;
-        const T* dy = d_output == nullptr ? nullptr : d_output + row * H;
-        for (int64_t j = 0; j < H; ++j) {
-          const T dh_total = dh[j] + (dy == nullptr ? T(0) : dy[j]);
-          const StepGrads<T> r =
-              CellBackward(g[j], g[H + j], g[2 * H + j], g[3 * H + j],
-                           tanh_c[j], c_before[j], dh_total, dc[j]);
-          dg[j] = r.di;
-          dg[H + j] = r.df;
-          dg[2 * H + j] = r.dg;
-          dg[3 * H + j] = r.do_;
-          dc[j] = r.dc_prev;
+          const T* g = gates + row * G;
+          T* tanh_c = tanh_c_rows.data() + b * H;
+          Vec<T>(tanh_c, H) = ConstVec<T>(cell + row * H, H).tanh();
+          T* dh = dh0 + b * H;
+          T* dc = dc0 + b * H;
+          T* dg = d_gates.data() + row * G;
+          const T* dy = d_output + row * H;
+          for (int64_t j = 0; j < H; ++j) {
+            const StepGrads<T> r =
+                CellBackward(g[j], g[H + j], g[2 * H + j], g[3 * H + j],
+                             tanh_c[j], c_before[j], dh[j] + dy[j], dc[j]);
+            dg[j] = r.di;
+            dg[H + j] = r.df;
+            dg[2 * H + j] = r.dg;
+            dg[3 * H + j] = r.do_;
+            dc[j] = r.dc_prev;
+          }
         }
-      });
-      // dh for the step before: dG[:, t, :] . U^T (rows that did not run
-      // contribute nothing and keep their dh).
-      cpu::Gemm<T>(pool, false, true, B, H, G, d_gates.data() + t * G, T_ * G,
-                   recurrent_kernel, G, false, dh_rec.data(), H);
-      ForActiveRows(ctx, B, t, lengths, H, [&](int64_t b) {
-        std::copy_n(dh_rec.data() + b * H, H, dh0 + b * H);
-      });
-    }
+        // dh for the step before: dG[lo:hi, t, :] . U^T.
+        cpu::GemmSlice<T>(false, true, hi - lo, H, G,
+                          d_gates.data() + (lo * T_ + t) * G, T_ * G,
+                          recurrent_kernel, G, false,
+                          dh_rec.data() + lo * H, H);
+        for (int64_t b = lo; b < hi; ++b) {
+          if (t < Length(lengths, b, T_)) {
+            std::copy_n(dh_rec.data() + b * H, H, dh0 + b * H);
+          }
+        }
+      }
+    });
 
+    auto* pool = Pool(ctx);
     const T* dG = d_gates.data();
     // dx = dG . W^T, dW = x^T . dG, dU = h_prev^T . dG, db = sum(dG).
     cpu::Gemm<T>(pool, false, true, B * T_, I, G, dG, G, kernel, G, false, dx,
@@ -182,6 +224,7 @@ struct Backward<CPUDevice, T> {
     cpu::Gemm<T>(pool, true, false, H, G, B * T_, h_prev.data(), H, dG, G,
                  false, drecurrent_kernel, G);
     Vec<T> db(dbias, G);
+    db.setZero();
     for (int64_t r = 0; r < B * T_; ++r) db += ConstVec<T>(dG + r * G, G);
   }
 };
