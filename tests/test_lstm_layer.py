@@ -246,3 +246,11 @@ def test_layer_uses_the_fused_op():
     op_types = {op.type for op in graph.get_operations()}
     assert tfrnn.ops.custom_ops_available()
     assert "TfrnnLstm" in op_types and "While" not in op_types
+
+
+def test_empty_batch_works_and_zero_steps_is_a_clear_error():
+    layer = LSTM(4, return_sequences=True, return_state=True)
+    output, h, c = layer(np.zeros((0, 5, 3), "float32"))
+    assert output.shape == (0, 5, 4) and h.shape == (0, 4)
+    with pytest.raises(ValueError, match="0 time steps"):
+        layer(np.zeros((2, 0, 3), "float32"))

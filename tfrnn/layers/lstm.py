@@ -95,6 +95,15 @@ class LSTM(keras.layers.LSTM):
         self.input_spec = keras.layers.InputSpec(ndim=3)
         self.supports_jit = False
 
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if sequences.shape[1] == 0:
+            # Keras's RNN.call reads step 0 before the loop starts.
+            raise ValueError(
+                f"{self.name} got a sequence of 0 time steps; a Keras RNN "
+                "layer needs at least 1 (tfrnn.ops.lstm_sequence accepts 0)")
+        return super().call(sequences, initial_state=initial_state,
+                            mask=mask, training=training)
+
     def _runs_fused_sequence(self, training):
         if self.unroll or not _has_op_activations(self.cell):
             return False
