@@ -18,18 +18,17 @@ namespace lstm {
 using ::tensorflow::OpKernel;
 using ::tensorflow::OpKernelConstruction;
 using ::tensorflow::OpKernelContext;
-using ::tensorflow::Status;
 using ::tensorflow::Tensor;
 using ::tensorflow::TensorShape;
 using CPUDevice = Eigen::ThreadPoolDevice;
 
 namespace {
 
-Status Invalid(const std::string& message) {
-  return ::tensorflow::errors::InvalidArgument(message);
+absl::Status Invalid(const std::string& message) {
+  return absl::InvalidArgumentError(message);
 }
 
-Status CheckRank(const Tensor& t, const char* name, int rank) {
+absl::Status CheckRank(const Tensor& t, const char* name, int rank) {
   if (t.dims() != rank) {
     return Invalid(std::string(name) + " must be rank " +
                    std::to_string(rank) + ", got shape " +
@@ -38,7 +37,7 @@ Status CheckRank(const Tensor& t, const char* name, int rank) {
   return absl::OkStatus();
 }
 
-Status CheckShape(const Tensor& t, const char* name,
+absl::Status CheckShape(const Tensor& t, const char* name,
                   const TensorShape& expected) {
   if (t.shape() != expected) {
     return Invalid(std::string(name) + " must have shape " +
@@ -48,7 +47,7 @@ Status CheckShape(const Tensor& t, const char* name,
 }
 
 // Reads I and H from kernel [I,4H] and recurrent_kernel [H,4H].
-Status WeightDims(const Tensor& kernel, const Tensor& recurrent, Dims* d) {
+absl::Status WeightDims(const Tensor& kernel, const Tensor& recurrent, Dims* d) {
   TF_RETURN_IF_ERROR(CheckRank(kernel, "kernel", 2));
   TF_RETURN_IF_ERROR(CheckRank(recurrent, "recurrent_kernel", 2));
   d->units = recurrent.dim_size(0);
@@ -59,7 +58,7 @@ Status WeightDims(const Tensor& kernel, const Tensor& recurrent, Dims* d) {
 }
 
 // Checks x [B,T,I] or [B,I] (time_major-free step op), states and weights.
-Status CommonDims(const Tensor& x, int x_rank, const Tensor& h0,
+absl::Status CommonDims(const Tensor& x, int x_rank, const Tensor& h0,
                   const char* h_name, const Tensor& c0, const char* c_name,
                   const Tensor& kernel, const Tensor& recurrent, Dims* d) {
   TF_RETURN_IF_ERROR(WeightDims(kernel, recurrent, d));
@@ -75,12 +74,12 @@ Status CommonDims(const Tensor& x, int x_rank, const Tensor& h0,
   return CheckShape(c0, c_name, {d->batch, d->units});
 }
 
-Status CheckBias(const Tensor& bias, const Dims& d) {
+absl::Status CheckBias(const Tensor& bias, const Dims& d) {
   return CheckShape(bias, "bias", {4 * d.units});
 }
 
 // Checks sequence_length [B] with every value in [0, T]; returns the maximum.
-Status CheckLengths(const Tensor& lengths, const Dims& d, int64_t* max_len) {
+absl::Status CheckLengths(const Tensor& lengths, const Dims& d, int64_t* max_len) {
   TF_RETURN_IF_ERROR(CheckShape(lengths, "sequence_length", {d.batch}));
   auto flat = lengths.flat<int32_t>();
   *max_len = 0;

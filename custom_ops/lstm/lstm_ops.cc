@@ -10,7 +10,6 @@
 
 namespace tfrnn {
 
-using ::tensorflow::Status;
 using ::tensorflow::shape_inference::DimensionHandle;
 using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
@@ -18,7 +17,7 @@ using ::tensorflow::shape_inference::ShapeHandle;
 namespace {
 
 // Reads the weight shapes and returns I (input size) and H (units).
-Status WeightDims(InferenceContext* c, int kernel_idx, DimensionHandle* input,
+absl::Status WeightDims(InferenceContext* c, int kernel_idx, DimensionHandle* input,
                   DimensionHandle* units) {
   ShapeHandle kernel, recurrent, four_h;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_idx), 2, &kernel));
@@ -34,7 +33,7 @@ Status WeightDims(InferenceContext* c, int kernel_idx, DimensionHandle* input,
 }
 
 // Checks a [B,H] state input against batch and units; refines both.
-Status StateDims(InferenceContext* c, int idx, DimensionHandle* batch,
+absl::Status StateDims(InferenceContext* c, int idx, DimensionHandle* batch,
                  DimensionHandle* units) {
   ShapeHandle s;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(idx), 2, &s));
@@ -43,7 +42,7 @@ Status StateDims(InferenceContext* c, int idx, DimensionHandle* batch,
   return absl::OkStatus();
 }
 
-Status BiasDims(InferenceContext* c, int idx, DimensionHandle units) {
+absl::Status BiasDims(InferenceContext* c, int idx, DimensionHandle units) {
   ShapeHandle bias;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(idx), 1, &bias));
   DimensionHandle gates, unused;
@@ -51,15 +50,24 @@ Status BiasDims(InferenceContext* c, int idx, DimensionHandle units) {
   return c->Merge(c->Dim(bias, 0), gates, &unused);
 }
 
-Status LstmShape(InferenceContext* c) {
+// Checks the inputs every op shares: x (input 0, features last), the two
+// states (inputs 1, 2) and the weights (inputs 3, 4). Returns x, B and H.
+absl::Status CommonShape(InferenceContext* c, int x_rank, ShapeHandle* x,
+                   DimensionHandle* batch, DimensionHandle* units) {
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), x_rank, x));
+  *batch = c->Dim(*x, 0);
+  DimensionHandle input, unused;
+  TF_RETURN_IF_ERROR(WeightDims(c, 3, &input, units));
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(*x, x_rank - 1), input, &unused));
+  TF_RETURN_IF_ERROR(StateDims(c, 1, batch, units));
+  return StateDims(c, 2, batch, units);
+}
+
+absl::Status LstmShape(InferenceContext* c) {
   ShapeHandle x, lengths;
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
-  DimensionHandle batch = c->Dim(x, 0), time = c->Dim(x, 1);
-  DimensionHandle input, units, unused;
-  TF_RETURN_IF_ERROR(WeightDims(c, 3, &input, &units));
-  TF_RETURN_IF_ERROR(c->Merge(c->Dim(x, 2), input, &unused));
-  TF_RETURN_IF_ERROR(StateDims(c, 1, &batch, &units));
-  TF_RETURN_IF_ERROR(StateDims(c, 2, &batch, &units));
+  DimensionHandle batch, units;
+  TF_RETURN_IF_ERROR(CommonShape(c, 3, &x, &batch, &units));
+  DimensionHandle time = c->Dim(x, 1);
   TF_RETURN_IF_ERROR(BiasDims(c, 5, units));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(6), 1, &lengths));
   TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
@@ -81,15 +89,10 @@ Status LstmShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
-Status LstmGradShape(InferenceContext* c) {
+absl::Status LstmGradShape(InferenceContext* c) {
   ShapeHandle x;
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
-  DimensionHandle batch = c->Dim(x, 0);
-  DimensionHandle input, units, unused;
-  TF_RETURN_IF_ERROR(WeightDims(c, 3, &input, &units));
-  TF_RETURN_IF_ERROR(c->Merge(c->Dim(x, 2), input, &unused));
-  TF_RETURN_IF_ERROR(StateDims(c, 1, &batch, &units));
-  TF_RETURN_IF_ERROR(StateDims(c, 2, &batch, &units));
+  DimensionHandle batch, units;
+  TF_RETURN_IF_ERROR(CommonShape(c, 3, &x, &batch, &units));
   DimensionHandle gates;
   TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
   c->set_output(0, x);
@@ -101,15 +104,10 @@ Status LstmGradShape(InferenceContext* c) {
   return absl::OkStatus();
 }
 
-Status LstmStepShape(InferenceContext* c) {
+absl::Status LstmStepShape(InferenceContext* c) {
   ShapeHandle x;
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 2, &x));
-  DimensionHandle batch = c->Dim(x, 0);
-  DimensionHandle input, units, unused;
-  TF_RETURN_IF_ERROR(WeightDims(c, 3, &input, &units));
-  TF_RETURN_IF_ERROR(c->Merge(c->Dim(x, 1), input, &unused));
-  TF_RETURN_IF_ERROR(StateDims(c, 1, &batch, &units));
-  TF_RETURN_IF_ERROR(StateDims(c, 2, &batch, &units));
+  DimensionHandle batch, units;
+  TF_RETURN_IF_ERROR(CommonShape(c, 2, &x, &batch, &units));
   TF_RETURN_IF_ERROR(BiasDims(c, 5, units));
   DimensionHandle gates;
   TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
