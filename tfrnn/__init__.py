@@ -8,7 +8,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
         " or 'tfrnn[gpu]' (tensorflow with CUDA)."
     ) from err
 
-from tfrnn import layers, ops  # noqa: E402
+from tfrnn import data, layers, ops  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["layers", "ops"]
+__all__ = ["data", "layers", "ops"]

@@ -1,0 +1,113 @@
+"""Variable-length batching: buckets by length, padding, and loss masking.
+
+Padding is id 0 everywhere (`vocab.PAD`), so `Embedding(mask_zero=True)`
+turns padded batches into masks the tfrnn layers honour, and
+`MaskedSparseCategoricalCrossentropy` averages over real tokens only.
+"""
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from tfrnn.data.vocab import PAD
+
+
+def _first_length(*components):
+    """Length of an element's first (or only) sequence component (tf.data
+    passes a tuple element's components as separate arguments)."""
+    first = tf.nest.flatten(components)[0]
+    return tf.shape(first)[0]
+
+
+def bucket_boundaries(lengths, num_buckets=8):
+    """Boundaries at the quantiles of the length histogram, so each bucket
+    holds about the same number of examples."""
+    lengths = np.asarray(lengths)
+    if lengths.size == 0:
+        return []
+    quantiles = np.quantile(lengths, np.linspace(0, 1, num_buckets + 1)[1:-1])
+    # bucket_by_sequence_length puts length L in the first bucket with
+    # L < boundary, so a boundary just above a quantile keeps it inside.
+    return sorted(set(int(q) + 1 for q in quantiles))
+
+
+def bucket_by_length(dataset, batch_size, boundaries, length_fn=None,
+                     drop_remainder=False):
+    """Batches examples of similar length together, padded with PAD.
+
+    `dataset` yields variable-length sequences (or tuples of them, e.g.
+    (inputs, targets)); every component is padded to its batch's longest.
+    """
+    length_fn = length_fn or _first_length
+    return dataset.bucket_by_sequence_length(
+        element_length_func=length_fn, bucket_boundaries=list(boundaries),
+        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+        padding_values=_pad_values(dataset), drop_remainder=drop_remainder)
+
+
+def padded_batches(dataset, batch_size, pad_to=None, drop_remainder=False):
+    """Plain padded batches: each padded to its own longest, or to `pad_to`
+    (one global length) when given."""
+    shapes = tf.nest.map_structure(
+        lambda spec: [pad_to] + spec.shape[1:].as_list()
+        if spec.shape.rank else [], dataset.element_spec)
+    return dataset.padded_batch(batch_size, padded_shapes=shapes,
+                                padding_values=_pad_values(dataset),
+                                drop_remainder=drop_remainder)
+
+
+def _pad_values(dataset):
+    return tf.nest.map_structure(
+        lambda spec: tf.constant(PAD, spec.dtype) if spec.dtype.is_integer
+        else tf.constant(0, spec.dtype), dataset.element_spec)
+
+
+def padding_fraction(batches):
+    """Fraction of the positions of the first component that are padding,
+    over a batched dataset (padding is id PAD)."""
+    padded = real = 0
+    for batch in batches:
+        ids = tf.nest.flatten(batch)[0].numpy()
+        padded += ids.size
+        real += int(np.count_nonzero(ids != PAD))
+    return 0.0 if padded == 0 else 1.0 - real / padded
+
+
+def with_loss_mask(dataset):
+    """(inputs, targets) -> (inputs, targets, weights): weights are 1 on real
+    targets and 0 on padding, as Keras sample weights."""
+    return dataset.map(
+        lambda x, y: (x, y, tf.cast(tf.not_equal(y, PAD), tf.float32)),
+        num_parallel_calls=tf.data.AUTOTUNE)
+
+
+@keras.saving.register_keras_serializable(package="tfrnn")
+class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
+    """Mean cross-entropy over the real (non-PAD) targets of a batch.
+
+    Padding never counts: not in the sum and not in the count, so a batch's
+    loss does not depend on how much padding it carries.
+    """
+
+    def __init__(self, from_logits=True, pad_id=PAD,
+                 name="masked_sparse_categorical_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.from_logits = from_logits
+        self.pad_id = pad_id
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_true = tf.cast(y_true, tf.int32)
+        per_token = keras.losses.sparse_categorical_crossentropy(
+            y_true, y_pred, from_logits=self.from_logits)
+        weights = tf.cast(tf.not_equal(y_true, self.pad_id), per_token.dtype)
+        if sample_weight is not None:
+            weights *= tf.cast(sample_weight, per_token.dtype)
+        return tf.math.divide_no_nan(tf.reduce_sum(per_token * weights),
+                                     tf.reduce_sum(weights))
+
+    def call(self, y_true, y_pred):  # pragma: no cover - __call__ overrides
+        return self(y_true, y_pred)
+
+    def get_config(self):
+        return {"name": self.name, "from_logits": self.from_logits,
+                "pad_id": self.pad_id}

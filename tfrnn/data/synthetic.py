@@ -1,0 +1,94 @@
+"""Synthetic sequence tasks that need no download, deterministic by seed.
+
+Each returns numpy arrays or strings (easy to inspect and to feed to
+tf.data.Dataset.from_tensor_slices):
+- adding_problem: the long-memory regression of Hochreiter & Schmidhuber.
+- copy_task: repeat (or reverse) a random id sequence.
+- integer_addition: "123+45" -> "168", character seq2seq.
+- date_normalization: many written forms of a date -> ISO "YYYY-MM-DD".
+"""
+
+import datetime
+
+import numpy as np
+
+from tfrnn.data.vocab import RESERVED
+
+
+def adding_problem(num_examples, length, seed=0):
+    """x [N, length, 2]: a value in [0, 1) and a marker that is 1 at exactly
+    two steps; y [N]: the sum of the two marked values."""
+    if length < 2:
+        raise ValueError("the adding problem needs length >= 2")
+    rng = np.random.default_rng(seed)
+    values = rng.random((num_examples, length)).astype(np.float32)
+    markers = np.zeros_like(values)
+    for row in range(num_examples):
+        markers[row, rng.choice(length, size=2, replace=False)] = 1.0
+    x = np.stack([values, markers], axis=-1)
+    y = (values * markers).sum(axis=1).astype(np.float32)
+    return x, y
+
+
+def copy_task(num_examples, length, vocab_size=10, reverse=False, seed=0,
+              variable_length=False):
+    """Random ids in [len(RESERVED), len(RESERVED)+vocab_size) and their copy
+    (or reversal). With variable_length, rows have lengths 1..length and are
+    right-padded with 0. Returns (source, target, lengths)."""
+    rng = np.random.default_rng(seed)
+    first = len(RESERVED)
+    source = rng.integers(first, first + vocab_size,
+                          size=(num_examples, length)).astype(np.int32)
+    lengths = (rng.integers(1, length + 1, size=num_examples)
+               if variable_length else np.full(num_examples, length))
+    target = source.copy()
+    for row, n in enumerate(lengths):
+        source[row, n:] = 0
+        target[row, n:] = 0
+        if reverse:
+            target[row, :n] = source[row, :n][::-1]
+    return source, target, lengths.astype(np.int32)
+
+
+def integer_addition(num_examples, max_digits=3, seed=0):
+    """Questions "a+b" and answers str(a+b) for random a, b with 1 to
+    max_digits digits each."""
+    rng = np.random.default_rng(seed)
+
+    def number():
+        digits = int(rng.integers(1, max_digits + 1))
+        return int(rng.integers(0, 10 ** digits))
+
+    pairs = [(number(), number()) for _ in range(num_examples)]
+    return [f"{a}+{b}" for a, b in pairs], [str(a + b) for a, b in pairs]
+
+
+# Written forms of a date, all unambiguous (no numeric day/month swaps).
+DATE_FORMATS = (
+    "{B} {d}, {Y}", "{b} {d}, {Y}", "{d} {B} {Y}", "{d} {b} {Y}",
+    "{A}, {B} {d}, {Y}", "{a} {d} {b} {Y}", "{B} {dd} {Y}", "{dd}.{mm}.{Y}",
+    "{Y}/{mm}/{dd}", "{d} {B}, {Y}", "{Y} {B} {d}", "{b}. {d} {Y}",
+)
+
+
+def _written(date, form, rng):
+    text = form.format(
+        A=date.strftime("%A"), a=date.strftime("%a"), B=date.strftime("%B"),
+        b=date.strftime("%b"), d=str(date.day), dd=f"{date.day:02d}",
+        mm=f"{date.month:02d}", Y=str(date.year))
+    style = rng.integers(3)  # as written, lower case or upper case
+    return text if style == 0 else text.lower() if style == 1 else text.upper()
+
+
+def date_normalization(num_examples, seed=0, start_year=1950, end_year=2049):
+    """(written date, ISO date) pairs over days in [start_year, end_year]."""
+    rng = np.random.default_rng(seed)
+    first = datetime.date(start_year, 1, 1).toordinal()
+    last = datetime.date(end_year, 12, 31).toordinal()
+    written, iso = [], []
+    for _ in range(num_examples):
+        date = datetime.date.fromordinal(int(rng.integers(first, last + 1)))
+        form = DATE_FORMATS[int(rng.integers(len(DATE_FORMATS)))]
+        written.append(_written(date, form, rng))
+        iso.append(date.isoformat())
+    return written, iso

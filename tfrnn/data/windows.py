@@ -1,0 +1,36 @@
+"""Language-model windows: (inputs, next-token targets) over documents."""
+
+import tensorflow as tf
+
+
+def window_count(length, seq_length, stride):
+    """How many windows `language_model_windows` cuts from `length` ids."""
+    if length < seq_length + 1:
+        return 0
+    return (length - seq_length - 1) // stride + 1
+
+
+def language_model_windows(documents, seq_length, stride=None):
+    """Cuts each document into windows; never across documents.
+
+    `documents`: a tf.data.Dataset of 1-D id tensors (one per document), or
+    one 1-D id tensor/array. A window covers seq_length + 1 ids starting every
+    `stride` ids (default seq_length: no overlap); inputs are its first
+    seq_length ids and targets the last seq_length (shifted by one). The tail
+    too short for a full window is dropped.
+    """
+    if seq_length < 1:
+        raise ValueError(f"seq_length must be >= 1, got {seq_length}")
+    stride = seq_length if stride is None else stride
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    if not isinstance(documents, tf.data.Dataset):
+        documents = tf.data.Dataset.from_tensors(
+            tf.convert_to_tensor(documents))
+
+    def cut(ids):
+        frames = tf.signal.frame(ids, seq_length + 1, stride, pad_end=False)
+        return tf.data.Dataset.from_tensor_slices(frames)
+
+    return documents.flat_map(cut).map(
+        lambda w: (w[:-1], w[1:]), num_parallel_calls=tf.data.AUTOTUNE)
