@@ -27,12 +27,24 @@ def examples_with_ids(lengths):
         output_signature=tf.TensorSpec([None], tf.int32))
 
 
-def test_boundaries_follow_the_histogram():
+def test_quantile_boundaries_make_equal_buckets():
     lengths = sentence_like_lengths(5000)
-    boundaries = bucket_boundaries(lengths, num_buckets=4)
+    boundaries = bucket_boundaries(lengths, num_buckets=4, max_spread=None)
     assert boundaries == sorted(boundaries) and len(boundaries) == 3
     counts = np.histogram(lengths, [0] + boundaries + [10**6])[0]
     assert counts.min() > 0.15 * len(lengths)  # roughly equal buckets
+
+
+@pytest.mark.parametrize("max_spread", [1.25, 1.5, 2.0])
+def test_refined_boundaries_bound_each_buckets_spread(max_spread):
+    lengths = sentence_like_lengths(5000)
+    boundaries = bucket_boundaries(lengths, 4, max_spread=max_spread)
+    assert set(bucket_boundaries(lengths, 4, None)) <= set(boundaries)
+    edges = [lengths.min()] + boundaries + [lengths.max() + 1]
+    for low, high in zip(edges[:-1], edges[1:]):
+        in_bucket = lengths[(lengths >= low) & (lengths < high)]
+        if in_bucket.size:
+            assert in_bucket.max() <= max_spread * max(in_bucket.min(), 1) + 1
 
 
 def test_bucketing_keeps_every_example_once_and_cuts_padding():

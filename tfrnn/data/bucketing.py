@@ -19,16 +19,35 @@ def _first_length(*components):
     return tf.shape(first)[0]
 
 
-def bucket_boundaries(lengths, num_buckets=8):
-    """Boundaries at the quantiles of the length histogram, so each bucket
-    holds about the same number of examples."""
+def bucket_boundaries(lengths, num_buckets=8, max_spread=1.5):
+    """Bucket boundaries from the length histogram.
+
+    Starts from `num_buckets` quantiles (equal numbers of examples per
+    bucket), then splits any bucket whose longest length exceeds its shortest
+    by more than `max_spread` times, geometrically: long-tailed data (a few
+    very long examples) would otherwise pad its widest bucket heavily.
+    max_spread=None keeps the plain quantiles.
+    """
     lengths = np.asarray(lengths)
     if lengths.size == 0:
         return []
     quantiles = np.quantile(lengths, np.linspace(0, 1, num_buckets + 1)[1:-1])
     # bucket_by_sequence_length puts length L in the first bucket with
     # L < boundary, so a boundary just above a quantile keeps it inside.
-    return sorted(set(int(q) + 1 for q in quantiles))
+    boundaries = sorted(set(int(q) + 1 for q in quantiles))
+    if max_spread is None:
+        return boundaries
+    if max_spread <= 1:
+        raise ValueError(f"max_spread must be > 1, got {max_spread}")
+    edges = [int(lengths.min())] + boundaries + [int(lengths.max()) + 1]
+    refined = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        edge = max(low, 1)
+        while edge * max_spread < high - 1:
+            edge = int(np.ceil(edge * max_spread))
+            refined.append(edge)
+        refined.append(high)
+    return sorted(set(refined[:-1]))
 
 
 def bucket_by_length(dataset, batch_size, boundaries, length_fn=None,
