@@ -144,3 +144,14 @@ def test_date_normalization_forms_parse_to_their_iso_date():
                 pass
         assert parsed == {datetime.date.fromisoformat(date)}, text
     assert synthetic.date_normalization(10, seed=1) == synthetic.date_normalization(10, seed=1)
+
+
+def test_synthetic_tasks_as_datasets():
+    question, answer = next(iter(synthetic.dataset("integer_addition", 4,
+                                                   seed=2)))
+    assert (question.numpy().decode(), answer.numpy().decode()) == tuple(
+        x[0] for x in synthetic.integer_addition(4, seed=2))
+    x, y = next(iter(synthetic.dataset("adding_problem", 3, length=5)))
+    assert x.shape == (5, 2) and y.shape == ()
+    with pytest.raises(ValueError, match="unknown task"):
+        synthetic.dataset("sorting", 3)

@@ -1,7 +1,7 @@
 """Synthetic sequence tasks that need no download, deterministic by seed.
 
-Each returns numpy arrays or strings (easy to inspect and to feed to
-tf.data.Dataset.from_tensor_slices):
+Each returns numpy arrays or lists of strings (easy to inspect);
+`dataset(task, ...)` wraps any of them as a tf.data.Dataset:
 - adding_problem: the long-memory regression of Hochreiter & Schmidhuber.
 - copy_task: repeat (or reverse) a random id sequence.
 - integer_addition: "123+45" -> "168", character seq2seq.
@@ -11,6 +11,7 @@ tf.data.Dataset.from_tensor_slices):
 import datetime
 
 import numpy as np
+import tensorflow as tf
 
 from tfrnn.data.vocab import RESERVED
 
@@ -92,3 +93,18 @@ def date_normalization(num_examples, seed=0, start_year=1950, end_year=2049):
         written.append(_written(date, form, rng))
         iso.append(date.isoformat())
     return written, iso
+
+
+TASKS = {"adding_problem": adding_problem, "copy_task": copy_task,
+         "integer_addition": integer_addition,
+         "date_normalization": date_normalization}
+
+
+def dataset(task, num_examples, **kwargs):
+    """A synthetic task as a tf.data.Dataset of (input, target) examples
+    (copy_task also yields the length), e.g. dataset("integer_addition",
+    1000, seed=1)."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; one of {sorted(TASKS)}")
+    return tf.data.Dataset.from_tensor_slices(
+        tuple(TASKS[task](num_examples, **kwargs)))
