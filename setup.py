@@ -16,8 +16,8 @@ import sys
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-OP_DIR = os.path.join("custom_ops", "lstm")
-CPU_SOURCES = ["lstm_ops.cc", "lstm_kernels.cc", "lstm_cpu.cc"]
+OP_ROOT = "custom_ops"  # include root: "common/...", "lstm/..."
+CPU_SOURCES = ["lstm/lstm_ops.cc", "lstm/lstm_kernels.cc", "lstm/lstm_cpu.cc"]
 LIBRARY_NAME = "_tfrnn_ops.so"
 BUILD_INFO = "_build_info.json"
 
@@ -55,16 +55,21 @@ class BuildTensorFlowOps(build_ext):
     def build_extension(self, ext):
         import tensorflow as tf
 
-        compile_flags = tf.sysconfig.get_compile_flags()
+        # TensorFlow's headers as system headers: -Wall then speaks of our
+        # code only, not of deprecations inside TensorFlow.
+        compile_flags = [
+            "-isystem" + f[2:] if f.startswith("-I") else f
+            for f in tf.sysconfig.get_compile_flags()]
         link_flags = tf.sysconfig.get_link_flags()
         cxx = os.environ.get("CXX", "g++")
         common = ["-O3", "-fPIC", "-fvisibility=hidden", "-Wall",
-                  "-Wno-sign-compare", "-I" + OP_DIR] + _cpu_flags()
+                  "-Wno-sign-compare", "-I" + OP_ROOT] + _cpu_flags()
         os.makedirs(self.build_temp, exist_ok=True)
 
         def compile_one(source):
             obj = os.path.join(self.build_temp,
-                               os.path.basename(source) + ".o")
+                               os.path.relpath(source, OP_ROOT) + ".o")
+            os.makedirs(os.path.dirname(obj), exist_ok=True)
             cmd = [cxx, "-c", source, "-o", obj] + common + compile_flags
             print(" ".join(cmd), flush=True)
             subprocess.run(cmd, check=True)
@@ -104,7 +109,7 @@ class BuildTensorFlowOps(build_ext):
 setup(
     ext_modules=[
         Extension("tfrnn.ops._tfrnn_ops",
-                  sources=[os.path.join(OP_DIR, s) for s in CPU_SOURCES])
+                  sources=[os.path.join(OP_ROOT, s) for s in CPU_SOURCES])
     ],
     cmdclass={"build_ext": BuildTensorFlowOps},
     package_data={"tfrnn.ops": [BUILD_INFO, LIBRARY_NAME]},

@@ -13,9 +13,10 @@
 #include <vector>
 
 #include "Eigen/Core"
-#include "cpu_gemm.h"
-#include "lstm_cell.h"
-#include "lstm_kernels.h"
+#include "common/cpu_gemm.h"
+#include "common/cpu_recurrence.h"
+#include "lstm/lstm_cell.h"
+#include "lstm/lstm_kernels.h"
 #include "tensorflow/core/framework/op_kernel.h"
 
 namespace tfrnn {
@@ -25,47 +26,13 @@ using CPUDevice = Eigen::ThreadPoolDevice;
 
 namespace {
 
-template <typename T>
-using Vec = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-template <typename T>
-using ConstVec = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-
-tensorflow::thread::ThreadPool* Pool(tensorflow::OpKernelContext* ctx) {
-  return ctx->device()->tensorflow_cpu_worker_threads()->workers;
-}
-
-int64_t Length(const int32_t* lengths, int64_t b, int64_t time) {
-  return lengths == nullptr ? time : lengths[b];
-}
-
-// Splits the batch into contiguous row blocks, one per thread when the work
-// is worth it, and runs fn(first_row, last_row) for each.
-template <typename Fn>
-void ForRowBlocks(tensorflow::OpKernelContext* ctx, int64_t batch,
-                  double flops_per_row, Fn fn) {
-  auto* pool = Pool(ctx);
-  const int64_t blocks = cpu::PartsFor(pool, flops_per_row * batch, batch);
-  cpu::RunParts(pool, blocks, [&](int64_t p) {
-    fn(batch * p / blocks, batch * (p + 1) / blocks);
-  });
-}
-
-// The longest row in [lo, hi): the block's last useful step.
-int64_t BlockSteps(const int32_t* lengths, int64_t lo, int64_t hi,
-                   int64_t time) {
-  int64_t steps = 0;
-  for (int64_t b = lo; b < hi; ++b) {
-    steps = std::max(steps, Length(lengths, b, time));
-  }
-  return steps;
-}
-
-// Where step t's state came from for a row of this length: the step visited
-// before t, or -1 for the initial state.
-inline int64_t PreviousStep(bool reverse, int64_t t, int64_t length) {
-  if (reverse) return t + 1 < length ? t + 1 : -1;
-  return t - 1;
-}
+using cpu::BlockSteps;
+using cpu::ConstVec;
+using cpu::ForRowBlocks;
+using cpu::Length;
+using cpu::Pool;
+using cpu::PreviousStep;
+using cpu::Vec;
 
 // Activates one row of gate pre-activations in place and advances (h, c).
 template <typename T>

@@ -7,7 +7,8 @@
 #include <algorithm>
 #include <string>
 
-#include "lstm_kernels.h"
+#include "common/validation.h"
+#include "lstm/lstm_kernels.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
@@ -23,28 +24,6 @@ using ::tensorflow::TensorShape;
 using CPUDevice = Eigen::ThreadPoolDevice;
 
 namespace {
-
-absl::Status Invalid(const std::string& message) {
-  return absl::InvalidArgumentError(message);
-}
-
-absl::Status CheckRank(const Tensor& t, const char* name, int rank) {
-  if (t.dims() != rank) {
-    return Invalid(std::string(name) + " must be rank " +
-                   std::to_string(rank) + ", got shape " +
-                   t.shape().DebugString());
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckShape(const Tensor& t, const char* name,
-                  const TensorShape& expected) {
-  if (t.shape() != expected) {
-    return Invalid(std::string(name) + " must have shape " +
-                   expected.DebugString() + ", got " + t.shape().DebugString());
-  }
-  return absl::OkStatus();
-}
 
 // Reads I and H from kernel [I,4H] and recurrent_kernel [H,4H].
 absl::Status WeightDims(const Tensor& kernel, const Tensor& recurrent, Dims* d) {
@@ -78,27 +57,6 @@ absl::Status CheckBias(const Tensor& bias, const Dims& d) {
   return CheckShape(bias, "bias", {4 * d.units});
 }
 
-// Checks sequence_length [B] with every value in [0, T]; returns the maximum.
-absl::Status CheckLengths(const Tensor& lengths, const Dims& d, int64_t* max_len) {
-  TF_RETURN_IF_ERROR(CheckShape(lengths, "sequence_length", {d.batch}));
-  auto flat = lengths.flat<int32_t>();
-  *max_len = 0;
-  for (int64_t b = 0; b < d.batch; ++b) {
-    if (flat(b) < 0 || flat(b) > d.time) {
-      return Invalid("sequence_length[" + std::to_string(b) + "] = " +
-                     std::to_string(flat(b)) + " is outside [0, " +
-                     std::to_string(d.time) + "]");
-    }
-    *max_len = std::max<int64_t>(*max_len, flat(b));
-  }
-  return absl::OkStatus();
-}
-
-template <typename T>
-T* Data(Tensor* t) {
-  return t->NumElements() == 0 ? nullptr : t->flat<T>().data();
-}
-
 }  // namespace
 
 template <typename Device, typename T>
@@ -122,7 +80,7 @@ class LstmOp : public OpKernel {
     OP_REQUIRES_OK(ctx, CommonDims(x, 3, h0, "h0", c0, "c0", kernel,
                                    recurrent, &d));
     OP_REQUIRES_OK(ctx, CheckBias(bias, d));
-    OP_REQUIRES_OK(ctx, CheckLengths(lengths, d, &max_len));
+    OP_REQUIRES_OK(ctx, CheckLengths(lengths, d.batch, d.time, &max_len));
 
     const TensorShape seq_h{d.batch, d.time, d.units};
     const TensorShape seq_g{d.batch, d.time, 4 * d.units};
@@ -182,7 +140,7 @@ class LstmGradOp : public OpKernel {
     int64_t max_len;
     OP_REQUIRES_OK(ctx, CommonDims(x, 3, h0, "h0", c0, "c0", kernel,
                                    recurrent, &d));
-    OP_REQUIRES_OK(ctx, CheckLengths(lengths, d, &max_len));
+    OP_REQUIRES_OK(ctx, CheckLengths(lengths, d.batch, d.time, &max_len));
     const TensorShape seq_h{d.batch, d.time, d.units};
     const TensorShape state{d.batch, d.units};
     OP_REQUIRES_OK(ctx, CheckShape(output, "output", seq_h));

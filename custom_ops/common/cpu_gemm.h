@@ -6,8 +6,8 @@
 // [B,T,4H] tensor). Each part is an Eigen product on a slice, so small
 // problems run inline and large ones use every pool thread without spawning
 // threads of our own.
-#ifndef TFRNN_CUSTOM_OPS_LSTM_CPU_GEMM_H_
-#define TFRNN_CUSTOM_OPS_LSTM_CPU_GEMM_H_
+#ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_GEMM_H_
+#define TFRNN_CUSTOM_OPS_COMMON_CPU_GEMM_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -136,4 +136,4 @@ void Gemm(tensorflow::thread::ThreadPool* pool, bool trans_a, bool trans_b,
 }  // namespace cpu
 }  // namespace tfrnn
 
-#endif  // TFRNN_CUSTOM_OPS_LSTM_CPU_GEMM_H_
+#endif  // TFRNN_CUSTOM_OPS_COMMON_CPU_GEMM_H_

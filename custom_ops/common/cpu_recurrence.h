@@ -1,0 +1,63 @@
+// How the CPU kernels walk a batch of sequences: blocks of batch rows, one
+// per thread. Rows of a recurrent layer never interact, so each block runs
+// all its steps without synchronising with the others.
+#ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_RECURRENCE_H_
+#define TFRNN_CUSTOM_OPS_COMMON_CPU_RECURRENCE_H_
+
+#include <algorithm>
+#include <cstdint>
+
+#include "Eigen/Core"
+#include "common/cpu_gemm.h"
+#include "tensorflow/core/framework/op_kernel.h"
+
+namespace tfrnn {
+namespace cpu {
+
+template <typename T>
+using Vec = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <typename T>
+using ConstVec = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+inline tensorflow::thread::ThreadPool* Pool(tensorflow::OpKernelContext* ctx) {
+  return ctx->device()->tensorflow_cpu_worker_threads()->workers;
+}
+
+// Steps row b runs (every step when there are no lengths).
+inline int64_t Length(const int32_t* lengths, int64_t b, int64_t time) {
+  return lengths == nullptr ? time : lengths[b];
+}
+
+// Runs fn(first_row, last_row) on contiguous row blocks, one per thread when
+// the work is worth it.
+template <typename Fn>
+void ForRowBlocks(tensorflow::OpKernelContext* ctx, int64_t batch,
+                  double flops_per_row, Fn fn) {
+  auto* pool = Pool(ctx);
+  const int64_t blocks = PartsFor(pool, flops_per_row * batch, batch);
+  RunParts(pool, blocks, [&](int64_t p) {
+    fn(batch * p / blocks, batch * (p + 1) / blocks);
+  });
+}
+
+// The longest row in [lo, hi): the block's last useful step.
+inline int64_t BlockSteps(const int32_t* lengths, int64_t lo, int64_t hi,
+                          int64_t time) {
+  int64_t steps = 0;
+  for (int64_t b = lo; b < hi; ++b) {
+    steps = std::max(steps, Length(lengths, b, time));
+  }
+  return steps;
+}
+
+// Step t's state came from the step visited before it, or from the initial
+// state (-1). A reverse row visits len-1 .. 0.
+inline int64_t PreviousStep(bool reverse, int64_t t, int64_t length) {
+  if (reverse) return t + 1 < length ? t + 1 : -1;
+  return t - 1;
+}
+
+}  // namespace cpu
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_CPU_RECURRENCE_H_
