@@ -62,8 +62,11 @@ class BuildTensorFlowOps(build_ext):
             for f in tf.sysconfig.get_compile_flags()]
         link_flags = tf.sysconfig.get_link_flags()
         cxx = os.environ.get("CXX", "g++")
+        # -Wno-maybe-uninitialized: GCC 12 reports false positives inside
+        # its own AVX-512 intrinsics header when Eigen instantiates them.
         common = ["-O3", "-fPIC", "-fvisibility=hidden", "-Wall",
-                  "-Wno-sign-compare", "-I" + OP_ROOT] + _cpu_flags()
+                  "-Wno-sign-compare", "-Wno-maybe-uninitialized",
+                  "-I" + OP_ROOT] + _cpu_flags()
         os.makedirs(self.build_temp, exist_ok=True)
 
         def compile_one(source):
