@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/dims.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 
@@ -32,6 +34,46 @@ inline absl::Status CheckShape(const tensorflow::Tensor& t, const char* name,
   if (t.shape() != expected) {
     return Invalid(std::string(name) + " must have shape " +
                    expected.DebugString() + ", got " + t.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
+// Reads I and H from kernel [I,G*H] and recurrent_kernel [H,G*H].
+inline absl::Status CheckWeights(const tensorflow::Tensor& kernel,
+                                 const tensorflow::Tensor& recurrent,
+                                 int gates, Dims* d) {
+  TF_RETURN_IF_ERROR(CheckRank(kernel, "kernel", 2));
+  TF_RETURN_IF_ERROR(CheckRank(recurrent, "recurrent_kernel", 2));
+  d->units = recurrent.dim_size(0);
+  d->input = kernel.dim_size(0);
+  TF_RETURN_IF_ERROR(CheckShape(recurrent, "recurrent_kernel",
+                                {d->units, gates * d->units}));
+  return CheckShape(kernel, "kernel", {d->input, gates * d->units});
+}
+
+struct NamedState {
+  const tensorflow::Tensor& tensor;
+  const char* name;
+};
+
+// Checks x ([B,T,I], or [B,I] for a step op), the [B,H] states and the
+// weights; fills d (time is 1 for a step op).
+inline absl::Status CheckInputs(const tensorflow::Tensor& x, int x_rank,
+                                std::initializer_list<NamedState> states,
+                                const tensorflow::Tensor& kernel,
+                                const tensorflow::Tensor& recurrent, int gates,
+                                Dims* d) {
+  TF_RETURN_IF_ERROR(CheckWeights(kernel, recurrent, gates, d));
+  TF_RETURN_IF_ERROR(CheckRank(x, "x", x_rank));
+  d->batch = x.dim_size(0);
+  d->time = x_rank == 3 ? x.dim_size(1) : 1;
+  if (x.dim_size(x_rank - 1) != d->input) {
+    return Invalid("x must have " + std::to_string(d->input) +
+                   " features (kernel rows), got shape " +
+                   x.shape().DebugString());
+  }
+  for (const NamedState& s : states) {
+    TF_RETURN_IF_ERROR(CheckShape(s.tensor, s.name, {d->batch, d->units}));
   }
   return absl::OkStatus();
 }

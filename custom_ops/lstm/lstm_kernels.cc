@@ -25,36 +25,10 @@ using CPUDevice = Eigen::ThreadPoolDevice;
 
 namespace {
 
-// Reads I and H from kernel [I,4H] and recurrent_kernel [H,4H].
-absl::Status WeightDims(const Tensor& kernel, const Tensor& recurrent, Dims* d) {
-  TF_RETURN_IF_ERROR(CheckRank(kernel, "kernel", 2));
-  TF_RETURN_IF_ERROR(CheckRank(recurrent, "recurrent_kernel", 2));
-  d->units = recurrent.dim_size(0);
-  d->input = kernel.dim_size(0);
-  TF_RETURN_IF_ERROR(
-      CheckShape(recurrent, "recurrent_kernel", {d->units, 4 * d->units}));
-  return CheckShape(kernel, "kernel", {d->input, 4 * d->units});
-}
-
-// Checks x [B,T,I] or [B,I] (time_major-free step op), states and weights.
-absl::Status CommonDims(const Tensor& x, int x_rank, const Tensor& h0,
-                  const char* h_name, const Tensor& c0, const char* c_name,
-                  const Tensor& kernel, const Tensor& recurrent, Dims* d) {
-  TF_RETURN_IF_ERROR(WeightDims(kernel, recurrent, d));
-  TF_RETURN_IF_ERROR(CheckRank(x, "x", x_rank));
-  d->batch = x.dim_size(0);
-  d->time = x_rank == 3 ? x.dim_size(1) : 1;
-  if (x.dim_size(x_rank - 1) != d->input) {
-    return Invalid("x must have " + std::to_string(d->input) +
-                   " features (kernel rows), got shape " +
-                   x.shape().DebugString());
-  }
-  TF_RETURN_IF_ERROR(CheckShape(h0, h_name, {d->batch, d->units}));
-  return CheckShape(c0, c_name, {d->batch, d->units});
-}
+constexpr int kGates = 4;
 
 absl::Status CheckBias(const Tensor& bias, const Dims& d) {
-  return CheckShape(bias, "bias", {4 * d.units});
+  return CheckShape(bias, "bias", {kGates * d.units});
 }
 
 }  // namespace
@@ -77,8 +51,8 @@ class LstmOp : public OpKernel {
     const Tensor& lengths = ctx->input(6);
     Dims d;
     int64_t max_len;
-    OP_REQUIRES_OK(ctx, CommonDims(x, 3, h0, "h0", c0, "c0", kernel,
-                                   recurrent, &d));
+    OP_REQUIRES_OK(ctx, CheckInputs(x, 3, {{h0, "h0"}, {c0, "c0"}}, kernel,
+                                    recurrent, kGates, &d));
     OP_REQUIRES_OK(ctx, CheckBias(bias, d));
     OP_REQUIRES_OK(ctx, CheckLengths(lengths, d.batch, d.time, &max_len));
 
@@ -138,8 +112,8 @@ class LstmGradOp : public OpKernel {
     const Tensor& d_c_n = ctx->input(11);
     Dims d;
     int64_t max_len;
-    OP_REQUIRES_OK(ctx, CommonDims(x, 3, h0, "h0", c0, "c0", kernel,
-                                   recurrent, &d));
+    OP_REQUIRES_OK(ctx, CheckInputs(x, 3, {{h0, "h0"}, {c0, "c0"}}, kernel,
+                                    recurrent, kGates, &d));
     OP_REQUIRES_OK(ctx, CheckLengths(lengths, d.batch, d.time, &max_len));
     const TensorShape seq_h{d.batch, d.time, d.units};
     const TensorShape state{d.batch, d.units};
@@ -186,8 +160,8 @@ class LstmStepOp : public OpKernel {
     const Tensor& recurrent = ctx->input(4);
     const Tensor& bias = ctx->input(5);
     Dims d;
-    OP_REQUIRES_OK(ctx,
-                   CommonDims(x, 2, h, "h", c, "c", kernel, recurrent, &d));
+    OP_REQUIRES_OK(ctx, CheckInputs(x, 2, {{h, "h"}, {c, "c"}}, kernel,
+                                    recurrent, kGates, &d));
     OP_REQUIRES_OK(ctx, CheckBias(bias, d));
     Tensor *h_new, *c_new, *gates;
     const TensorShape state{d.batch, d.units};

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "common/dims.h"
+
 namespace tensorflow {
 class OpKernelContext;
 }
@@ -15,12 +17,7 @@ class OpKernelContext;
 namespace tfrnn {
 namespace lstm {
 
-struct Dims {
-  int64_t batch;
-  int64_t time;
-  int64_t input;
-  int64_t units;
-};
+using ::tfrnn::Dims;
 
 // Step t of row b is active when t < lengths[b] (every step when lengths is
 // null). Steps are visited 0..max_len-1, or max_len-1..0 when reverse.

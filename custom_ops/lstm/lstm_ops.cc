@@ -4,6 +4,7 @@
 // recurrent_kernel [H,4H], bias [4H], sequence_length [B] int32.
 // The shape functions catch what they can at graph construction; the kernels
 // check everything again at run time (shapes may be unknown until then).
+#include "common/shape_fns.h"
 #include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
@@ -16,66 +17,24 @@ using ::tensorflow::shape_inference::ShapeHandle;
 
 namespace {
 
-// Reads the weight shapes and returns I (input size) and H (units).
-absl::Status WeightDims(InferenceContext* c, int kernel_idx, DimensionHandle* input,
-                  DimensionHandle* units) {
-  ShapeHandle kernel, recurrent, four_h;
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_idx), 2, &kernel));
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_idx + 1), 2, &recurrent));
-  *input = c->Dim(kernel, 0);
-  *units = c->Dim(recurrent, 0);
-  DimensionHandle gates;
-  TF_RETURN_IF_ERROR(c->Multiply(*units, 4, &gates));
-  DimensionHandle unused;
-  TF_RETURN_IF_ERROR(c->Merge(c->Dim(kernel, 1), gates, &unused));
-  TF_RETURN_IF_ERROR(c->Merge(c->Dim(recurrent, 1), gates, &unused));
-  return absl::OkStatus();
-}
+using shape::BiasDims;
+using shape::CommonShape;
 
-// Checks a [B,H] state input against batch and units; refines both.
-absl::Status StateDims(InferenceContext* c, int idx, DimensionHandle* batch,
-                 DimensionHandle* units) {
-  ShapeHandle s;
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(idx), 2, &s));
-  TF_RETURN_IF_ERROR(c->Merge(*batch, c->Dim(s, 0), batch));
-  TF_RETURN_IF_ERROR(c->Merge(*units, c->Dim(s, 1), units));
-  return absl::OkStatus();
-}
-
-absl::Status BiasDims(InferenceContext* c, int idx, DimensionHandle units) {
-  ShapeHandle bias;
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(idx), 1, &bias));
-  DimensionHandle gates, unused;
-  TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
-  return c->Merge(c->Dim(bias, 0), gates, &unused);
-}
-
-// Checks the inputs every op shares: x (input 0, features last), the two
-// states (inputs 1, 2) and the weights (inputs 3, 4). Returns x, B and H.
-absl::Status CommonShape(InferenceContext* c, int x_rank, ShapeHandle* x,
-                   DimensionHandle* batch, DimensionHandle* units) {
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), x_rank, x));
-  *batch = c->Dim(*x, 0);
-  DimensionHandle input, unused;
-  TF_RETURN_IF_ERROR(WeightDims(c, 3, &input, units));
-  TF_RETURN_IF_ERROR(c->Merge(c->Dim(*x, x_rank - 1), input, &unused));
-  TF_RETURN_IF_ERROR(StateDims(c, 1, batch, units));
-  return StateDims(c, 2, batch, units);
-}
+constexpr int kGates = 4;
 
 absl::Status LstmShape(InferenceContext* c) {
   ShapeHandle x, lengths;
   DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 3, &x, &batch, &units));
+  TF_RETURN_IF_ERROR(CommonShape(c, 3, 2, kGates, &x, &batch, &units));
   DimensionHandle time = c->Dim(x, 1);
-  TF_RETURN_IF_ERROR(BiasDims(c, 5, units));
+  TF_RETURN_IF_ERROR(BiasDims(c, 5, kGates, 0, units));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(6), 1, &lengths));
   TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
 
   bool is_training;
   TF_RETURN_IF_ERROR(c->GetAttr("is_training", &is_training));
   DimensionHandle gates;
-  TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
+  TF_RETURN_IF_ERROR(c->Multiply(units, kGates, &gates));
   c->set_output(0, c->MakeShape({batch, time, units}));
   c->set_output(1, c->MakeShape({batch, units}));
   c->set_output(2, c->MakeShape({batch, units}));
@@ -92,9 +51,9 @@ absl::Status LstmShape(InferenceContext* c) {
 absl::Status LstmGradShape(InferenceContext* c) {
   ShapeHandle x;
   DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 3, &x, &batch, &units));
+  TF_RETURN_IF_ERROR(CommonShape(c, 3, 2, kGates, &x, &batch, &units));
   DimensionHandle gates;
-  TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
+  TF_RETURN_IF_ERROR(c->Multiply(units, kGates, &gates));
   c->set_output(0, x);
   c->set_output(1, c->MakeShape({batch, units}));
   c->set_output(2, c->MakeShape({batch, units}));
@@ -107,10 +66,10 @@ absl::Status LstmGradShape(InferenceContext* c) {
 absl::Status LstmStepShape(InferenceContext* c) {
   ShapeHandle x;
   DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 2, &x, &batch, &units));
-  TF_RETURN_IF_ERROR(BiasDims(c, 5, units));
+  TF_RETURN_IF_ERROR(CommonShape(c, 2, 2, kGates, &x, &batch, &units));
+  TF_RETURN_IF_ERROR(BiasDims(c, 5, kGates, 0, units));
   DimensionHandle gates;
-  TF_RETURN_IF_ERROR(c->Multiply(units, 4, &gates));
+  TF_RETURN_IF_ERROR(c->Multiply(units, kGates, &gates));
   c->set_output(0, c->MakeShape({batch, units}));
   c->set_output(1, c->MakeShape({batch, units}));
   c->set_output(2, c->MakeShape({batch, gates}));

@@ -1,4 +1,4 @@
-"""Pure-TensorFlow LSTM with the fused op's exact contract.
+"""Pure-TensorFlow LSTM and GRU with the fused ops' exact contracts.
 
 Used when the compiled library is unavailable, and in tests as a second
 reference. Semantics (see the op's doc): batch-major, Keras gate order
@@ -9,9 +9,7 @@ row's last step. Gradients come from TensorFlow's autodiff.
 
 import tensorflow as tf
 
-
-def _invalid(message):
-    return tf.errors.InvalidArgumentError(None, None, message)
+from tfrnn.ops.inputs import invalid_argument
 
 
 def _assert_equal(actual, expected, message):
@@ -20,35 +18,42 @@ def _assert_equal(actual, expected, message):
         message=message)
 
 
-def check_inputs(x, h0, c0, kernel, recurrent_kernel, bias,
-                 sequence_length=None, x_rank=3, state_names=("h0", "c0")):
-    """The fused op's input checks as TF assertions (InvalidArgumentError).
+def check_inputs(x, states, kernel, recurrent_kernel, bias,
+                 sequence_length=None, x_rank=3, gates=4, bias_rows=None):
+    """A fused op's input checks as TF assertions (InvalidArgumentError).
 
-    Ranks are checked at once; sizes and length ranges return assertion ops,
-    run eagerly or attached with control dependencies in a graph.
+    states: (name, tensor) pairs, each [B, H]. The weights are
+    kernel [I, gates*H], recurrent_kernel [H, gates*H] and bias
+    [gates*H] (or [bias_rows, gates*H]). Ranks are checked at once; sizes and
+    length ranges return assertion ops, run eagerly or attached with control
+    dependencies in a graph.
     """
-    tensors = [("x", x, x_rank), (state_names[0], h0, 2),
-               (state_names[1], c0, 2), ("kernel", kernel, 2),
-               ("recurrent_kernel", recurrent_kernel, 2), ("bias", bias, 1)]
+    bias_rank = 1 if bias_rows is None else 2
+    tensors = [("x", x, x_rank)] + [(n, t, 2) for n, t in states] + [
+        ("kernel", kernel, 2), ("recurrent_kernel", recurrent_kernel, 2),
+        ("bias", bias, bias_rank)]
     if sequence_length is not None:
         tensors.append(("sequence_length", sequence_length, 1))
     for name, t, rank in tensors:
         if t.shape.rank is not None and t.shape.rank != rank:
-            raise _invalid(f"{name} must be rank {rank}, got shape {t.shape}")
+            raise invalid_argument(
+                f"{name} must be rank {rank}, got shape {t.shape}")
     units = tf.shape(recurrent_kernel)[0]
     batch = tf.shape(x)[0]
     features = tf.shape(x)[-1]
+    width = gates * units
+    bias_shape = [width] if bias_rows is None else tf.stack([bias_rows, width])
+    bias_text = (f"[{gates}H]" if bias_rows is None
+                 else f"[{bias_rows}, {gates}H]")
     checks = [
-        _assert_equal(tf.shape(recurrent_kernel)[1], 4 * units,
-                      "recurrent_kernel must have shape [H, 4H]"),
-        _assert_equal(tf.shape(kernel), tf.stack([features, 4 * units]),
-                      "kernel must have shape [input features, 4H]"),
-        _assert_equal(tf.shape(bias), [4 * units], "bias must have shape [4H]"),
-        _assert_equal(tf.shape(h0), tf.stack([batch, units]),
-                      f"{state_names[0]} must have shape [B, H]"),
-        _assert_equal(tf.shape(c0), tf.stack([batch, units]),
-                      f"{state_names[1]} must have shape [B, H]"),
-    ]
+        _assert_equal(tf.shape(recurrent_kernel)[1], width,
+                      f"recurrent_kernel must have shape [H, {gates}H]"),
+        _assert_equal(tf.shape(kernel), tf.stack([features, width]),
+                      f"kernel must have shape [input features, {gates}H]"),
+        _assert_equal(tf.shape(bias), bias_shape,
+                      f"bias must have shape {bias_text}"),
+    ] + [_assert_equal(tf.shape(t), tf.stack([batch, units]),
+                       f"{name} must have shape [B, H]") for name, t in states]
     if sequence_length is not None:
         checks += [
             _assert_equal(tf.shape(sequence_length), [batch],
@@ -63,6 +68,34 @@ def check_inputs(x, h0, c0, kernel, recurrent_kernel, bias,
     return [c for c in checks if c is not None]
 
 
+def _checked(x, *args, **kwargs):
+    """x, with the input checks attached as control dependencies."""
+    with tf.control_dependencies(check_inputs(x, *args, **kwargs)):
+        return tf.identity(x)
+
+
+def _run_sequence(x, states, sequence_length, reverse, step):
+    """Runs step(t, states) -> (output, new_states) over the steps of each
+    row, with the fused ops' length and direction semantics."""
+    time = tf.shape(x)[1]
+    active = tf.transpose(tf.sequence_mask(sequence_length, time))[..., None]
+    outputs = tf.TensorArray(x.dtype, size=time,
+                             element_shape=states[0].shape)
+
+    def body(s, outputs, *states):
+        t = time - 1 - s if reverse else s
+        output, new_states = step(t, states)
+        runs = active[t]
+        outputs = outputs.write(t, tf.where(runs, output,
+                                            tf.zeros_like(output)))
+        kept = [tf.where(runs, new, old) for new, old in zip(new_states, states)]
+        return (s + 1, outputs, *kept)
+
+    _, outputs, *final = tf.while_loop(
+        lambda s, *_: s < time, body, (tf.constant(0), outputs, *states))
+    return (tf.transpose(outputs.stack(), [1, 0, 2]), *final)
+
+
 def _cell(z, c_prev):
     """One step of gate math on pre-activations z [B,4H]."""
     i, f, g, o = tf.split(z, 4, axis=-1)
@@ -74,33 +107,55 @@ def _cell(z, c_prev):
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length, reverse=False):
     """Returns (output [B,T,H], h_n, c_n) of a whole-sequence LSTM."""
-    with tf.control_dependencies(check_inputs(
-            x, h0, c0, kernel, recurrent_kernel, bias, sequence_length)):
-        x = tf.identity(x)
-    time = tf.shape(x)[1]
-    # x.W + b for every step, time-major so the loop reads one slice a step.
-    xw = tf.einsum("bti,ig->tbg", x, kernel) + bias
-    active = tf.transpose(tf.sequence_mask(sequence_length, time))[..., None]
-    outputs = tf.TensorArray(x.dtype, size=time, element_shape=h0.shape)
+    x = _checked(x, [("h0", h0), ("c0", c0)], kernel, recurrent_kernel, bias,
+                 sequence_length)
+    xw = tf.einsum("bti,ig->tbg", x, kernel) + bias  # every step's x.W + b
 
-    def body(s, h, c, outputs):
-        t = time - 1 - s if reverse else s
-        h_new, c_new = _cell(xw[t] + tf.matmul(h, recurrent_kernel), c)
-        runs = active[t]
-        outputs = outputs.write(t, tf.where(runs, h_new, tf.zeros_like(h_new)))
-        return s + 1, tf.where(runs, h_new, h), tf.where(runs, c_new, c), outputs
+    def step(t, states):
+        h, c = states
+        h, c = _cell(xw[t] + tf.matmul(h, recurrent_kernel), c)
+        return h, (h, c)
 
-    _, h_n, c_n, outputs = tf.while_loop(
-        lambda s, *_: s < time, body, (tf.constant(0), h0, c0, outputs))
-    output = tf.transpose(outputs.stack(), [1, 0, 2])
-    return output, h_n, c_n
+    return _run_sequence(x, [h0, c0], sequence_length, reverse, step)
 
 
 def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
     """Returns (h_new, c_new) of one LSTM step on x [B,I]."""
-    with tf.control_dependencies(check_inputs(
-            x, h, c, kernel, recurrent_kernel, bias, x_rank=2,
-            state_names=("h", "c"))):
-        x = tf.identity(x)
+    x = _checked(x, [("h", h), ("c", c)], kernel, recurrent_kernel, bias,
+                 x_rank=2)
     return _cell(tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel) + bias,
                  c)
+
+
+def _gru_cell(xw, h, recurrent_kernel, recurrent_bias):
+    """One GRU step (reset_after=True) from x.W + input bias [B,3H]."""
+    x_z, x_r, x_n = tf.split(xw, 3, axis=-1)
+    rec = tf.matmul(h, recurrent_kernel) + recurrent_bias
+    r_z, r_r, r_n = tf.split(rec, 3, axis=-1)
+    z = tf.sigmoid(x_z + r_z)
+    r = tf.sigmoid(x_r + r_r)
+    n = tf.tanh(x_n + r * r_n)
+    return z * h + (1 - z) * n
+
+
+def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
+                 reverse=False):
+    """Returns (output [B,T,H], h_n) of a whole-sequence GRU (Keras's
+    reset_after=True variant; bias [2, 3H] = input bias, recurrent bias)."""
+    x = _checked(x, [("h0", h0)], kernel, recurrent_kernel, bias,
+                 sequence_length, gates=3, bias_rows=2)
+    xw = tf.einsum("bti,ig->tbg", x, kernel) + bias[0]
+
+    def step(t, states):
+        h = _gru_cell(xw[t], states[0], recurrent_kernel, bias[1])
+        return h, (h,)
+
+    return _run_sequence(x, [h0], sequence_length, reverse, step)
+
+
+def gru_step(x, h, kernel, recurrent_kernel, bias):
+    """Returns h_new of one GRU step on x [B,I]."""
+    x = _checked(x, [("h", h)], kernel, recurrent_kernel, bias, x_rank=2,
+                 gates=3, bias_rows=2)
+    return _gru_cell(tf.matmul(x, kernel) + bias[0], h, recurrent_kernel,
+                     bias[1])

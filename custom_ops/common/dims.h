@@ -1,0 +1,18 @@
+// Sizes of a recurrent op's problem, shared by kernels and functors.
+#ifndef TFRNN_CUSTOM_OPS_COMMON_DIMS_H_
+#define TFRNN_CUSTOM_OPS_COMMON_DIMS_H_
+
+#include <cstdint>
+
+namespace tfrnn {
+
+struct Dims {
+  int64_t batch;
+  int64_t time;
+  int64_t input;
+  int64_t units;
+};
+
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_DIMS_H_

@@ -1,0 +1,72 @@
+// Shape-function helpers shared by the recurrent ops. Inputs follow one
+// layout: x at 0, then the states, then kernel [I,G*H] and
+// recurrent_kernel [H,G*H] with G gates.
+#ifndef TFRNN_CUSTOM_OPS_COMMON_SHAPE_FNS_H_
+#define TFRNN_CUSTOM_OPS_COMMON_SHAPE_FNS_H_
+
+#include "tensorflow/core/framework/shape_inference.h"
+
+namespace tfrnn {
+namespace shape {
+
+using ::tensorflow::shape_inference::DimensionHandle;
+using ::tensorflow::shape_inference::InferenceContext;
+using ::tensorflow::shape_inference::ShapeHandle;
+
+// Reads I and H from kernel [I,G*H] and recurrent_kernel [H,G*H].
+inline absl::Status WeightDims(InferenceContext* c, int kernel_idx, int gates,
+                               DimensionHandle* input, DimensionHandle* units) {
+  ShapeHandle kernel, recurrent;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_idx), 2, &kernel));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_idx + 1), 2, &recurrent));
+  *input = c->Dim(kernel, 0);
+  *units = c->Dim(recurrent, 0);
+  DimensionHandle width, unused;
+  TF_RETURN_IF_ERROR(c->Multiply(*units, gates, &width));
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(kernel, 1), width, &unused));
+  return c->Merge(c->Dim(recurrent, 1), width, &unused);
+}
+
+// Checks a [B,H] state input against batch and units; refines both.
+inline absl::Status StateDims(InferenceContext* c, int idx,
+                              DimensionHandle* batch, DimensionHandle* units) {
+  ShapeHandle s;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(idx), 2, &s));
+  TF_RETURN_IF_ERROR(c->Merge(*batch, c->Dim(s, 0), batch));
+  return c->Merge(*units, c->Dim(s, 1), units);
+}
+
+// Checks x (input 0, rank x_rank, features last), `num_states` [B,H] states
+// (inputs 1..num_states) and the weights that follow. Returns x, B and H.
+inline absl::Status CommonShape(InferenceContext* c, int x_rank, int num_states,
+                                int gates, ShapeHandle* x,
+                                DimensionHandle* batch,
+                                DimensionHandle* units) {
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), x_rank, x));
+  *batch = c->Dim(*x, 0);
+  DimensionHandle input, unused;
+  TF_RETURN_IF_ERROR(WeightDims(c, 1 + num_states, gates, &input, units));
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(*x, x_rank - 1), input, &unused));
+  for (int i = 1; i <= num_states; ++i) {
+    TF_RETURN_IF_ERROR(StateDims(c, i, batch, units));
+  }
+  return absl::OkStatus();
+}
+
+// Checks a bias input of shape `rows` x [G*H] (rows = 0: rank 1, [G*H]).
+inline absl::Status BiasDims(InferenceContext* c, int idx, int gates,
+                             int rows, DimensionHandle units) {
+  ShapeHandle bias;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(idx), rows == 0 ? 1 : 2, &bias));
+  DimensionHandle width, unused;
+  TF_RETURN_IF_ERROR(c->Multiply(units, gates, &width));
+  if (rows != 0) {
+    TF_RETURN_IF_ERROR(c->Merge(c->Dim(bias, 0), c->MakeDim(rows), &unused));
+  }
+  return c->Merge(c->Dim(bias, rows == 0 ? 0 : 1), width, &unused);
+}
+
+}  // namespace shape
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_SHAPE_FNS_H_

@@ -1,0 +1,50 @@
+"""Input handling shared by the op wrappers: dtype checks, lengths, and
+zero cotangents for gradients that TensorFlow leaves as None."""
+
+import tensorflow as tf
+
+_OP_DTYPES = (tf.float32, tf.float64)
+_CAST_DTYPES = (tf.float16, tf.bfloat16)
+
+
+def invalid_argument(message):
+    """An InvalidArgumentError, the error every bad op input raises."""
+    return tf.errors.InvalidArgumentError(None, None, message)
+
+
+def as_float_tensors(**named):
+    """Converts the named float inputs; all must share x's dtype."""
+    first_name = next(iter(named))
+    tensors = {name: tf.convert_to_tensor(value) for name, value in named.items()}
+    dtype = tensors[first_name].dtype
+    if dtype not in _OP_DTYPES + _CAST_DTYPES:
+        raise invalid_argument(f"{first_name} must be float16, bfloat16, float32 or "
+                       f"float64, got {dtype.name}")
+    for name, t in tensors.items():
+        if t.dtype != dtype:
+            raise invalid_argument(f"{name} must have the dtype of {first_name} "
+                           f"({dtype.name}), got {t.dtype.name}")
+    if dtype in _CAST_DTYPES:
+        tensors = {n: tf.cast(t, tf.float32) for n, t in tensors.items()}
+    return dtype, list(tensors.values())
+
+
+def lengths_or_full(sequence_length, x):
+    """sequence_length as int32 [B]; None means every row runs all T steps."""
+    time = tf.shape(x, out_type=tf.int32)[1]
+    if sequence_length is None:
+        return tf.fill(tf.shape(x, out_type=tf.int32)[:1], time)
+    lengths = tf.convert_to_tensor(sequence_length)
+    if lengths.dtype not in (tf.int32, tf.int64):
+        raise invalid_argument("sequence_length must be int32 or int64, got "
+                       f"{lengths.dtype.name}")
+    if lengths.dtype == tf.int64:
+        # Clip before narrowing so an out-of-range value stays out of range
+        # (and is rejected) instead of wrapping into range.
+        lengths = tf.cast(tf.clip_by_value(
+            lengths, -1, tf.cast(time, tf.int64) + 1), tf.int32)
+    return lengths
+
+
+def zeros_if_none(grad, like):
+    return tf.zeros_like(like) if grad is None else grad
