@@ -12,7 +12,7 @@ import pytest
 
 from tfrnn.ops import lstm as lstm_module
 from tfrnn.ops import loader
-from lstm_problems import make_problem, run_with_grads
+from rnn_problems import make_problem, run_with_grads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -13,7 +13,7 @@ import tensorflow as tf
 from tfrnn import ops
 from tfrnn.ops import reference
 from tfrnn.ops.loader import library
-from lstm_problems import make_problem
+from rnn_problems import make_problem
 
 B, T, I, H = 3, 4, 2, 5
 

@@ -133,6 +133,20 @@ void Gemm(tensorflow::thread::ThreadPool* pool, bool trans_a, bool trans_b,
   });
 }
 
+// out[n] = sum over rows of a[rows, n] (row-major, leading dimension n),
+// accumulated in double: bias gradients sum thousands of terms that largely
+// cancel, where float accumulation loses digits.
+template <typename T>
+void ColumnSums(const T* a, int64_t rows, int64_t n, T* out) {
+  Eigen::Array<double, Eigen::Dynamic, 1> sum =
+      Eigen::Array<double, Eigen::Dynamic, 1>::Zero(n);
+  for (int64_t r = 0; r < rows; ++r) {
+    sum += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(a + r * n, n)
+               .template cast<double>();
+  }
+  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(out, n) = sum.cast<T>();
+}
+
 }  // namespace cpu
 }  // namespace tfrnn
 

@@ -174,13 +174,8 @@ struct Backward<CPUDevice, T> {
                  G);
     cpu::Gemm<T>(pool, true, false, H, G, B * T_, h_prev.data(), H, dR, G,
                  false, drecurrent_kernel, G);
-    Vec<T> db_input(dbias, G), db_recurrent(dbias + G, G);
-    db_input.setZero();
-    db_recurrent.setZero();
-    for (int64_t r = 0; r < B * T_; ++r) {
-      db_input += ConstVec<T>(dI + r * G, G);
-      db_recurrent += ConstVec<T>(dR + r * G, G);
-    }
+    cpu::ColumnSums(dI, B * T_, G, dbias);
+    cpu::ColumnSums(dR, B * T_, G, dbias + G);
   }
 };
 

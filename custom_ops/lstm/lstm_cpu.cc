@@ -190,9 +190,7 @@ struct Backward<CPUDevice, T> {
                  G);
     cpu::Gemm<T>(pool, true, false, H, G, B * T_, h_prev.data(), H, dG, G,
                  false, drecurrent_kernel, G);
-    Vec<T> db(dbias, G);
-    db.setZero();
-    for (int64_t r = 0; r < B * T_; ++r) db += ConstVec<T>(dG + r * G, G);
+    cpu::ColumnSums(dG, B * T_, G, dbias);
   }
 };
 

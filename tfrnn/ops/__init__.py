@@ -1,7 +1,9 @@
-"""The fused LSTM op: Python wrappers, gradients, loader and reference."""
+"""The fused recurrent ops: Python wrappers, gradients, loader, reference."""
 
 from tfrnn.ops import reference
+from tfrnn.ops.gru import gru_sequence, gru_step
 from tfrnn.ops.loader import custom_ops_available
 from tfrnn.ops.lstm import lstm_sequence, lstm_step
 
-__all__ = ["custom_ops_available", "lstm_sequence", "lstm_step", "reference"]
+__all__ = ["custom_ops_available", "gru_sequence", "gru_step",
+           "lstm_sequence", "lstm_step", "reference"]

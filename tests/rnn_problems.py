@@ -1,0 +1,102 @@
+"""Random LSTM/GRU problems, and Keras's own layers as the reference."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# Per kind: gates, states, bias shape(H), Keras layer.
+KINDS = {
+    "lstm": (4, 2, lambda h: (4 * h,), keras.layers.LSTM),
+    "gru": (3, 1, lambda h: (2, 3 * h), keras.layers.GRU),
+}
+
+
+@dataclasses.dataclass
+class Problem:
+    kind: str
+    x: np.ndarray
+    states: list
+    kernel: np.ndarray
+    recurrent_kernel: np.ndarray
+    bias: np.ndarray
+    lengths: np.ndarray  # or None: every row runs all steps
+    # Upstream gradients for the output and each final state (a random
+    # linear loss).
+    d_output: np.ndarray
+    d_states: list
+
+    @property
+    def inputs(self):
+        return [self.x, *self.states, self.kernel, self.recurrent_kernel,
+                self.bias]
+
+    # LSTM names.
+    h0 = property(lambda self: self.states[0])
+    c0 = property(lambda self: self.states[1])
+    d_h = property(lambda self: self.d_states[0])
+    d_c = property(lambda self: self.d_states[1])
+
+
+def make_problem(rng, batch, time, features, units, dtype="float32",
+                 lengths=None, kind="lstm"):
+    gates, num_states, bias_shape, _ = KINDS[kind]
+
+    def normal(*shape, scale=1.0):
+        return (scale * rng.standard_normal(shape)).astype(dtype)
+
+    return Problem(
+        kind=kind, x=normal(batch, time, features),
+        states=[normal(batch, units, scale=0.5) for _ in range(num_states)],
+        kernel=normal(features, gates * units, scale=0.5),
+        recurrent_kernel=normal(units, gates * units, scale=0.5),
+        bias=normal(*bias_shape(units), scale=0.5),
+        lengths=None if lengths is None else np.asarray(lengths, np.int32),
+        d_output=normal(batch, time, units),
+        d_states=[normal(batch, units) for _ in range(num_states)])
+
+
+def linear_loss(p, output, *states):
+    """A random linear loss, so its gradients are the problem's d_* arrays."""
+    loss = tf.reduce_sum(output * p.d_output)
+    for state, d in zip(states, p.d_states):
+        loss += tf.reduce_sum(state * d)
+    return loss
+
+
+def run_with_grads(fn, p):
+    """fn(*p.inputs) -> (output, *final states); returns those and the
+    gradients of the problem's linear loss w.r.t. every input."""
+    tensors = [tf.constant(a) for a in p.inputs]
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        results = fn(*tensors)
+        loss = linear_loss(p, *results)
+    grads = tape.gradient(loss, tensors,
+                          unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return [t.numpy() for t in results], [g.numpy() for g in grads]
+
+
+def keras_results(p, reverse=False):
+    """Outputs, final states and gradients from Keras's own layer with the
+    problem's weights copied in, aligned with the op's contract."""
+    layer_class = KINDS[p.kind][3]
+    units, time = p.states[0].shape[1], p.x.shape[1]
+    layer = layer_class(units, return_sequences=True, return_state=True,
+                        go_backwards=reverse, zero_output_for_mask=True,
+                        dtype=p.x.dtype.name)
+    layer.build(p.x.shape)
+    layer.set_weights([p.kernel, p.recurrent_kernel, p.bias])
+    x = tf.constant(p.x)
+    states = [tf.constant(s) for s in p.states]
+    mask = None if p.lengths is None else tf.sequence_mask(p.lengths, time)
+    with tf.GradientTape() as tape:
+        tape.watch([x] + states)
+        output, *final = layer(x, initial_state=states, mask=mask)
+        if reverse:  # Keras returns a backwards run in reversed time order.
+            output = tf.reverse(output, [1])
+        loss = linear_loss(p, output, *final)
+    grads = tape.gradient(loss, [x] + states + layer.trainable_weights)
+    return ([t.numpy() for t in (output, *final)],
+            [g.numpy() for g in grads])

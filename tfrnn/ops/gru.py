@@ -1,0 +1,73 @@
+"""Python entry points of the fused GRU op and their registered gradients.
+
+Keras's GRU with reset_after=True (the cuDNN variant): kernel [I,3H],
+recurrent_kernel [H,3H], bias [2,3H] (input bias, recurrent bias), gates
+z, r, h. Same sequence_length / reverse / training semantics as
+`lstm_sequence`; the pure-TF reference runs when the library is unavailable.
+"""
+
+import tensorflow as tf
+
+from tfrnn.ops import reference
+from tfrnn.ops.inputs import as_float_tensors, lengths_or_full, zeros_if_none
+from tfrnn.ops.loader import library
+
+
+def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
+                 reverse=False, training=True):
+    """Whole-sequence GRU: returns (output [B,T,H], h_n [B,H])."""
+    dtype, (x, h0, kernel, recurrent_kernel, bias) = as_float_tensors(
+        x=x, h0=h0, kernel=kernel, recurrent_kernel=recurrent_kernel,
+        bias=bias)
+    lengths = lengths_or_full(sequence_length, x)
+    ops = library.ops
+    if ops is None:
+        result = reference.gru_sequence(x, h0, kernel, recurrent_kernel, bias,
+                                        lengths, reverse=reverse)
+    else:
+        result = ops.tfrnn_gru(x, h0, kernel, recurrent_kernel, bias, lengths,
+                               reverse=reverse, is_training=bool(training))[:2]
+    return tuple(tf.cast(t, dtype) for t in result)
+
+
+def gru_step(x, h, kernel, recurrent_kernel, bias):
+    """One GRU step for decoding: x [B,I], h [B,H] -> h_new."""
+    dtype, (x, h, kernel, recurrent_kernel, bias) = as_float_tensors(
+        x=x, h=h, kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias)
+    ops = library.ops
+    if ops is None:
+        h_new = reference.gru_step(x, h, kernel, recurrent_kernel, bias)
+    else:
+        h_new = ops.tfrnn_gru_step(x, h, kernel, recurrent_kernel, bias)[0]
+    return tf.cast(h_new, dtype)
+
+
+@tf.RegisterGradient("TfrnnGru")
+def _gru_grad(op, d_output, d_h_n, unused_d_reserve):
+    """Gradient of TfrnnGru (re-running an inference-mode forward in
+    training mode to get the activations)."""
+    x, h0, kernel, recurrent_kernel, bias, lengths = op.inputs
+    reverse = op.get_attr("reverse")
+    output, h_n, reserve = op.outputs
+    if not op.get_attr("is_training"):
+        output, _, reserve = library.ops.tfrnn_gru(
+            x, h0, kernel, recurrent_kernel, bias, lengths, reverse=reverse,
+            is_training=True)
+    grads = library.ops.tfrnn_gru_grad(
+        x, h0, kernel, recurrent_kernel, lengths, output, reserve,
+        zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n),
+        reverse=reverse)
+    return list(grads) + [None]
+
+
+@tf.RegisterGradient("TfrnnGruStep")
+def _gru_step_grad(op, d_h_new, unused_d_reserve):
+    """Gradient of one step: the sequence gradient with T = 1."""
+    x, h, kernel, recurrent_kernel, _ = op.inputs
+    h_new, reserve = op.outputs
+    d_h_new = zeros_if_none(d_h_new, h_new)
+    ones = tf.ones(tf.shape(x)[:1], tf.int32)
+    dx, dh, dkernel, drecurrent, dbias = library.ops.tfrnn_gru_grad(
+        x[:, None], h, kernel, recurrent_kernel, ones, h_new[:, None],
+        reserve[:, None], d_h_new[:, None], tf.zeros_like(d_h_new))
+    return [dx[:, 0], dh, dkernel, drecurrent, dbias]
