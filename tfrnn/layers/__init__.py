@@ -1,5 +1,6 @@
 """Keras 3 recurrent layers (registered for `.keras` serialization)."""
 
+from tfrnn.layers.gru import GRU, GRUCell
 from tfrnn.layers.lstm import LSTM, LSTMCell
 
-__all__ = ["LSTM", "LSTMCell"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell"]

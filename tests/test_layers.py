@@ -1,4 +1,5 @@
-"""tfrnn.layers.LSTM / LSTMCell against Keras's own, inside real models."""
+"""tfrnn's LSTM and GRU layers and cells against Keras's own, inside real
+models. Tests taking `kind` run for both."""
 
 import numpy as np
 import pytest
@@ -6,9 +7,15 @@ import keras
 import tensorflow as tf
 
 import tfrnn
-from tfrnn.layers import LSTM, LSTMCell
+from tfrnn.layers import GRU, LSTM, GRUCell, LSTMCell
 
 VOCAB, EMBED, UNITS = 12, 6, 8
+# kind -> (our layer, Keras's layer, our cell, Keras's cell)
+KINDS = {
+    "lstm": (LSTM, keras.layers.LSTM, LSTMCell, keras.layers.LSTMCell),
+    "gru": (GRU, keras.layers.GRU, GRUCell, keras.layers.GRUCell),
+}
+both = pytest.mark.parametrize("kind", sorted(KINDS))
 
 
 def token_batch(padding):
@@ -26,8 +33,8 @@ def token_batch(padding):
     return tokens
 
 
-def twin_models(layer_kwargs, stack=1):
-    """The same Embedding(mask_zero) -> LSTM model with Keras's LSTM and with
+def twin_models(layer_kwargs, stack=1, kind="lstm"):
+    """The same Embedding(mask_zero) -> RNN model with Keras's layer and with
     ours, sharing weights."""
     def build(lstm_class):
         inputs = keras.Input((None,), dtype="int32")
@@ -40,8 +47,8 @@ def twin_models(layer_kwargs, stack=1):
         return keras.Model(inputs, h)
 
     keras.utils.set_random_seed(1)
-    reference = build(keras.layers.LSTM)
-    ours = build(LSTM)
+    reference = build(KINDS[kind][1])
+    ours = build(KINDS[kind][0])
     ours.set_weights(reference.get_weights())
     return reference, ours
 
@@ -62,29 +69,36 @@ LAYER_CASES = [
     dict(return_state=True),
     dict(return_sequences=True, return_state=True, go_backwards=True),
     dict(use_bias=False, return_sequences=True),
-    dict(unit_forget_bias=False),
 ]
+KIND_CASES = {"lstm": [dict(unit_forget_bias=False)],
+              "gru": [dict(reset_after=False, return_sequences=True)]}
 
 
 @pytest.mark.parametrize("padding", ["none", "right", "left", "holes"])
-@pytest.mark.parametrize("kwargs", LAYER_CASES, ids=str)
-def test_matches_keras_lstm_in_a_model(kwargs, padding):
-    reference, ours = twin_models(kwargs)
+@pytest.mark.parametrize("kind,kwargs", [
+    (kind, kwargs) for kind in sorted(KINDS)
+    for kwargs in LAYER_CASES + KIND_CASES[kind]], ids=str)
+def test_matches_keras_in_a_model(kind, kwargs, padding):
+    reference, ours = twin_models(kwargs, kind=kind)
     tokens = token_batch(padding)
     assert_same_outputs(ours(tokens), reference(tokens))
 
 
 @pytest.mark.parametrize("padding", ["right", "holes"])
-def test_stacked_and_compiled_predict_matches_keras(padding):
-    reference, ours = twin_models(dict(return_sequences=True), stack=2)
+@both
+def test_stacked_and_compiled_predict_matches_keras(kind, padding):
+    reference, ours = twin_models(dict(return_sequences=True), stack=2,
+                                  kind=kind)
     tokens = token_batch(padding)
     assert_same_outputs(ours.predict(tokens, verbose=0),
                         reference.predict(tokens, verbose=0))
 
 
 @pytest.mark.parametrize("padding", ["right", "left"])
-def test_training_gradients_match_keras(padding):
-    reference, ours = twin_models(dict(return_sequences=True), stack=2)
+@both
+def test_training_gradients_match_keras(kind, padding):
+    reference, ours = twin_models(dict(return_sequences=True), stack=2,
+                                  kind=kind)
     tokens = token_batch(padding)
     target = np.random.default_rng(2).standard_normal((6, 9, UNITS))
 
@@ -98,26 +112,29 @@ def test_training_gradients_match_keras(padding):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_initial_state_matches_keras():
+@both
+def test_initial_state_matches_keras(kind):
+    ours_class, keras_class = KINDS[kind][:2]
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 6, 3)).astype("float32")
-    h0, c0 = (rng.standard_normal((4, UNITS)).astype("float32")
-              for _ in range(2))
-    reference = keras.layers.LSTM(UNITS, return_sequences=True,
-                                  return_state=True)
-    ours = LSTM(UNITS, return_sequences=True, return_state=True)
-    reference(x, initial_state=[h0, c0])
+    states = [rng.standard_normal((4, UNITS)).astype("float32")
+              for _ in range(2 if kind == "lstm" else 1)]
+    reference = keras_class(UNITS, return_sequences=True, return_state=True)
+    ours = ours_class(UNITS, return_sequences=True, return_state=True)
+    reference(x, initial_state=states)
     ours.build(x.shape)
     ours.set_weights(reference.get_weights())
-    assert_same_outputs(ours(x, initial_state=[h0, c0]),
-                        reference(x, initial_state=[h0, c0]))
+    assert_same_outputs(ours(x, initial_state=states),
+                        reference(x, initial_state=states))
 
 
-def test_stateful_carries_state_across_calls_and_resets():
+@both
+def test_stateful_carries_state_across_calls_and_resets(kind):
+    layer_class = KINDS[kind][0]
     rng = np.random.default_rng(4)
     x = rng.standard_normal((3, 10, 2)).astype("float32")
-    whole = LSTM(UNITS, return_sequences=True)
-    stateful = LSTM(UNITS, return_sequences=True, stateful=True)
+    whole = layer_class(UNITS, return_sequences=True)
+    stateful = layer_class(UNITS, return_sequences=True, stateful=True)
     whole.build(x.shape)
     stateful.build(x.shape)
     stateful.set_weights(whole.get_weights())
@@ -132,8 +149,10 @@ def test_stateful_carries_state_across_calls_and_resets():
     dict(recurrent_activation="hard_sigmoid"),
     dict(unroll=True),
 ], ids=str)
-def test_options_the_op_lacks_still_match_keras(kwargs):
-    reference, ours = twin_models(dict(return_sequences=True, **kwargs))
+@both
+def test_options_the_op_lacks_still_match_keras(kind, kwargs):
+    reference, ours = twin_models(dict(return_sequences=True, **kwargs),
+                                  kind=kind)
     tokens = token_batch("right")
     assert_same_outputs(ours(tokens), reference(tokens))
 
@@ -142,9 +161,10 @@ def test_options_the_op_lacks_still_match_keras(kwargs):
                                     dict(recurrent_dropout=0.3),
                                     dict(dropout=0.2, recurrent_dropout=0.2)],
                          ids=str)
-def test_dropout_matches_keras_with_the_same_seed(kwargs):
+@both
+def test_dropout_matches_keras_with_the_same_seed(kind, kwargs):
     reference, ours = twin_models(dict(return_sequences=True, seed=7,
-                                       **kwargs))
+                                       **kwargs), kind=kind)
     tokens = token_batch("right")
     train_ours = ours(tokens, training=True)
     assert_same_outputs(train_ours, reference(tokens, training=True))
@@ -153,7 +173,8 @@ def test_dropout_matches_keras_with_the_same_seed(kwargs):
     assert_same_outputs(inference, reference(tokens, training=False))
 
 
-def test_fit_reduces_loss_on_a_masked_task():
+@both
+def test_fit_reduces_loss_on_a_masked_task(kind):
     """Predict the number of tokens above VOCAB/2 in a variable-length row."""
     rng = np.random.default_rng(5)
     tokens = rng.integers(1, VOCAB, size=(512, 12))
@@ -164,53 +185,59 @@ def test_fit_reduces_loss_on_a_masked_task():
     model = keras.Sequential([
         keras.Input((None,), dtype="int32"),
         keras.layers.Embedding(VOCAB, EMBED, mask_zero=True),
-        LSTM(16), keras.layers.Dense(1)])
+        KINDS[kind][0](16), keras.layers.Dense(1)])
     model.compile(keras.optimizers.Adam(0.01), "mse")
     history = model.fit(tokens, target, epochs=8, batch_size=64, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.2 * losses[0], losses
 
 
-def test_keras_file_round_trip(tmp_path):
-    reference, ours = twin_models(dict(return_sequences=True, dropout=0.1,
-                                       recurrent_dropout=0.1, seed=3,
-                                       unit_forget_bias=False,
-                                       kernel_regularizer="l2"), stack=2)
+@both
+def test_keras_file_round_trip(kind, tmp_path):
+    options = dict(return_sequences=True, dropout=0.1, recurrent_dropout=0.1,
+                   seed=3, kernel_regularizer="l2")
+    options.update(KIND_CASES[kind][0])  # a non-default, kind-specific option
+    reference, ours = twin_models(options, stack=2, kind=kind)
     path = str(tmp_path / "model.keras")
     ours.save(path)
     loaded = keras.models.load_model(path)
-    layers = [l for l in loaded.layers if "lstm" in l.name]
-    assert all(type(l) is LSTM for l in layers)
+    layers = [l for l in loaded.layers if kind in l.name]
+    assert len(layers) == 2
+    assert all(type(l) is KINDS[kind][0] for l in layers)
     assert layers[-1].get_config() == ours.layers[-1].get_config()
     tokens = token_batch("right")
     np.testing.assert_array_equal(loaded(tokens), ours(tokens))
 
 
-def test_cell_keras_file_round_trip_in_rnn(tmp_path):
+@both
+def test_cell_keras_file_round_trip_in_rnn(kind, tmp_path):
+    cell_class = KINDS[kind][2]
     model = keras.Sequential([keras.Input((5, 3)),
-                              keras.layers.RNN(LSTMCell(4))])
+                              keras.layers.RNN(cell_class(4))])
     path = str(tmp_path / "cell.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
-    assert type(loaded.layers[0].cell) is LSTMCell
+    assert type(loaded.layers[0].cell) is cell_class
     x = np.random.default_rng(6).standard_normal((2, 5, 3)).astype("float32")
     np.testing.assert_array_equal(loaded(x), model(x))
 
 
-def test_cell_in_keras_rnn_matches_keras_cell():
+@both
+def test_cell_in_keras_rnn_matches_keras_cell(kind):
+    ours_cell, keras_cell = KINDS[kind][2:]
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 6, 4)).astype("float32")
-    reference = keras.layers.RNN(keras.layers.LSTMCell(5),
-                                 return_sequences=True)
-    ours = keras.layers.RNN(LSTMCell(5), return_sequences=True)
+    reference = keras.layers.RNN(keras_cell(5), return_sequences=True)
+    ours = keras.layers.RNN(ours_cell(5), return_sequences=True)
     reference(x)
     ours.build(x.shape)
     ours.set_weights(reference.get_weights())
     assert_same_outputs(ours(x), reference(x))
 
 
-def test_not_xla_compilable_and_fit_with_jit_auto():
-    layer = LSTM(4)
+@both
+def test_not_xla_compilable_and_fit_with_jit_auto(kind):
+    layer = KINDS[kind][0](4)
     assert layer.supports_jit is False
     model = keras.Sequential([keras.Input((5, 3)), layer])
     model.compile("sgd", "mse", jit_compile="auto")
@@ -218,24 +245,28 @@ def test_not_xla_compilable_and_fit_with_jit_auto():
     model.fit(x, np.zeros((8, 4), "float32"), epochs=1, verbose=0)
 
 
-def test_mixed_precision_float16():
+@both
+def test_mixed_precision_float16(kind):
+    layer_class = KINDS[kind][0]
     keras.mixed_precision.set_dtype_policy("mixed_float16")
     try:
-        layer = LSTM(4, return_sequences=True)
+        layer = layer_class(4, return_sequences=True)
         y = layer(np.ones((2, 5, 3), "float32"))
         assert y.dtype == "float16" and layer.cell.kernel.dtype == "float32"
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
-    ref = LSTM(4, return_sequences=True)
+    ref = layer_class(4, return_sequences=True)
     ref.build((2, 5, 3))
     ref.set_weights(layer.get_weights())
     np.testing.assert_allclose(y, ref(np.ones((2, 5, 3), "float32")),
                                atol=5e-3)
 
 
-def test_layer_uses_the_fused_op():
+@pytest.mark.parametrize("kind,op_type", [("lstm", "TfrnnLstm"),
+                                          ("gru", "TfrnnGru")])
+def test_layer_uses_the_fused_op(kind, op_type):
     """The fused path is what the parity tests measured (not Keras's loop)."""
-    layer = LSTM(4)
+    layer = KINDS[kind][0](4)
 
     @tf.function
     def run(x):
@@ -245,12 +276,13 @@ def test_layer_uses_the_fused_op():
         tf.TensorSpec((2, 5, 3), tf.float32)).graph
     op_types = {op.type for op in graph.get_operations()}
     assert tfrnn.ops.custom_ops_available()
-    assert "TfrnnLstm" in op_types and "While" not in op_types
+    assert op_type in op_types and "While" not in op_types
 
 
-def test_empty_batch_works_and_zero_steps_is_a_clear_error():
-    layer = LSTM(4, return_sequences=True, return_state=True)
-    output, h, c = layer(np.zeros((0, 5, 3), "float32"))
+@both
+def test_empty_batch_works_and_zero_steps_is_a_clear_error(kind):
+    layer = KINDS[kind][0](4, return_sequences=True, return_state=True)
+    output, h, *_ = layer(np.zeros((0, 5, 3), "float32"))
     assert output.shape == (0, 5, 4) and h.shape == (0, 4)
     with pytest.raises(ValueError, match="0 time steps"):
         layer(np.zeros((2, 0, 3), "float32"))

@@ -1,0 +1,123 @@
+"""What every fused-op recurrent layer shares: when to run the fused op,
+masks, and Keras's output conventions.
+
+A layer mixes `FusedRNN` into its Keras class (keras.layers.LSTM, GRU, ...)
+and provides `_fused_op(sequences, initial_state, lengths, training)`
+returning (output [B,T,H] aligned with the inputs and zero where a row has
+ended, [final states]) and `_cell_fusable()`. The mixin overrides Keras's
+`inner_loop`, the hook Keras itself uses for cuDNN, so `RNN.call` keeps
+handling initial/stateful states, return options and config.
+"""
+
+import keras
+import tensorflow as tf
+
+
+def has_op_activations(cell):
+    """The ops compute sigmoid gates and tanh candidates/outputs."""
+    return (cell.activation is keras.activations.tanh
+            and cell.recurrent_activation is keras.activations.sigmoid)
+
+
+def step_fusable(cell, training):
+    """Whether a cell's step can run the single-step op: default activations,
+    and no per-gate dropout masks (Keras's implementation 1) while training.
+    """
+    if not has_op_activations(cell):
+        return False
+    if not training:
+        return True
+    return cell.recurrent_dropout == 0 and (
+        cell.implementation != 1 or cell.dropout == 0)
+
+
+def keeps_activations(training):
+    """Save activations for backward unless known to be inference."""
+    return True if tf.is_tensor(training) else bool(training)
+
+
+class FusedRNN:
+    """Mixin for keras.layers.RNN subclasses backed by a fused sequence op."""
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if sequences.shape[1] == 0:
+            # Keras's RNN.call reads step 0 before the loop starts.
+            raise ValueError(
+                f"{self.name} got a sequence of 0 time steps; a Keras RNN "
+                "layer needs at least 1 (the tfrnn.ops functions accept 0)")
+        return super().call(sequences, initial_state=initial_state,
+                            mask=mask, training=training)
+
+    def _runs_fused_sequence(self, training):
+        if self.unroll or not self._cell_fusable():
+            return False
+        return not (training and self.cell.recurrent_dropout > 0)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if tf.nest.is_nested(mask):
+            mask = mask[0]
+        if not self._runs_fused_sequence(training):
+            return self._keras_loop(sequences, initial_state, mask, training)
+
+        dropped = sequences
+        if training and self.cell.dropout > 0:
+            # One mask for every step, as Keras's own fused (cuDNN) path.
+            dp_mask = self.cell.get_dropout_mask(sequences[:, 0, :])
+            dropped = sequences * dp_mask[:, None, :]
+        if mask is None:
+            return self._fused(dropped, initial_state, None, training)
+
+        mask = tf.cast(mask, tf.bool)
+        lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+        right_padded = tf.reduce_all(
+            tf.equal(mask, tf.sequence_mask(lengths, tf.shape(mask)[1])))
+
+        def fused():
+            return self._fused(dropped, initial_state, mask, training)
+
+        def keras_loop():
+            return self._keras_loop(sequences, initial_state, mask, training)
+
+        if tf.executing_eagerly():
+            return fused() if bool(right_padded) else keras_loop()
+        return tf.cond(right_padded, fused, keras_loop)
+
+    def _keras_loop(self, sequences, initial_state, mask, training):
+        """Keras's step loop over the cell, outputs shaped as _fused's."""
+        last, outputs, states = keras.layers.RNN.inner_loop(
+            self, sequences, initial_state, mask=mask, training=training)
+        if not self.return_sequences:
+            outputs = last[:, None, :]
+        return last, outputs, list(tf.nest.flatten(states))
+
+    def _fused(self, sequences, initial_state, mask, training):
+        """The whole sequence in one op, with Keras's output conventions:
+        Keras returns a backwards run in reversed order and, unless
+        zero_output_for_mask, repeats the last real output over padding."""
+        lengths = None
+        if mask is not None:
+            lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+        output, states = self._fused_op(
+            sequences, list(tf.nest.flatten(initial_state)), lengths,
+            keeps_activations(training))
+        h_n = states[0]
+        last = h_n
+        if lengths is not None:
+            ran = (lengths > 0)[:, None]
+            last = tf.where(ran, h_n, tf.zeros_like(h_n))
+            if not self.go_backwards and self.zero_output_for_mask:
+                full = (lengths == tf.shape(mask)[1])[:, None]
+                last = tf.where(full, h_n, tf.zeros_like(h_n))
+            elif not self.go_backwards and self.return_sequences:
+                output = tf.where(mask[:, :, None], output, last[:, None, :])
+        if self.go_backwards:
+            output = tf.reverse(output, [1])
+        if not self.return_sequences:
+            output = last[:, None, :]
+        return last, output, states
+
+
+def split_cell_kwargs(kwargs, cell_args):
+    """Pops the cell's arguments out of a layer's kwargs."""
+    kwargs.pop("use_cudnn", None)  # accepted for Keras compatibility
+    return {k: kwargs.pop(k) for k in cell_args if k in kwargs}
