@@ -1,4 +1,4 @@
-"""Fused LSTM speed against Keras's LSTM, measured in one process.
+"""Fused LSTM (or GRU) speed against Keras's layer, measured in one process.
 
 For each config (batch-major B, T, I, H; float32) it times a forward pass
 (inference) and a forward+backward pass (gradients of sum(outputs) w.r.t.
@@ -8,6 +8,7 @@ are interleaved round by round so machine noise hits all alike; the table
 shows medians in ms and the ratio Keras / tfrnn (above 1: tfrnn is faster).
 
     python benchmarks/lstm_bench.py [--rounds 20] [--configs 32,100,128,128 ...]
+    python benchmarks/lstm_bench.py --cell gru     # tfrnn GRU vs Keras GRU
 """
 
 import argparse
@@ -81,18 +82,25 @@ def time_call(fn, x):
     return (time.perf_counter() - start) * 1e3
 
 
-def bench_config(config, rounds, warmup):
+# cell -> (tfrnn layer, Keras layer)
+CELLS = {"lstm": (tfrnn.layers.LSTM, keras.layers.LSTM),
+         "gru": (tfrnn.layers.GRU, keras.layers.GRU)}
+
+
+def bench_config(config, rounds, warmup, cell="lstm"):
     batch, steps, features, units = config
+    ours_class, keras_class = CELLS[cell]
     rng = np.random.default_rng(0)
     x = tf.constant(rng.standard_normal((batch, steps, features)), tf.float32)
-    reference = keras.layers.LSTM(units)
+    reference = keras_class(units)
     reference.build(x.shape)
     weights = reference.get_weights()
-    tf_fwd, tf_fb = keras_candidates(tfrnn.layers.LSTM, x, weights)
-    k_fwd, k_fb = keras_candidates(keras.layers.LSTM, x, weights)
+    tf_fwd, tf_fb = keras_candidates(ours_class, x, weights)
+    k_fwd, k_fb = keras_candidates(keras_class, x, weights)
     candidates = {"tfrnn fwd": tf_fwd, "keras fwd": k_fwd,
-                  "blocklstm fwd": block_lstm_forward(x, weights),
                   "tfrnn fwd+bwd": tf_fb, "keras fwd+bwd": k_fb}
+    if cell == "lstm":
+        candidates["blocklstm fwd"] = block_lstm_forward(x, weights)
     np.testing.assert_allclose(tf_fwd(x), k_fwd(x), atol=1e-4)  # same task
     times = {name: [] for name in candidates}
     for r in range(warmup + rounds):
@@ -109,6 +117,7 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--configs", nargs="*",
                         help="B,T,I,H (default: the four of DESIGN.md)")
+    parser.add_argument("--cell", choices=sorted(CELLS), default="lstm")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
     configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs]
@@ -116,19 +125,19 @@ def main(argv=None):
     if not tfrnn.ops.custom_ops_available():
         sys.exit("the compiled op is not loaded; build it with pip install -e .")
 
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-          f"{os.cpu_count()} CPUs, float32, median of {args.rounds} rounds "
-          "(ms)", flush=True)
+    print(f"{args.cell.upper()}: TensorFlow {tf.__version__}, Keras "
+          f"{keras.__version__}, {os.cpu_count()} CPUs, float32, median of "
+          f"{args.rounds} rounds (ms)", flush=True)
     header = (f"{'B,T,I,H':>16} | {'tfrnn fwd':>9} {'keras':>8} {'block':>8} "
               f"{'x keras':>7} | {'tfrnn f+b':>9} {'keras':>8} {'x keras':>7}")
     print(header)
     print("-" * len(header))
     results = []
     for config in configs:
-        m = bench_config(config, args.rounds, args.warmup)
+        m = bench_config(config, args.rounds, args.warmup, args.cell)
         results.append({"config": config, "ms": m})
         print(f"{','.join(map(str, config)):>16} | {m['tfrnn fwd']:9.2f} "
-              f"{m['keras fwd']:8.2f} {m['blocklstm fwd']:8.2f} "
+              f"{m['keras fwd']:8.2f} {m.get('blocklstm fwd', float('nan')):8.2f} "
               f"{m['keras fwd'] / m['tfrnn fwd']:7.2f} | "
               f"{m['tfrnn fwd+bwd']:9.2f} {m['keras fwd+bwd']:8.2f} "
               f"{m['keras fwd+bwd'] / m['tfrnn fwd+bwd']:7.2f}", flush=True)
