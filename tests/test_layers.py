@@ -286,3 +286,30 @@ def test_empty_batch_works_and_zero_steps_is_a_clear_error(kind):
     assert output.shape == (0, 5, 4) and h.shape == (0, 4)
     with pytest.raises(ValueError, match="0 time steps"):
         layer(np.zeros((2, 0, 3), "float32"))
+
+
+@both
+@pytest.mark.parametrize("padding", ["none", "right", "left"])
+def test_bidirectional_wrapper_matches_keras_and_runs_our_op(kind, padding):
+    ours_class, keras_class = KINDS[kind][:2]
+
+    def build(layer_class):
+        inputs = keras.Input((None,), dtype="int32")
+        h = keras.layers.Embedding(VOCAB, EMBED, mask_zero=True)(inputs)
+        h = keras.layers.Bidirectional(
+            layer_class(UNITS, return_sequences=True))(h)
+        return keras.Model(inputs, h)
+
+    keras.utils.set_random_seed(2)
+    reference, ours = build(keras_class), build(ours_class)
+    ours.set_weights(reference.get_weights())
+    tokens = token_batch(padding)
+    assert_same_outputs(ours(tokens), reference(tokens))
+
+    graph_def = tf.function(ours).get_concrete_function(
+        tf.TensorSpec((2, 5), tf.int32)).graph.as_graph_def()
+    # With a mask the fused calls sit in tf.cond branch functions.
+    nodes = list(graph_def.node) + [
+        n for f in graph_def.library.function for n in f.node_def]
+    op_type = {"lstm": "TfrnnLstm", "gru": "TfrnnGru"}[kind]
+    assert sum(n.op == op_type for n in nodes) == 2  # one per direction

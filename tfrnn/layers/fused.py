@@ -39,6 +39,16 @@ def keeps_activations(training):
 class FusedRNN:
     """Mixin for keras.layers.RNN subclasses backed by a fused sequence op."""
 
+    def _init_fused(self, cell, kwargs):
+        """RNN.__init__ plus what every fused layer sets. Skips the Keras
+        class's own __init__ (it would build a Keras cell)."""
+        keras.layers.RNN.__init__(self, cell, **kwargs)
+        self.input_spec = keras.layers.InputSpec(ndim=3)
+        self.supports_jit = False  # XLA cannot compile a custom op
+        # Keeps keras.layers.Bidirectional from routing this layer to Keras's
+        # own fused cuDNN kernel instead of running it.
+        self.use_cudnn = False
+
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if sequences.shape[1] == 0:
             # Keras's RNN.call reads step 0 before the loop starts.

@@ -65,10 +65,7 @@ class GRU(FusedRNN, keras.layers.GRU):
             trainable=kwargs.get("trainable", True),
             implementation=kwargs.pop("implementation", 2),
             **split_cell_kwargs(kwargs, _CELL_ARGS))
-        # Skip keras.layers.GRU.__init__ (it builds a Keras cell).
-        keras.layers.RNN.__init__(self, cell, **kwargs)
-        self.input_spec = keras.layers.InputSpec(ndim=3)
-        self.supports_jit = False
+        self._init_fused(cell, kwargs)
 
     def _cell_fusable(self):
         return _fusable(self.cell)

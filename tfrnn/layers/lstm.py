@@ -70,11 +70,7 @@ class LSTM(FusedRNN, keras.layers.LSTM):
             trainable=kwargs.get("trainable", True),
             implementation=kwargs.pop("implementation", 2),
             **split_cell_kwargs(kwargs, _CELL_ARGS))
-        # Skip keras.layers.LSTM.__init__ (it builds a Keras cell); the rest
-        # of keras.layers.LSTM (properties, config) applies unchanged.
-        keras.layers.RNN.__init__(self, cell, **kwargs)
-        self.input_spec = keras.layers.InputSpec(ndim=3)
-        self.supports_jit = False
+        self._init_fused(cell, kwargs)
 
     def _cell_fusable(self):
         return has_op_activations(self.cell)
