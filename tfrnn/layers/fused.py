@@ -41,22 +41,76 @@ class FusedRNN:
 
     def _init_fused(self, cell, kwargs):
         """RNN.__init__ plus what every fused layer sets. Skips the Keras
-        class's own __init__ (it would build a Keras cell)."""
+        class's own __init__ (it would build a Keras cell).
+
+        Options beyond Keras's: time_major (inputs/outputs [T,B,...]) and
+        trainable_initial_state (a learned h0 (and c0) shared by every
+        sequence, used when no initial_state is passed).
+        """
+        self.time_major = kwargs.pop("time_major", False)
+        self.trainable_initial_state = kwargs.pop("trainable_initial_state",
+                                                  False)
         keras.layers.RNN.__init__(self, cell, **kwargs)
+        if self.time_major and self.stateful:
+            raise ValueError("time_major and stateful cannot be combined "
+                             "(a stateful layer needs a static batch first)")
+        if self.trainable_initial_state and self.stateful:
+            raise ValueError("trainable_initial_state and stateful cannot be "
+                             "combined (a stateful layer carries its state)")
         self.input_spec = keras.layers.InputSpec(ndim=3)
         self.supports_jit = False  # XLA cannot compile a custom op
         # Keeps keras.layers.Bidirectional from routing this layer to Keras's
         # own fused cuDNN kernel instead of running it.
         self.use_cudnn = False
 
+    def build(self, sequences_shape, initial_state_shape=None):
+        if self.time_major:
+            sequences_shape = _swap01(sequences_shape)
+        super().build(sequences_shape, initial_state_shape)
+        if self.trainable_initial_state:
+            self.initial_states = [
+                self.add_weight(shape=(size,), name=f"initial_{name}",
+                                initializer="zeros")
+                for size, name in zip(self.state_size, "hc")]
+
+    def get_initial_state(self, batch_size):
+        if not self.trainable_initial_state:
+            return super().get_initial_state(batch_size)
+        return [tf.broadcast_to(tf.cast(w, self.compute_dtype),
+                                [batch_size, w.shape[0]])
+                for w in self.initial_states]
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        if not self.time_major:
+            return super().compute_output_shape(sequences_shape)
+        shapes = super().compute_output_shape(_swap01(sequences_shape))
+        if self.return_sequences:
+            first = _swap01(shapes[0] if self.return_state else shapes)
+            return (first, *shapes[1:]) if self.return_state else first
+        return shapes
+
     def call(self, sequences, initial_state=None, mask=None, training=False):
+        if self.time_major:
+            sequences = tf.transpose(sequences, [1, 0, 2])
+            if mask is not None:
+                mask = tf.transpose(mask)
         if sequences.shape[1] == 0:
             # Keras's RNN.call reads step 0 before the loop starts.
             raise ValueError(
                 f"{self.name} got a sequence of 0 time steps; a Keras RNN "
                 "layer needs at least 1 (the tfrnn.ops functions accept 0)")
-        return super().call(sequences, initial_state=initial_state,
-                            mask=mask, training=training)
+        result = super().call(sequences, initial_state=initial_state,
+                              mask=mask, training=training)
+        if self.time_major and self.return_sequences:
+            outputs = result[0] if self.return_state else result
+            outputs = tf.transpose(outputs, [1, 0, 2])
+            result = (outputs, *result[1:]) if self.return_state else outputs
+        return result
+
+    def _fused_config(self, config):
+        config.update(time_major=self.time_major,
+                      trainable_initial_state=self.trainable_initial_state)
+        return config
 
     def _runs_fused_sequence(self, training):
         if self.unroll or not self._cell_fusable():
@@ -125,6 +179,11 @@ class FusedRNN:
         if not self.return_sequences:
             output = last[:, None, :]
         return last, output, states
+
+
+def _swap01(shape):
+    shape = tuple(shape)
+    return (shape[1], shape[0]) + shape[2:]
 
 
 def split_cell_kwargs(kwargs, cell_args):

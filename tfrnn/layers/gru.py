@@ -56,7 +56,8 @@ class GRU(FusedRNN, keras.layers.GRU):
 
     Takes the arguments of `keras.layers.GRU` and gives Keras's results for
     them; `use_cudnn` is accepted and ignored. Not XLA-compilable
-    (`supports_jit = False`).
+    (`supports_jit = False`). Beyond Keras: `time_major`,
+    `trainable_initial_state` (see FusedRNN).
     """
 
     def __init__(self, units, **kwargs):
@@ -66,6 +67,9 @@ class GRU(FusedRNN, keras.layers.GRU):
             implementation=kwargs.pop("implementation", 2),
             **split_cell_kwargs(kwargs, _CELL_ARGS))
         self._init_fused(cell, kwargs)
+
+    def get_config(self):
+        return self._fused_config(super().get_config())
 
     def _cell_fusable(self):
         return _fusable(self.cell)
