@@ -19,6 +19,14 @@
 namespace tfrnn {
 namespace cpu {
 
+// Scratch memory for the kernels, always 64-byte aligned. Eigen's vectorised
+// tanh/sigmoid round differently in the scalar prologue it runs up to an
+// aligned address, so a buffer's alignment must depend only on the shapes,
+// never on where malloc put it: then every call gives bitwise the same
+// result.
+template <typename T>
+using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
+
 template <typename T>
 using RowMajor =
     Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -96,7 +104,7 @@ void Gemm(tensorflow::thread::ThreadPool* pool, bool trans_a, bool trans_b,
   const double flops = 2.0 * m * n * k;
   if (k >= 2 * std::max(m, n)) {
     const int64_t parts = PartsFor(pool, flops, k / 64);
-    std::vector<T> partial((parts - 1) * m * n);
+    AlignedVector<T> partial((parts - 1) * m * n);
     RunParts(pool, parts, [&](int64_t p) {
       const int64_t lo = k * p / parts, hi = k * (p + 1) / parts;
       const T* a_part = trans_a ? a + lo * lda : a + lo;

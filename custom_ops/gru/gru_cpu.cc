@@ -20,6 +20,7 @@ using CPUDevice = Eigen::ThreadPoolDevice;
 
 namespace {
 
+using cpu::AlignedVector;
 using cpu::BlockSteps;
 using cpu::ConstVec;
 using cpu::ForRowBlocks;
@@ -65,11 +66,15 @@ struct Forward<CPUDevice, T> {
     if (output != nullptr) std::fill_n(output, B * T_ * H, T(0));
     if (B == 0 || max_len == 0 || H == 0) return;
 
-    std::vector<T> xw(B * T_ * G);
+    AlignedVector<T> xw(B * T_ * G);
     cpu::Gemm<T>(Pool(ctx), false, false, B * T_, G, I, x, I, kernel, G,
                  false, xw.data(), G);
-    std::vector<T> rec(B * G);
-    std::vector<T> scratch(reserve == nullptr ? B * S : 0);
+    AlignedVector<T> rec(B * G);
+    // Activations are computed in a per-row scratch in both modes and
+    // copied to the reserve when training: Eigen's vectorised tanh/sigmoid
+    // round differently at different alignments, and the two modes must
+    // give bitwise the same outputs.
+    AlignedVector<T> scratch(B * S);
 
     const double flops_per_row = max_len * (2.0 * H * G + 40.0 * G);
     ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {
@@ -81,11 +86,11 @@ struct Forward<CPUDevice, T> {
         for (int64_t b = lo; b < hi; ++b) {
           if (t >= Length(lengths, b, T_)) continue;
           const int64_t row = b * T_ + t;
-          T* saved = reserve != nullptr ? reserve + row * S
-                                        : scratch.data() + b * S;
+          T* saved = scratch.data() + b * S;
           T* h = h_n + b * H;
           ForwardRow(xw.data() + row * G, rec.data() + b * G, bias, H, h,
                      saved);
+          if (reserve != nullptr) std::copy_n(saved, S, reserve + row * S);
           if (output != nullptr) std::copy_n(h, H, output + row * H);
         }
       }
@@ -116,9 +121,9 @@ struct Backward<CPUDevice, T> {
     // Gradients of the input-side and recurrent-side pre-activations (they
     // differ in the candidate part) and the h each step started from; steps
     // that do not run stay zero and drop out of the weight GEMMs.
-    std::vector<T> d_input(B * T_ * G);
-    std::vector<T> d_recurrent(B * T_ * G);
-    std::vector<T> h_prev(B * T_ * H);
+    AlignedVector<T> d_input(B * T_ * G);
+    AlignedVector<T> d_recurrent(B * T_ * G);
+    AlignedVector<T> h_prev(B * T_ * H);
 
     const double flops_per_row = max_len * (2.0 * H * G + 60.0 * G);
     ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {

@@ -26,6 +26,7 @@ using CPUDevice = Eigen::ThreadPoolDevice;
 
 namespace {
 
+using cpu::AlignedVector;
 using cpu::BlockSteps;
 using cpu::ConstVec;
 using cpu::ForRowBlocks;
@@ -118,10 +119,10 @@ struct Backward<CPUDevice, T> {
 
     // Gate pre-activation gradients and the h each step started from. Steps
     // that do not run are zero, so they drop out of the weight GEMMs.
-    std::vector<T> d_gates(B * T_ * G);
-    std::vector<T> h_prev(B * T_ * H);
-    std::vector<T> dh_rec(B * H);
-    std::vector<T> tanh_c_rows(B * H);
+    AlignedVector<T> d_gates(B * T_ * G);
+    AlignedVector<T> h_prev(B * T_ * H);
+    AlignedVector<T> dh_rec(B * H);
+    AlignedVector<T> tanh_c_rows(B * H);
 
     const double flops_per_row = max_len * (2.0 * H * G + 60.0 * G);
     ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {

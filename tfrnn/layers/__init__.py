@@ -2,5 +2,6 @@
 
 from tfrnn.layers.gru import GRU, GRUCell
 from tfrnn.layers.lstm import LSTM, LSTMCell
+from tfrnn.layers.stacked import StackedRNN
 
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "StackedRNN"]
