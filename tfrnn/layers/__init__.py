@@ -2,6 +2,8 @@
 
 from tfrnn.layers.gru import GRU, GRUCell
 from tfrnn.layers.lstm import LSTM, LSTMCell
+from tfrnn.layers.simple_rnn import SimpleRNN, SimpleRNNCell
 from tfrnn.layers.stacked import StackedRNN
 
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "StackedRNN"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "SimpleRNN", "SimpleRNNCell",
+           "StackedRNN"]

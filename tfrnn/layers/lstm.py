@@ -106,6 +106,28 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     def _cell_fusable(self):
         return has_op_activations(self.cell)
 
+    def state_sequences(self, inputs, initial_state=None, mask=None):
+        """(h, c) at every step, each [B,T,H] aligned with the inputs and 0
+        after a row's end, for analysis (no gradient through c). Inference
+        mode; the mask must be right-padded (rows given by their lengths).
+        """
+        if self.time_major:
+            inputs = tf.transpose(inputs, [1, 0, 2])
+            mask = None if mask is None else tf.transpose(mask)
+        batch = tf.shape(inputs)[0]
+        h0, c0 = (initial_state if initial_state is not None
+                  else self.get_initial_state(batch))
+        lengths = None
+        if mask is not None:
+            lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+        h, _, _, c = lstm_sequence(
+            inputs, h0, c0, self.cell.kernel, self.cell.recurrent_kernel,
+            _bias_or_zeros(self.cell), lengths, reverse=self.go_backwards,
+            training=False, return_cell_sequence=True)
+        if self.time_major:
+            h, c = tf.transpose(h, [1, 0, 2]), tf.transpose(c, [1, 0, 2])
+        return h, c
+
     def _fused_op(self, sequences, initial_state, lengths, training):
         h0, c0 = initial_state
         output, h_n, c_n = lstm_sequence(

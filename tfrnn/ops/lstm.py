@@ -12,7 +12,8 @@ from tfrnn.ops.inputs import as_float_tensors, lengths_or_full, zeros_if_none
 from tfrnn.ops.loader import library
 
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
-                  sequence_length=None, reverse=False, training=True):
+                  sequence_length=None, reverse=False, training=True,
+                  return_cell_sequence=False):
     """Whole-sequence LSTM: returns (output [B,T,H], h_n [B,H], c_n [B,H]).
 
     x [B,T,I]; h0, c0 [B,H]; kernel [I,4H], recurrent_kernel [H,4H] and
@@ -21,7 +22,9 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     (tf.reverse_sequence semantics). Outputs of steps that do not run are 0;
     h_n/c_n are the state after each row's last step. `training=False` keeps
     no activations for the backward pass (gradients still work: the forward
-    is recomputed).
+    is recomputed). `return_cell_sequence=True` adds the cell state of every
+    step [B,T,H] (0 where a row has ended), for analysis: no gradient flows
+    through it.
     """
     dtype, (x, h0, c0, kernel, recurrent_kernel, bias) = as_float_tensors(
         x=x, h0=h0, c0=c0, kernel=kernel, recurrent_kernel=recurrent_kernel,
@@ -29,12 +32,21 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     lengths = lengths_or_full(sequence_length, x)
     ops = library.ops
     if ops is None:
-        result = reference.lstm_sequence(x, h0, c0, kernel, recurrent_kernel,
-                                         bias, lengths, reverse=reverse)
+        result = reference.lstm_sequence(
+            x, h0, c0, kernel, recurrent_kernel, bias, lengths,
+            reverse=reverse, return_cell_sequence=return_cell_sequence)
     else:
-        result = ops.tfrnn_lstm(x, h0, c0, kernel, recurrent_kernel, bias,
-                                lengths, reverse=reverse,
-                                is_training=bool(training))[:3]
+        output, h_n, c_n, _, cells = ops.tfrnn_lstm(
+            x, h0, c0, kernel, recurrent_kernel, bias, lengths,
+            reverse=reverse,
+            is_training=bool(training) or return_cell_sequence)
+        result = (output, h_n, c_n)
+        if return_cell_sequence:
+            # The op's saved cell states are unset where a row has ended.
+            ran = tf.sequence_mask(lengths, tf.shape(x)[1])[..., None]
+            result += (tf.where(ran, cells, tf.zeros_like(cells)),)
+    if return_cell_sequence:
+        result = result[:3] + (tf.stop_gradient(result[3]),)
     return tuple(tf.cast(t, dtype) for t in result)
 
 

@@ -79,8 +79,7 @@ def _run_sequence(x, states, sequence_length, reverse, step):
     row, with the fused ops' length and direction semantics."""
     time = tf.shape(x)[1]
     active = tf.transpose(tf.sequence_mask(sequence_length, time))[..., None]
-    outputs = tf.TensorArray(x.dtype, size=time,
-                             element_shape=states[0].shape)
+    outputs = tf.TensorArray(x.dtype, size=time, infer_shape=False)
 
     def body(s, outputs, *states):
         t = time - 1 - s if reverse else s
@@ -105,8 +104,9 @@ def _cell(z, c_prev):
 
 
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
-                  sequence_length, reverse=False):
-    """Returns (output [B,T,H], h_n, c_n) of a whole-sequence LSTM."""
+                  sequence_length, reverse=False, return_cell_sequence=False):
+    """Returns (output [B,T,H], h_n, c_n) of a whole-sequence LSTM, and the
+    cell state of every step [B,T,H] when return_cell_sequence."""
     x = _checked(x, [("h0", h0), ("c0", c0)], kernel, recurrent_kernel, bias,
                  sequence_length)
     xw = tf.einsum("bti,ig->tbg", x, kernel) + bias  # every step's x.W + b
@@ -114,9 +114,14 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     def step(t, states):
         h, c = states
         h, c = _cell(xw[t] + tf.matmul(h, recurrent_kernel), c)
-        return h, (h, c)
+        return (tf.concat([h, c], -1) if return_cell_sequence else h), (h, c)
 
-    return _run_sequence(x, [h0, c0], sequence_length, reverse, step)
+    output, h_n, c_n = _run_sequence(x, [h0, c0], sequence_length, reverse,
+                                     step)
+    if return_cell_sequence:
+        output, cells = tf.split(output, 2, axis=-1)
+        return output, h_n, c_n, cells
+    return output, h_n, c_n
 
 
 def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
