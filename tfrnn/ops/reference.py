@@ -74,12 +74,17 @@ def _checked(x, *args, **kwargs):
         return tf.identity(x)
 
 
-def _run_sequence(x, states, sequence_length, reverse, step):
+def _run_sequence(x, states, sequence_length, reverse, step,
+                  output_width=None):
     """Runs step(t, states) -> (output, new_states) over the steps of each
-    row, with the fused ops' length and direction semantics."""
+    row, with the fused ops' length and direction semantics. Outputs are
+    [B, output_width] (default: the first state's width)."""
     time = tf.shape(x)[1]
     active = tf.transpose(tf.sequence_mask(sequence_length, time))[..., None]
-    outputs = tf.TensorArray(x.dtype, size=time, infer_shape=False)
+    shape = states[0].shape
+    if output_width is not None:
+        shape = shape[:-1].concatenate([output_width])
+    outputs = tf.TensorArray(x.dtype, size=time, element_shape=shape)
 
     def body(s, outputs, *states):
         t = time - 1 - s if reverse else s
@@ -116,8 +121,11 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
         h, c = _cell(xw[t] + tf.matmul(h, recurrent_kernel), c)
         return (tf.concat([h, c], -1) if return_cell_sequence else h), (h, c)
 
+    width = None
+    if return_cell_sequence:
+        width = None if h0.shape[-1] is None else 2 * h0.shape[-1]
     output, h_n, c_n = _run_sequence(x, [h0, c0], sequence_length, reverse,
-                                     step)
+                                     step, output_width=width)
     if return_cell_sequence:
         output, cells = tf.split(output, 2, axis=-1)
         return output, h_n, c_n, cells
