@@ -5,7 +5,9 @@ For each config (batch-major B, T, I, H; float32) it times a forward pass
 inputs and weights), for tfrnn's LSTM and Keras's LSTM with the same weights,
 plus TensorFlow's fused BlockLSTMV2 forward as a second anchor. Candidates
 are interleaved round by round so machine noise hits all alike; the table
-shows medians in ms and the ratio Keras / tfrnn (above 1: tfrnn is faster).
+shows medians in ms and the ratios Keras / tfrnn and torch / tfrnn (above 1:
+tfrnn is faster). torch.nn.LSTM/GRU (oneDNN) is timed too when torch is
+installed (`pip install torch` for the CPU build).
 
     python benchmarks/lstm_bench.py [--rounds 20] [--configs 32,100,128,128 ...]
     python benchmarks/lstm_bench.py --cell gru     # tfrnn GRU vs Keras GRU
@@ -75,6 +77,38 @@ def block_lstm_forward(x, weights):
     return forward
 
 
+def torch_candidates(cell, x, weights):
+    """torch.nn.LSTM/GRU (batch_first, oneDNN on CPU) with the same weights,
+    or {} when torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return {}
+    from tfrnn import interop
+    torch.set_num_threads(os.cpu_count())
+    units = weights[1].shape[0]
+    module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
+        x.shape[-1], units, batch_first=True)
+    state = interop.to_torch({(0, "forward"): weights}, cell)
+    module.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    tx = torch.from_numpy(x.numpy())
+
+    def forward(_):
+        with torch.no_grad():
+            return tf.constant(module(tx)[0].numpy())
+
+    def forward_backward(_):
+        xg = tx.clone().requires_grad_(True)
+        module.zero_grad()
+        module(xg)[0].sum().backward()
+        return tf.constant(xg.grad.numpy())
+
+    np.testing.assert_allclose(module(tx)[0].detach().numpy(),
+                               keras_candidates(CELLS[cell][0], x, weights)[0](
+                                   x).numpy(), atol=1e-4)
+    return {"torch fwd": forward, "torch fwd+bwd": forward_backward}
+
+
 def time_call(fn, x):
     start = time.perf_counter()
     result = fn(x)
@@ -101,6 +135,7 @@ def bench_config(config, rounds, warmup, cell="lstm"):
                   "tfrnn fwd+bwd": tf_fb, "keras fwd+bwd": k_fb}
     if cell == "lstm":
         candidates["blocklstm fwd"] = block_lstm_forward(x, weights)
+    candidates.update(torch_candidates(cell, x, weights))
     np.testing.assert_allclose(tf_fwd(x), k_fwd(x), atol=1e-4)  # same task
     times = {name: [] for name in candidates}
     for r in range(warmup + rounds):
@@ -129,18 +164,25 @@ def main(argv=None):
           f"{keras.__version__}, {os.cpu_count()} CPUs, float32, median of "
           f"{args.rounds} rounds (ms)", flush=True)
     header = (f"{'B,T,I,H':>16} | {'tfrnn fwd':>9} {'keras':>8} {'block':>8} "
-              f"{'x keras':>7} | {'tfrnn f+b':>9} {'keras':>8} {'x keras':>7}")
+              f"{'torch':>8} {'x keras':>7} {'x torch':>7} | {'tfrnn f+b':>9} "
+              f"{'keras':>8} {'torch':>8} {'x keras':>7} {'x torch':>7}")
     print(header)
     print("-" * len(header))
     results = []
     for config in configs:
         m = bench_config(config, args.rounds, args.warmup, args.cell)
         results.append({"config": config, "ms": m})
+        nan = float("nan")
         print(f"{','.join(map(str, config)):>16} | {m['tfrnn fwd']:9.2f} "
-              f"{m['keras fwd']:8.2f} {m.get('blocklstm fwd', float('nan')):8.2f} "
-              f"{m['keras fwd'] / m['tfrnn fwd']:7.2f} | "
+              f"{m['keras fwd']:8.2f} {m.get('blocklstm fwd', nan):8.2f} "
+              f"{m.get('torch fwd', nan):8.2f} "
+              f"{m['keras fwd'] / m['tfrnn fwd']:7.2f} "
+              f"{m.get('torch fwd', nan) / m['tfrnn fwd']:7.2f} | "
               f"{m['tfrnn fwd+bwd']:9.2f} {m['keras fwd+bwd']:8.2f} "
-              f"{m['keras fwd+bwd'] / m['tfrnn fwd+bwd']:7.2f}", flush=True)
+              f"{m.get('torch fwd+bwd', nan):8.2f} "
+              f"{m['keras fwd+bwd'] / m['tfrnn fwd+bwd']:7.2f} "
+              f"{m.get('torch fwd+bwd', nan) / m['tfrnn fwd+bwd']:7.2f}",
+              flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
