@@ -97,10 +97,16 @@ inline absl::Status CheckLengths(const tensorflow::Tensor& lengths,
   return absl::OkStatus();
 }
 
-// The tensor's data, or null when it is empty.
+// An output's data, or null when it is empty.
 template <typename T>
 T* Data(tensorflow::Tensor* t) {
   return t->NumElements() == 0 ? nullptr : t->flat<T>().data();
+}
+
+// An input's data.
+template <typename T>
+const T* In(const tensorflow::Tensor& t) {
+  return t.flat<T>().data();
 }
 
 }  // namespace tfrnn

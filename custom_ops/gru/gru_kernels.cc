@@ -23,11 +23,6 @@ absl::Status CheckBias(const Tensor& bias, const Dims& d) {
   return CheckShape(bias, "bias", {2, kGates * d.units});
 }
 
-template <typename T>
-const T* In(const Tensor& t) {
-  return t.flat<T>().data();
-}
-
 }  // namespace
 
 template <typename Device, typename T>
@@ -61,7 +56,7 @@ class GruOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(2, reserve_shape, &reserve));
     Forward<Device, T>()(ctx, d, reverse_, max_len, In<T>(x), In<T>(h0),
                          In<T>(kernel), In<T>(recurrent), In<T>(bias),
-                         lengths.flat<int32_t>().data(), Data<T>(output),
+                         In<int32_t>(lengths), Data<T>(output),
                          Data<T>(h_n), is_training_ ? Data<T>(reserve) : nullptr);
   }
 
@@ -107,7 +102,7 @@ class GruGradOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(4, {2, kGates * d.units}, &dbias));
     Backward<Device, T>()(
         ctx, d, reverse_, max_len, In<T>(x), In<T>(h0), In<T>(kernel),
-        In<T>(recurrent), lengths.flat<int32_t>().data(), In<T>(output),
+        In<T>(recurrent), In<int32_t>(lengths), In<T>(output),
         In<T>(reserve), In<T>(d_output), In<T>(d_h_n), Data<T>(dx),
         Data<T>(dh0), Data<T>(dkernel), Data<T>(drecurrent), Data<T>(dbias));
   }

@@ -77,10 +77,10 @@ class LstmOp : public OpKernel {
       OP_REQUIRES_OK(ctx, ctx->allocate_temp(x.dtype(), seq_g, &gates_scratch));
       gates = Data<T>(&gates_scratch);
     }
-    Forward<Device, T>()(ctx, d, reverse_, max_len, x.flat<T>().data(),
-                         h0.flat<T>().data(), c0.flat<T>().data(),
-                         kernel.flat<T>().data(), recurrent.flat<T>().data(),
-                         bias.flat<T>().data(), lengths.flat<int32_t>().data(),
+    Forward<Device, T>()(ctx, d, reverse_, max_len, In<T>(x),
+                         In<T>(h0), In<T>(c0),
+                         In<T>(kernel), In<T>(recurrent),
+                         In<T>(bias), In<int32_t>(lengths),
                          Data<T>(output), Data<T>(h_n), Data<T>(c_n), gates,
                          cell);
   }
@@ -134,12 +134,12 @@ class LstmGradOp : public OpKernel {
                    ctx->allocate_output(4, recurrent.shape(), &drecurrent));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(5, {4 * d.units}, &dbias));
     Backward<Device, T>()(
-        ctx, d, reverse_, max_len, x.flat<T>().data(), h0.flat<T>().data(),
-        c0.flat<T>().data(), kernel.flat<T>().data(),
-        recurrent.flat<T>().data(), lengths.flat<int32_t>().data(),
-        output.flat<T>().data(), gates.flat<T>().data(), cell.flat<T>().data(),
-        d_output.flat<T>().data(), d_h_n.flat<T>().data(),
-        d_c_n.flat<T>().data(), Data<T>(dx), Data<T>(dh0), Data<T>(dc0),
+        ctx, d, reverse_, max_len, In<T>(x), In<T>(h0),
+        In<T>(c0), In<T>(kernel),
+        In<T>(recurrent), In<int32_t>(lengths),
+        In<T>(output), In<T>(gates), In<T>(cell),
+        In<T>(d_output), In<T>(d_h_n),
+        In<T>(d_c_n), Data<T>(dx), Data<T>(dh0), Data<T>(dc0),
         Data<T>(dkernel), Data<T>(drecurrent), Data<T>(dbias));
   }
 
@@ -170,10 +170,10 @@ class LstmStepOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(2, {d.batch, 4 * d.units},
                                              &gates));
     // One step of the sequence functor: T = 1, every row active.
-    Forward<Device, T>()(ctx, d, false, 1, x.flat<T>().data(),
-                         h.flat<T>().data(), c.flat<T>().data(),
-                         kernel.flat<T>().data(), recurrent.flat<T>().data(),
-                         bias.flat<T>().data(), nullptr, nullptr,
+    Forward<Device, T>()(ctx, d, false, 1, In<T>(x),
+                         In<T>(h), In<T>(c),
+                         In<T>(kernel), In<T>(recurrent),
+                         In<T>(bias), nullptr, nullptr,
                          Data<T>(h_new), Data<T>(c_new), Data<T>(gates),
                          nullptr);
   }
