@@ -21,16 +21,14 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# torch's OpenMP threads otherwise spin after each call and take the cores
-# from whichever candidate runs next (measured: +45% on tfrnn's forward at
-# B32 T100 I128 H128). Set before torch loads; override from the shell.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 import tfrnn  # noqa: E402
+
+TORCH_COOLDOWN_S = 0.25
 
 # The four configs of DESIGN.md: (B, T, I, H).
 DEFAULT_CONFIGS = [(32, 100, 128, 128), (64, 100, 256, 256),
@@ -147,6 +145,12 @@ def bench_config(config, rounds, warmup, cell="lstm"):
             elapsed = time_call(fn, x)
             if r >= warmup:
                 times[name].append(elapsed)
+            if name.startswith("torch"):
+                # torch's OpenMP threads spin for a while after a call and
+                # would take the cores from the next candidate (+45% on
+                # tfrnn's forward at B32 T100 I128 H128); let them park.
+                # (OMP_WAIT_POLICY=PASSIVE instead slows torch ~3x.)
+                time.sleep(TORCH_COOLDOWN_S)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
