@@ -7,7 +7,9 @@ plus TensorFlow's fused BlockLSTMV2 forward as a second anchor. Candidates
 are interleaved round by round so machine noise hits all alike; the table
 shows medians in ms and the ratios Keras / tfrnn and torch / tfrnn (above 1:
 tfrnn is faster). torch.nn.LSTM/GRU (oneDNN) is timed too when torch is
-installed (`pip install torch` for the CPU build).
+installed (`pip install torch` for the CPU build), in its own phase after
+the TensorFlow candidates (the two runtimes' thread pools disturb each other
+when interleaved).
 
     python benchmarks/lstm_bench.py [--rounds 20] [--configs 32,100,128,128 ...]
     python benchmarks/lstm_bench.py --cell gru     # tfrnn GRU vs Keras GRU
@@ -27,8 +29,6 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 import tfrnn  # noqa: E402
-
-TORCH_COOLDOWN_S = 0.25
 
 # The four configs of DESIGN.md: (B, T, I, H).
 DEFAULT_CONFIGS = [(32, 100, 128, 128), (64, 100, 256, 256),
@@ -137,20 +137,24 @@ def bench_config(config, rounds, warmup, cell="lstm"):
                   "tfrnn fwd+bwd": tf_fb, "keras fwd+bwd": k_fb}
     if cell == "lstm":
         candidates["blocklstm fwd"] = block_lstm_forward(x, weights)
-    candidates.update(torch_candidates(cell, x, weights))
     np.testing.assert_allclose(tf_fwd(x), k_fwd(x), atol=1e-4)  # same task
+    times = interleaved_medians(candidates, x, rounds, warmup)
+    # torch runs after, on its own: its OpenMP threads spin after each call
+    # and TF's park while they do, so interleaving the two runtimes slows
+    # whichever runs second (+45% on tfrnn's forward at B32 T100 I128 H128).
+    times.update(interleaved_medians(torch_candidates(cell, x, weights), x,
+                                     rounds, warmup))
+    return times
+
+
+def interleaved_medians(candidates, x, rounds, warmup):
+    """Median ms of each candidate, timed round by round in turn."""
     times = {name: [] for name in candidates}
     for r in range(warmup + rounds):
         for name, fn in candidates.items():
             elapsed = time_call(fn, x)
             if r >= warmup:
                 times[name].append(elapsed)
-            if name.startswith("torch"):
-                # torch's OpenMP threads spin for a while after a call and
-                # would take the cores from the next candidate (+45% on
-                # tfrnn's forward at B32 T100 I128 H128); let them park.
-                # (OMP_WAIT_POLICY=PASSIVE instead slows torch ~3x.)
-                time.sleep(TORCH_COOLDOWN_S)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
