@@ -195,6 +195,8 @@ def test_float32_error_no_worse_than_keras_against_float64(kind):
             ours_outs + ours_grads, keras_outs + keras_grads):
         our_error = np.abs(ours - truth).max()
         keras_error = np.abs(theirs - truth).max()
+        print(f"{kind} {name}: |float32 - float64| tfrnn {our_error:.2e}, "
+              f"keras {keras_error:.2e}")
         assert our_error <= 2 * keras_error + 1e-6, (name, our_error,
                                                      keras_error)
 
