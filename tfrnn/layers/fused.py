@@ -31,6 +31,18 @@ def step_fusable(cell, training):
         cell.implementation != 1 or cell.dropout == 0)
 
 
+def bias_or_zeros(cell, shape):
+    """The cell's bias, or zeros of the op's bias shape when use_bias=False."""
+    if cell.use_bias:
+        return cell.bias
+    return tf.zeros(shape, cell.compute_dtype)
+
+
+def mask_lengths(mask):
+    """Per-row lengths [B] int32 of a [B,T] mask (its count of True)."""
+    return tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+
+
 def keeps_activations(training):
     """Save activations for backward unless known to be inference."""
     return True if tf.is_tensor(training) else bool(training)
@@ -129,15 +141,15 @@ class FusedRNN:
             dp_mask = self.cell.get_dropout_mask(sequences[:, 0, :])
             dropped = sequences * dp_mask[:, None, :]
         if mask is None:
-            return self._fused(dropped, initial_state, None, training)
+            return self._fused(dropped, initial_state, None, None, training)
 
         mask = tf.cast(mask, tf.bool)
-        lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+        lengths = mask_lengths(mask)
         right_padded = tf.reduce_all(
             tf.equal(mask, tf.sequence_mask(lengths, tf.shape(mask)[1])))
 
         def fused():
-            return self._fused(dropped, initial_state, mask, training)
+            return self._fused(dropped, initial_state, mask, lengths, training)
 
         def keras_loop():
             return self._keras_loop(sequences, initial_state, mask, training)
@@ -154,13 +166,11 @@ class FusedRNN:
             outputs = last[:, None, :]
         return last, outputs, list(tf.nest.flatten(states))
 
-    def _fused(self, sequences, initial_state, mask, training):
+    def _fused(self, sequences, initial_state, mask, lengths, training):
         """The whole sequence in one op, with Keras's output conventions:
         Keras returns a backwards run in reversed order and, unless
-        zero_output_for_mask, repeats the last real output over padding."""
-        lengths = None
-        if mask is not None:
-            lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+        zero_output_for_mask, repeats the last real output over padding.
+        mask and its lengths are both None or both given."""
         output, states = self._fused_op(
             sequences, list(tf.nest.flatten(initial_state)), lengths,
             keeps_activations(training))

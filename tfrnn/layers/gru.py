@@ -10,8 +10,9 @@ are not right-padded run Keras's step loop over `GRUCell`.
 import keras
 import tensorflow as tf
 
-from tfrnn.layers.fused import (FusedRNN, has_op_activations,
-                                split_cell_kwargs, step_fusable)
+from tfrnn.layers.fused import (FusedRNN, bias_or_zeros,
+                                has_op_activations, split_cell_kwargs,
+                                step_fusable)
 from tfrnn.ops import gru_sequence, gru_step
 
 # Arguments of keras.layers.GRU that belong to its cell.
@@ -24,9 +25,7 @@ _CELL_ARGS = (
 
 
 def _bias_or_zeros(cell):
-    if cell.use_bias:
-        return cell.bias
-    return tf.zeros([2, 3 * cell.units], cell.compute_dtype)
+    return bias_or_zeros(cell, [2, 3 * cell.units])
 
 
 def _fusable(cell):

@@ -13,7 +13,8 @@ fused single-step op; results follow Keras in every case.
 import keras
 import tensorflow as tf
 
-from tfrnn.layers.fused import (FusedRNN, has_op_activations,
+from tfrnn.layers.fused import (FusedRNN, bias_or_zeros,
+                                has_op_activations, mask_lengths,
                                 split_cell_kwargs, step_fusable)
 from tfrnn.ops import lstm_sequence, lstm_step
 
@@ -27,9 +28,7 @@ _CELL_ARGS = (
 
 
 def _bias_or_zeros(cell):
-    if cell.use_bias:
-        return cell.bias
-    return tf.zeros([4 * cell.units], cell.compute_dtype)
+    return bias_or_zeros(cell, [4 * cell.units])
 
 
 @keras.saving.register_keras_serializable(package="tfrnn")
@@ -117,9 +116,7 @@ class LSTM(FusedRNN, keras.layers.LSTM):
         batch = tf.shape(inputs)[0]
         h0, c0 = (initial_state if initial_state is not None
                   else self.get_initial_state(batch))
-        lengths = None
-        if mask is not None:
-            lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+        lengths = None if mask is None else mask_lengths(mask)
         h, _, _, c = lstm_sequence(
             inputs, h0, c0, self.cell.kernel, self.cell.recurrent_kernel,
             _bias_or_zeros(self.cell), lengths, reverse=self.go_backwards,

@@ -18,12 +18,13 @@ def as_float_tensors(**named):
     tensors = {name: tf.convert_to_tensor(value) for name, value in named.items()}
     dtype = tensors[first_name].dtype
     if dtype not in _OP_DTYPES + _CAST_DTYPES:
-        raise invalid_argument(f"{first_name} must be float16, bfloat16, float32 or "
-                       f"float64, got {dtype.name}")
+        raise invalid_argument(f"{first_name} must be float16, bfloat16, "
+                               f"float32 or float64, got {dtype.name}")
     for name, t in tensors.items():
         if t.dtype != dtype:
-            raise invalid_argument(f"{name} must have the dtype of {first_name} "
-                           f"({dtype.name}), got {t.dtype.name}")
+            raise invalid_argument(
+                f"{name} must have the dtype of {first_name} ({dtype.name}), "
+                f"got {t.dtype.name}")
     if dtype in _CAST_DTYPES:
         tensors = {n: tf.cast(t, tf.float32) for n, t in tensors.items()}
     return dtype, list(tensors.values())
@@ -36,8 +37,8 @@ def lengths_or_full(sequence_length, x):
         return tf.fill(tf.shape(x, out_type=tf.int32)[:1], time)
     lengths = tf.convert_to_tensor(sequence_length)
     if lengths.dtype not in (tf.int32, tf.int64):
-        raise invalid_argument("sequence_length must be int32 or int64, got "
-                       f"{lengths.dtype.name}")
+        raise invalid_argument("sequence_length must be int32 or int64, "
+                               f"got {lengths.dtype.name}")
     if lengths.dtype == tf.int64:
         # Clip before narrowing so an out-of-range value stays out of range
         # (and is rejected) instead of wrapping into range.
@@ -47,4 +48,5 @@ def lengths_or_full(sequence_length, x):
 
 
 def zeros_if_none(grad, like):
+    """A gradient TensorFlow left as None (no path), as zeros."""
     return tf.zeros_like(like) if grad is None else grad
