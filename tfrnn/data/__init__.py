@@ -7,10 +7,12 @@ from tfrnn.data.bucketing import (MaskedSparseCategoricalCrossentropy,
                                   padded_batches, padding_fraction,
                                   with_loss_mask)
 from tfrnn.data.vocab import END, OOV, PAD, START, Vocabulary
-from tfrnn.data.windows import language_model_windows, window_count
+from tfrnn.data.windows import (language_model_windows, stream_windows,
+                                 window_count)
 
 __all__ = [
     "END", "OOV", "PAD", "START", "Vocabulary", "MaskedSparseCategoricalCrossentropy",
     "bucket_boundaries", "bucket_by_length", "language_model_windows",
-    "padded_batches", "padding_fraction", "synthetic", "tfds_adapters",
+    "padded_batches", "padding_fraction", "stream_windows", "synthetic",
+    "tfds_adapters",
     "window_count", "with_loss_mask"]

@@ -1,5 +1,6 @@
 """Language-model windows: (inputs, next-token targets) over documents."""
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -34,3 +35,34 @@ def language_model_windows(documents, seq_length, stride=None):
 
     return documents.flat_map(cut).map(
         lambda w: (w[:-1], w[1:]), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def stream_windows(ids, batch_size, seq_length):
+    """Batches for truncated BPTT with a stateful model.
+
+    `ids` (1-D) is cut into batch_size contiguous streams; batch k holds
+    window k of every stream, so row r of batch k+1 continues row r of batch
+    k and a carried state stays meaningful. Yields (inputs, targets), each
+    [batch_size, seq_length]; the tail that fills no window is dropped.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1:
+        raise ValueError(f"ids must be 1-D, got shape {ids.shape}")
+    if batch_size < 1 or seq_length < 1:
+        raise ValueError("batch_size and seq_length must be >= 1, got "
+                         f"{batch_size} and {seq_length}")
+    per_stream = (len(ids) - 1) // batch_size
+    steps = per_stream // seq_length
+    if steps == 0:
+        raise ValueError(f"{len(ids)} ids are too few for {batch_size} "
+                         f"streams of one {seq_length}-step window")
+    used = steps * seq_length
+    starts = np.arange(batch_size)[:, None] * per_stream
+    positions = starts + np.arange(used)[None, :]
+    inputs, targets = ids[positions], ids[positions + 1]
+
+    def by_window(a):  # [B, steps*L] -> [steps, B, L]
+        return a.reshape(batch_size, steps, seq_length).transpose(1, 0, 2)
+
+    return tf.data.Dataset.from_tensor_slices(
+        (by_window(inputs), by_window(targets)))

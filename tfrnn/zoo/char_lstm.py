@@ -1,0 +1,179 @@
+"""CharLSTM: a character language model (many-to-many) that generates text
+(one-to-many) from a priming string.
+
+Embedding (or one-hot) -> num_layers x tfrnn LSTM (the fused op) -> logits
+over the characters. Train it with plain `model.fit` on (ids, next ids)
+windows; `generate` runs the trained cells one character at a time (the
+single-step op) with greedy, temperature or top-k choice. `stateful=True`
+carries each layer's state from one batch to the next, for truncated BPTT
+over contiguous streams (`tfrnn.data.stream_windows`).
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfrnn.data.vocab import RESERVED, Vocabulary
+from tfrnn.layers.lstm import LSTM
+from tfrnn.zoo.sampling import check_sampling, dummy_input, next_ids
+
+
+@keras.saving.register_keras_serializable(package="tfrnn")
+class CharLSTM(keras.Model):
+    """Character LSTM language model.
+
+    Args:
+        tokens: the characters it knows (ids 4.. in this order; 0-3 are
+            tfrnn.data's reserved pad/unknown/start/end). Build them with
+            `CharLSTM.tokens_of(text)`.
+        units: LSTM units per layer.
+        num_layers: stacked LSTM layers.
+        embedding_dim: size of the character embedding; 0 feeds one-hot
+            vectors instead.
+        dropout: dropout on every LSTM layer's output (training only).
+        stateful: carry states across batches (truncated BPTT); the batch
+            size must then be fixed, and `reset_states` starts new streams.
+    """
+
+    def __init__(self, tokens, units=256, num_layers=2, embedding_dim=64,
+                 dropout=0.0, stateful=False, **kwargs):
+        super().__init__(**kwargs)
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.vocabulary = Vocabulary(tokens, level="char")
+        self.tokens = list(tokens)
+        self.units, self.num_layers = units, num_layers
+        self.embedding_dim, self.dropout = embedding_dim, dropout
+        self.stateful = stateful
+        self.vocab_size = self.vocabulary.size
+        self.embedding = (keras.layers.Embedding(self.vocab_size,
+                                                 embedding_dim,
+                                                 name="embedding")
+                          if embedding_dim else None)
+        self.recurrent = [LSTM(units, return_sequences=True,
+                               stateful=stateful, name=f"lstm_{i}")
+                          for i in range(num_layers)]
+        self.dropouts = [keras.layers.Dropout(dropout, name=f"dropout_{i}")
+                         for i in range(num_layers)] if dropout else []
+        self.logits = keras.layers.Dense(self.vocab_size, name="logits")
+
+    @staticmethod
+    def tokens_of(text):
+        """The distinct characters of `text`, most frequent first."""
+        return Vocabulary.from_texts([text]).tokens[len(RESERVED):]
+
+    def get_config(self):
+        return {**super().get_config(), "tokens": self.tokens,
+                "units": self.units, "num_layers": self.num_layers,
+                "embedding_dim": self.embedding_dim, "dropout": self.dropout,
+                "stateful": self.stateful}
+
+    def build(self, input_shape):
+        """Creates the weights by running the model once on zeros (what a
+        `.keras` file needs when it is loaded)."""
+        self.call(dummy_input(input_shape, tf.int32))
+        if self.stateful:
+            self.reset_states()
+
+    def _embed(self, ids):
+        if self.embedding is not None:
+            return self.embedding(ids)
+        return tf.one_hot(ids, self.vocab_size, dtype=self.compute_dtype)
+
+    def call(self, ids, training=False):
+        """Logits [B, T, vocab] of the next character after each of ids."""
+        x = self._embed(ids)
+        for i, layer in enumerate(self.recurrent):
+            x = layer(x, training=training)
+            if self.dropouts:
+                x = self.dropouts[i](x, training=training)
+        return self.logits(x)
+
+    def reset_states(self):
+        """Zeroes the carried states of a stateful model."""
+        for layer in self.recurrent:
+            layer.reset_states()
+
+    def encode(self, text):
+        """Text -> int32 ids; characters the model never saw are an error."""
+        ids = self.vocabulary.encode(text).numpy()
+        unknown = sorted({ch for ch, i in zip(text, ids) if i < len(RESERVED)})
+        if unknown:
+            raise ValueError(f"characters not in the model's vocabulary: "
+                             f"{unknown!r}")
+        return ids.astype(np.int32)
+
+    def decode(self, ids):
+        """Ids -> text."""
+        return self.vocabulary.decode(tf.constant(ids, tf.int32)).numpy() \
+            .decode("utf-8")
+
+    def zero_states(self, batch_size):
+        """[h, c] per layer, flattened, all zeros."""
+        zeros = tf.zeros([batch_size, self.units], self.compute_dtype)
+        return [zeros] * (2 * self.num_layers)
+
+    def step(self, ids, states):
+        """One character per row: ids [B], states as `zero_states` ->
+        (logits [B, vocab], new states). Runs the cells' single-step op."""
+        x = self._embed(ids)
+        new_states = []
+        for i, layer in enumerate(self.recurrent):
+            x, (h, c) = layer.cell(x, states[2 * i:2 * i + 2], training=False)
+            new_states += [h, c]
+        return self.logits(x), new_states
+
+    def generate(self, prime, length=200, greedy=False, temperature=1.0,
+                 top_k=None, seed=0):
+        """`prime` followed by `length` generated characters.
+
+        greedy: always the most likely next character; otherwise sampled at
+        `temperature` (lower is safer), among the `top_k` most likely when
+        set. The same seed gives the same text.
+        """
+        if not prime:
+            raise ValueError("generate needs a non-empty priming text")
+        if length < 0:
+            raise ValueError(f"length must be >= 0, got {length}")
+        if not greedy:
+            check_sampling(temperature, top_k, self.vocab_size)
+        prime_ids = tf.constant(self.encode(prime)[None, :])
+        ids = self.generate_ids(prime_ids, tf.constant(length, tf.int32),
+                                greedy=greedy, temperature=float(temperature),
+                                top_k=top_k, seed=int(seed))
+        return prime + self.decode(ids[0].numpy())
+
+    @tf.function(reduce_retracing=True)
+    def generate_ids(self, prime_ids, length, greedy=False, temperature=1.0,
+                     top_k=None, seed=0):
+        """In-graph generation: prime_ids [B, P] (P >= 1) -> [B, length]."""
+        batch = tf.shape(prime_ids)[0]
+        prime_length = tf.shape(prime_ids)[1]
+        states = self.zero_states(batch)
+        # Feed all but the last prime character, then generate from it.
+        for_states = prime_ids[:, :-1]
+
+        def feed(t, states):
+            _, states = self.step(for_states[:, t], states)
+            return t + 1, states
+
+        _, states = tf.while_loop(lambda t, _: t < prime_length - 1, feed,
+                                  (tf.constant(0), states))
+        out = tf.TensorArray(tf.int32, size=length)
+
+        # Never emit the reserved ids (padding, unknown, start, end).
+        reserved = tf.range(self.vocab_size) < len(RESERVED)
+
+        def emit(t, current, states, out):
+            logits, states = self.step(current, states)
+            logits = tf.where(reserved, tf.cast(-1e9, logits.dtype), logits)
+            chosen = next_ids(logits, greedy, temperature, top_k,
+                              seed=tf.stack([seed, t]))
+            return t + 1, chosen, states, out.write(t, chosen)
+
+        _, _, _, out = tf.while_loop(
+            lambda t, *_: t < length, emit,
+            (tf.constant(0), prime_ids[:, -1], states, out))
+        return tf.transpose(tf.reshape(out.stack(), [length, batch]))

@@ -1,0 +1,96 @@
+"""SequenceClassifier: many-to-one. A sequence (token ids padded with 0, or
+feature vectors) -> class logits, through a stacked recurrent encoder and
+a masked summary of its outputs."""
+
+import keras
+import tensorflow as tf
+
+from tfrnn.layers.stacked import CELLS, StackedRNN
+from tfrnn.zoo.sampling import dummy_input
+
+POOLINGS = ("last", "mean", "max")
+
+
+@keras.saving.register_keras_serializable(package="tfrnn")
+class SequenceClassifier(keras.Model):
+    """Recurrent sequence classifier.
+
+    Args:
+        num_classes: size of the logits.
+        vocab_size: token inputs (int ids, 0 = padding, masked). None takes
+            float feature inputs [B, T, F] instead (e.g. MNIST's 28 rows of
+            28 pixels), unmasked: all rows run every step.
+        embedding_dim: embedding size for token inputs.
+        units, cell ("lstm"/"gru"), num_layers, bidirectional, dropout: the
+            encoder (tfrnn.layers.StackedRNN; dropout between layers).
+        pooling: "last" (the final state at each row's own length; both
+            directions' finals when bidirectional), "mean" or "max" over the
+            real steps.
+    """
+
+    def __init__(self, num_classes, vocab_size=None, embedding_dim=64,
+                 units=128, cell="lstm", num_layers=1, bidirectional=False,
+                 dropout=0.0, pooling="last", **kwargs):
+        super().__init__(**kwargs)
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got "
+                             f"{pooling!r}")
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, got "
+                             f"{cell!r}")
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        self.num_classes, self.vocab_size = num_classes, vocab_size
+        self.embedding_dim, self.units, self.cell = embedding_dim, units, cell
+        self.num_layers, self.bidirectional = num_layers, bidirectional
+        self.dropout, self.pooling = dropout, pooling
+        self.embedding = (keras.layers.Embedding(
+            vocab_size, embedding_dim, mask_zero=True, name="embedding")
+            if vocab_size else None)
+        self.encoder = StackedRNN(
+            units, cell=cell, num_layers=num_layers,
+            bidirectional=bidirectional, dropout=dropout,
+            return_sequences=pooling != "last", name="encoder")
+        self.classify = keras.layers.Dense(num_classes, name="logits")
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes,
+                "vocab_size": self.vocab_size,
+                "embedding_dim": self.embedding_dim, "units": self.units,
+                "cell": self.cell, "num_layers": self.num_layers,
+                "bidirectional": self.bidirectional, "dropout": self.dropout,
+                "pooling": self.pooling}
+
+    def build(self, input_shape):
+        """Creates the weights by running the model once on zeros."""
+        dtype = tf.int32 if self.embedding is not None else self.compute_dtype
+        self.call(dummy_input(input_shape, dtype))
+
+    def call(self, inputs, training=False):
+        """Logits [B, num_classes]."""
+        if self.embedding is not None:
+            inputs = tf.cast(inputs, tf.int32)
+            x = self.embedding(inputs)
+            mask = tf.not_equal(inputs, 0)
+        else:
+            x, mask = inputs, None
+        h = self.encoder(x, mask=mask, training=training)
+        if self.pooling != "last":
+            h = masked_pool(h, mask, self.pooling)
+        return self.classify(h)
+
+
+def masked_pool(sequences, mask, how):
+    """Mean or max of sequences [B, T, F] over the steps where mask [B, T]
+    is True (all steps when mask is None); 0 for a row with none."""
+    if mask is None:
+        mask = tf.ones(tf.shape(sequences)[:2], tf.bool)
+    keep = tf.cast(mask, sequences.dtype)[:, :, None]
+    if how == "mean":
+        count = tf.reduce_sum(keep, axis=1)
+        return tf.reduce_sum(sequences * keep, axis=1) / tf.maximum(count, 1)
+    lowest = tf.fill(tf.shape(sequences), sequences.dtype.min)
+    pooled = tf.reduce_max(tf.where(mask[:, :, None], sequences, lowest),
+                           axis=1)
+    any_step = tf.reduce_any(mask, axis=1)[:, None]
+    return tf.where(any_step, pooled, tf.zeros_like(pooled))

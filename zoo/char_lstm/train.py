@@ -1,0 +1,29 @@
+"""Recipe: CharLSTM on tinyshakespeare (90/10 split), the char-rnn setup.
+
+    python zoo/char_lstm/train.py [--text ../shared/data/tinyshakespeare.txt]
+        [--workdir runs/char_lstm] [extra `tfrnn train charlstm` options]
+
+Trains with model.fit (progress bars, TensorBoard logs in WORKDIR/logs, the
+best validation loss kept in WORKDIR/best.keras, BackupAndRestore: rerun the
+same command after an interruption and it resumes), then prints a sample.
+"""
+
+import os
+import sys
+
+from tfrnn import cli
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_TEXT = os.path.join(HERE, "..", "..", "..", "shared", "data",
+                            "tinyshakespeare.txt")
+DEFAULTS = ["--epochs", "20", "--units", "256", "--layers", "2",
+            "--dropout", "0.1", "--seq-length", "100", "--batch-size", "32",
+            "--learning-rate", "3e-3", "--decay-epochs", "8",
+            "--prime", "ROMEO:", "--workdir", "runs/char_lstm", "--verbose",
+            "2"]
+
+if __name__ == "__main__":
+    argv = sys.argv[1:]
+    if "--text" not in argv:
+        argv = ["--text", os.path.normpath(DEFAULT_TEXT)] + argv
+    sys.exit(cli.main(["train", "charlstm"] + DEFAULTS + argv))
