@@ -2,12 +2,12 @@
 
     tfrnn train charlstm [--text FILE] [--workdir DIR] [--epochs N] ...
     tfrnn generate MODEL.keras --prime "ROMEO:" [--length 300] ...
-    tfrnn export MODEL.keras EXPORT_DIR
-    tfrnn bench [--cell lstm|gru]
+    tfrnn export MODEL.keras BASE_DIR --name NAME [--version N]
+    tfrnn bench [--cell lstm|gru] [--rounds N] [--configs B,T,I,H ...]
 
 `tfrnn train charlstm` without --text trains on the Python standard
-library's own source (on every machine, no download), prints a sample and
-keeps the best model in the workdir.
+library's own source (on every machine, no download), prints a sample,
+keeps the best model in the workdir and exports it for TF Serving.
 """
 
 import argparse
@@ -41,7 +41,23 @@ def _train_charlstm(args):
     prime = args.prime if args.prime else text[:1]
     print("sample:\n" + model.generate(prime, args.sample_length,
                                        temperature=0.7, seed=args.seed))
+    if args.export_dir:
+        _export_model(model, args.export_dir, "charlstm", None)
     return model
+
+
+def _export_model(model, base_dir, name, version):
+    from tfrnn.export import export_for_serving
+    path = export_for_serving(model, base_dir, name, version=version)
+    print(f"exported for TF Serving (stock ops only): {path}")
+
+
+def _export(args):
+    import keras
+    import tfrnn.zoo  # noqa: F401  (registers the zoo models for loading)
+
+    model = keras.models.load_model(args.model, compile=False)
+    _export_model(model, args.base_dir, args.name, args.version)
 
 
 def _generate(args):
@@ -56,7 +72,7 @@ def _generate(args):
 
 def _bench(args):
     from tfrnn import bench
-    bench.main(["--cell", args.cell] + (["--quick"] if args.quick else []))
+    bench.main(args.bench_args)
 
 
 def parser():
@@ -87,6 +103,9 @@ def parser():
     char.add_argument("--sample-length", type=int, default=300)
     char.add_argument("--seed", type=int, default=0)
     char.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    char.add_argument("--export-dir", default="runs/serving",
+                      help="export the best model here for TF Serving "
+                      "(empty: do not export)")
     char.set_defaults(run=_train_charlstm)
 
     gen = commands.add_parser("generate", help="text from a CharLSTM")
@@ -99,9 +118,20 @@ def parser():
     gen.add_argument("--seed", type=int, default=0)
     gen.set_defaults(run=_generate)
 
-    bench = commands.add_parser("bench", help="fused op vs Keras and others")
-    bench.add_argument("--cell", choices=("lstm", "gru"), default="lstm")
-    bench.add_argument("--quick", action="store_true")
+    export = commands.add_parser(
+        "export", help="a saved zoo model -> SavedModel for TF Serving")
+    export.add_argument("model", help="a .keras file of a zoo model")
+    export.add_argument("base_dir", help="the serving root; the export goes "
+                        "to BASE_DIR/NAME/VERSION")
+    export.add_argument("--name", required=True)
+    export.add_argument("--version", type=int, default=None,
+                        help="default: one more than the newest")
+    export.set_defaults(run=_export)
+
+    bench = commands.add_parser(
+        "bench", help="fused op vs Keras and others (options: tfrnn bench "
+        "-- --help)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(run=_bench)
     return p
 
@@ -110,7 +140,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, FileExistsError, TypeError) as err:
         print(f"tfrnn {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tfrnn.ops import reference
 from tfrnn.ops.inputs import as_float_tensors, lengths_or_full, zeros_if_none
-from tfrnn.ops.loader import library
+from tfrnn.ops.loader import active_ops, library
 
 
 def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
@@ -20,7 +20,7 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
         x=x, h0=h0, kernel=kernel, recurrent_kernel=recurrent_kernel,
         bias=bias)
     lengths = lengths_or_full(sequence_length, x)
-    ops = library.ops
+    ops = active_ops()
     if ops is None:
         result = reference.gru_sequence(x, h0, kernel, recurrent_kernel, bias,
                                         lengths, reverse=reverse)
@@ -34,7 +34,7 @@ def gru_step(x, h, kernel, recurrent_kernel, bias):
     """One GRU step for decoding: x [B,I], h [B,H] -> h_new."""
     dtype, (x, h, kernel, recurrent_kernel, bias) = as_float_tensors(
         x=x, h=h, kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias)
-    ops = library.ops
+    ops = active_ops()
     if ops is None:
         h_new = reference.gru_step(x, h, kernel, recurrent_kernel, bias)
     else:

@@ -7,6 +7,7 @@ TFRNN_DISABLE_CUSTOM_OPS=1) callers get None and use the pure-TF reference;
 one warning says why. The pattern follows TensorFlow Addons' LazySO.
 """
 
+import contextlib
 import json
 import os
 import threading
@@ -74,3 +75,27 @@ library = CustomOpLibrary(os.path.dirname(os.path.abspath(__file__)))
 def custom_ops_available():
     """True when the compiled fused-LSTM library is loaded and in use."""
     return library.ops is not None
+
+
+_stock = threading.local()
+
+
+@contextlib.contextmanager
+def stock_ops_only():
+    """Within this block (in this thread) every tfrnn op runs its pure-TF
+    reference: graphs traced here hold stock TensorFlow ops only, so a
+    server without tfrnn's library (TF Serving) can load them. Same
+    weights, same results."""
+    previous = getattr(_stock, "active", False)
+    _stock.active = True
+    try:
+        yield
+    finally:
+        _stock.active = previous
+
+
+def active_ops():
+    """The compiled ops to call now, or None for the pure-TF reference."""
+    if getattr(_stock, "active", False):
+        return None
+    return library.ops

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tfrnn.ops import reference
 from tfrnn.ops.inputs import as_float_tensors, lengths_or_full, zeros_if_none
-from tfrnn.ops.loader import library
+from tfrnn.ops.loader import active_ops, library
 
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length=None, reverse=False, training=True,
@@ -30,7 +30,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
         x=x, h0=h0, c0=c0, kernel=kernel, recurrent_kernel=recurrent_kernel,
         bias=bias)
     lengths = lengths_or_full(sequence_length, x)
-    ops = library.ops
+    ops = active_ops()
     if ops is None:
         result = reference.lstm_sequence(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths,
@@ -55,7 +55,7 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
     dtype, (x, h, c, kernel, recurrent_kernel, bias) = as_float_tensors(
         x=x, h=h, c=c, kernel=kernel, recurrent_kernel=recurrent_kernel,
         bias=bias)
-    ops = library.ops
+    ops = active_ops()
     if ops is None:
         result = reference.lstm_step(x, h, c, kernel, recurrent_kernel, bias)
     else:

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfrnn.data.vocab import RESERVED, Vocabulary
+from tfrnn.data.vocab import PAD, RESERVED, Vocabulary
 from tfrnn.layers.lstm import LSTM
 from tfrnn.zoo.sampling import check_sampling, dummy_input, next_ids
 
@@ -117,12 +117,16 @@ class CharLSTM(keras.Model):
 
     def step(self, ids, states):
         """One character per row: ids [B], states as `zero_states` ->
-        (logits [B, vocab], new states). Runs the cells' single-step op."""
+        (logits [B, vocab], new states). Runs the cells' single-step op;
+        a row whose id is PAD keeps its states (left-padded prompts)."""
         x = self._embed(ids)
         new_states = []
         for i, layer in enumerate(self.recurrent):
             x, (h, c) = layer.cell(x, states[2 * i:2 * i + 2], training=False)
             new_states += [h, c]
+        real = tf.not_equal(ids, PAD)[:, None]
+        new_states = [tf.where(real, new, old)
+                      for new, old in zip(new_states, states)]
         return self.logits(x), new_states
 
     def generate(self, prime, length=200, greedy=False, temperature=1.0,
@@ -141,16 +145,25 @@ class CharLSTM(keras.Model):
             check_sampling(temperature, top_k, self.vocab_size)
         prime_ids = tf.constant(self.encode(prime)[None, :])
         ids = self.generate_ids(prime_ids, tf.constant(length, tf.int32),
-                                greedy=greedy, temperature=float(temperature),
-                                top_k=top_k, seed=int(seed))
+                                greedy=greedy,
+                                temperature=tf.constant(float(temperature)),
+                                top_k=top_k, seed=tf.constant(int(seed)))
         return prime + self.decode(ids[0].numpy())
 
     @tf.function(reduce_retracing=True)
     def generate_ids(self, prime_ids, length, greedy=False, temperature=1.0,
                      top_k=None, seed=0):
-        """In-graph generation: prime_ids [B, P] (P >= 1) -> [B, length]."""
+        """In-graph generation (traced; see `generate_ids_graph`)."""
+        return self.generate_ids_graph(prime_ids, length, greedy,
+                                       temperature, top_k, seed)
+
+    def generate_ids_graph(self, prime_ids, length, greedy=False,
+                           temperature=1.0, top_k=None, seed=0):
+        """prime_ids [B, P] (P >= 1, left-padded with PAD: every row's
+        prompt ends at the last column) -> generated ids [B, length]."""
         batch = tf.shape(prime_ids)[0]
         prime_length = tf.shape(prime_ids)[1]
+        seed = tf.cast(seed, tf.int32)
         states = self.zero_states(batch)
         # Feed all but the last prime character, then generate from it.
         for_states = prime_ids[:, :-1]
@@ -177,3 +190,14 @@ class CharLSTM(keras.Model):
             lambda t, *_: t < length, emit,
             (tf.constant(0), prime_ids[:, -1], states, out))
         return tf.transpose(tf.reshape(out.stack(), [length, batch]))
+
+    def log_likelihood(self, ids, lengths):
+        """Per row, the summed log-probability of ids[1:len] given the ids
+        before them, and how many characters that scores: ids [B, T]
+        right-padded, lengths [B] -> (log_likelihood [B], count [B])."""
+        logits = tf.cast(self.call(ids[:, :-1]), tf.float32)
+        per_char = -tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=ids[:, 1:], logits=logits)
+        scored = tf.sequence_mask(lengths - 1, tf.shape(ids)[1] - 1)
+        total = tf.reduce_sum(tf.where(scored, per_char, 0.0), axis=1)
+        return total, tf.maximum(lengths - 1, 0)

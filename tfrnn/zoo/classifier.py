@@ -5,6 +5,7 @@ a masked summary of its outputs."""
 import keras
 import tensorflow as tf
 
+from tfrnn.data.vocab import Vocabulary
 from tfrnn.layers.stacked import CELLS, StackedRNN
 from tfrnn.zoo.sampling import dummy_input
 
@@ -26,12 +27,25 @@ class SequenceClassifier(keras.Model):
         pooling: "last" (the final state at each row's own length; both
             directions' finals when bidirectional), "mean" or "max" over the
             real steps.
+        tokens, level: optional vocabulary (units of a tfrnn.data.Vocabulary)
+            so that `classify_texts` and the exported signature take raw
+            strings; sets vocab_size.
     """
 
     def __init__(self, num_classes, vocab_size=None, embedding_dim=64,
                  units=128, cell="lstm", num_layers=1, bidirectional=False,
-                 dropout=0.0, pooling="last", **kwargs):
+                 dropout=0.0, pooling="last", tokens=None, level="char",
+                 **kwargs):
         super().__init__(**kwargs)
+        self.tokens, self.level = (None if tokens is None else list(tokens),
+                                   level)
+        self.vocabulary = None
+        if tokens is not None:
+            self.vocabulary = Vocabulary(tokens, level=level)
+            if vocab_size not in (None, self.vocabulary.size):
+                raise ValueError(f"vocab_size {vocab_size} disagrees with the "
+                                 f"{self.vocabulary.size} ids of tokens")
+            vocab_size = self.vocabulary.size
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got "
                              f"{pooling!r}")
@@ -59,7 +73,8 @@ class SequenceClassifier(keras.Model):
                 "embedding_dim": self.embedding_dim, "units": self.units,
                 "cell": self.cell, "num_layers": self.num_layers,
                 "bidirectional": self.bidirectional, "dropout": self.dropout,
-                "pooling": self.pooling}
+                "pooling": self.pooling, "tokens": self.tokens,
+                "level": self.level}
 
     def build(self, input_shape):
         """Creates the weights by running the model once on zeros."""
@@ -79,6 +94,20 @@ class SequenceClassifier(keras.Model):
             h = masked_pool(h, mask, self.pooling)
         return self.classify(h)
 
+    @property
+    def feature_size(self):
+        """Size of each input step: the embedding's, or the features'."""
+        _, _, first = next(self.encoder.directions())
+        return first.cell.kernel.shape[0]
+
+    def classify_texts(self, texts):
+        """Class probabilities [B, num_classes] of raw strings (needs
+        tokens)."""
+        if self.vocabulary is None:
+            raise ValueError("this classifier has no vocabulary (tokens)")
+        ids = self.vocabulary.encode(tf.constant(texts)).to_tensor()
+        return tf.nn.softmax(self(ids)).numpy()
+
 
 def masked_pool(sequences, mask, how):
     """Mean or max of sequences [B, T, F] over the steps where mask [B, T]
@@ -94,3 +123,4 @@ def masked_pool(sequences, mask, how):
                            axis=1)
     any_step = tf.reduce_any(mask, axis=1)[:, None]
     return tf.where(any_step, pooled, tf.zeros_like(pooled))
+

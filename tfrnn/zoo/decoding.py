@@ -71,9 +71,12 @@ def beam_search(model, inputs, beam_width, max_length, length_penalty):
     _, _, _, scores, _, lengths, sequences = tf.while_loop(
         running, body,
         (0, tokens, state, scores, finished, lengths, sequences),
-        shape_invariants=(None, tokens.shape, [s.shape for s in state],
-                          scores.shape, finished.shape, lengths.shape,
-                          tf.TensorShape([None, k, None])))
+        shape_invariants=(None, tf.TensorShape([None]),
+                          [tf.TensorShape([None, s.shape[1]]) for s in state],
+                          tf.TensorShape([None, None]),
+                          tf.TensorShape([None, None]),
+                          tf.TensorShape([None, None]),
+                          tf.TensorShape([None, None, None])))
     best = tf.argmax(scores / penalty(lengths), axis=1, output_type=tf.int32)
     return tf.gather(sequences, best, batch_dims=1)
 

@@ -16,9 +16,9 @@ from tfrnn import cli
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TEXT = os.path.join(HERE, "..", "..", "..", "shared", "data",
                             "tinyshakespeare.txt")
-DEFAULTS = ["--epochs", "20", "--units", "256", "--layers", "2",
-            "--dropout", "0.1", "--seq-length", "100", "--batch-size", "32",
-            "--learning-rate", "3e-3", "--decay-epochs", "8",
+DEFAULTS = ["--epochs", "15", "--units", "512", "--layers", "2",
+            "--dropout", "0.25", "--seq-length", "100", "--batch-size", "32",
+            "--learning-rate", "2e-3", "--decay-epochs", "6",
             "--prime", "ROMEO:", "--workdir", "runs/char_lstm", "--verbose",
             "2"]
 

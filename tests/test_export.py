@@ -1,0 +1,261 @@
+"""SavedModel export for TF Serving: stock ops only, served without tfrnn,
+same answers as the Keras models in process, atomic versions, warmup."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfrnn.data import Vocabulary
+from tfrnn.export import (export_for_serving, non_stock_ops,
+                          saved_model_ops, versions)
+from tfrnn.export import serving as serving_module
+from tfrnn.export.signatures import left_padded
+from tfrnn.zoo import (CharLSTM, ConditionedGenerator, Seq2Seq,
+                       SequenceClassifier)
+
+TEXT = "to be, or not to be, that is the question. " * 10
+
+
+def char_model():
+    keras.utils.set_random_seed(0)
+    model = CharLSTM(CharLSTM.tokens_of(TEXT), units=16, embedding_dim=8)
+    model(tf.zeros([1, 2], tf.int32))
+    return model
+
+
+def seq2seq_model(attention):
+    keras.utils.set_random_seed(0)
+    model = Seq2Seq(list("abcde"), list("abcde"), units=12, embedding_dim=6,
+                    attention=attention, max_decode_length=7)
+    model((tf.zeros([1, 2], tf.int32), tf.zeros([1, 2], tf.int32)))
+    return model
+
+
+# A fresh interpreter that never imports tfrnn: it loads the export with
+# tf.saved_model.load and with the TF1 session loader TF Serving uses, runs
+# the signatures given as JSON in both and prints the outputs as JSON.
+SERVER = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow.python.framework import op_def_registry
+    path, calls = sys.argv[1], json.loads(sys.argv[2])
+    loaded = tf.saved_model.load(path)
+    out = {"tfrnn_imported": "tfrnn" in sys.modules, "results": []}
+
+    def listed(value):
+        value = np.asarray(value)
+        if value.dtype.kind in "OS":
+            return np.char.decode(value.astype(bytes)).tolist()
+        return value.tolist()
+
+    graph = tf.Graph()
+    session = tf.compat.v1.Session(graph=graph)
+    with graph.as_default():
+        meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
+    for name, inputs in calls:
+        fn = loaded.signatures[name]
+        specs = fn.structured_input_signature[1]
+        args = {k: tf.constant(v, specs[k].dtype) for k, v in inputs.items()}
+        result = {k: listed(v.numpy()) for k, v in fn(**args).items()}
+        sig = meta.signature_def[name]
+        feeds = {sig.inputs[k].name: v.numpy() for k, v in args.items()}
+        names = sorted(sig.outputs)
+        fetched = session.run([sig.outputs[k].name for k in names], feeds)
+        out["session_agrees"] = out.get("session_agrees", True) and all(
+            listed(v) == result[k] for k, v in zip(names, fetched))
+        out["results"].append(result)
+    from tensorflow.core.protobuf import saved_model_pb2
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString(open(path + "/saved_model.pb", "rb").read())
+    ops = {n.op for g in proto.meta_graphs for n in g.graph_def.node}
+    ops |= {n.op for g in proto.meta_graphs
+            for f in g.graph_def.library.function for n in f.node_def}
+    out["unregistered"] = sorted(o for o in ops
+                                 if op_def_registry.get(o) is None)
+    print("RESULT" + json.dumps(out))
+""")
+
+
+def serve(path, calls):
+    """Runs signature calls on the export in a process without tfrnn."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", SERVER, path,
+                           json.dumps(calls)], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = [x for x in done.stdout.splitlines() if x.startswith("RESULT")]
+    out = json.loads(line[-1][len("RESULT"):])
+    assert not out["tfrnn_imported"]
+    assert out["session_agrees"]  # TF1 session loading == TF2 loading
+    assert out["unregistered"] == []  # every op is stock TensorFlow
+    return out["results"]
+
+
+def test_char_lstm_export_serves_without_tfrnn(tmp_path):
+    model = char_model()
+    path = export_for_serving(model, str(tmp_path), "char")
+    assert path == str(tmp_path / "char" / "1")
+    assert non_stock_ops(saved_model_ops(path)) == []
+    prompts = ["to be", "or", "t"]
+    generate, score = serve(path, [
+        ("generate", {"prompt": prompts, "max_length": 25,
+                      "temperature": 0.9, "seed": 7}),
+        ("score", {"text": ["to be, or not", "t", ""]})])
+    # Exactly what the Keras model generates with the same seed.
+    ids = left_padded(model.vocabulary.encode(prompts))
+    expected = model.generate_ids(ids, tf.constant(25), temperature=0.9,
+                                  seed=tf.constant(7))
+    expected = [p + model.decode(row) for p, row in
+                zip(prompts, expected.numpy())]
+    assert generate["text"] == expected
+    assert expected[0] == model.generate("to be", 25, temperature=0.9, seed=7)
+    ids = model.encode("to be, or not")
+    total, count = model.log_likelihood(tf.constant(ids[None]),
+                                        tf.constant([len(ids)]))
+    np.testing.assert_allclose(score["log_likelihood"][0], total[0],
+                               rtol=1e-5)
+    assert score["chars_scored"] == [len(ids) - 1, 0, 0]
+    assert score["nats_per_char"][1:] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("signature, inputs, message", [
+    ("generate", {"prompt": ["to", ""], "max_length": 3,
+                  "temperature": 1.0, "seed": 0}, "at least one character"),
+    ("generate", {"prompt": ["to"], "max_length": 3, "temperature": 0.0,
+                  "seed": 0}, "temperature must be > 0"),
+    ("generate", {"prompt": ["to"], "max_length": -1, "temperature": 1.0,
+                  "seed": 0}, "max_length must be in"),
+])
+def test_exported_checks_raise_invalid_argument(tmp_path, signature, inputs,
+                                                message):
+    path = export_for_serving(char_model(), str(tmp_path), "char")
+    fn = tf.saved_model.load(path).signatures[signature]
+    specs = fn.structured_input_signature[1]
+    args = {k: tf.constant(v, specs[k].dtype) for k, v in inputs.items()}
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        fn(**args)
+
+
+def test_exported_generation_maps_unknown_characters_to_unk(tmp_path):
+    path = export_for_serving(char_model(), str(tmp_path), "char")
+    fn = tf.saved_model.load(path).signatures["generate"]
+    out = fn(prompt=tf.constant(["to \u00e9~"]), max_length=tf.constant(5),
+             temperature=tf.constant(1.0), seed=tf.constant(0, tf.int64))
+    assert out["text"].numpy()[0].decode().startswith("to \u00e9~")
+
+
+@pytest.mark.parametrize("attention", ["luong", "bahdanau"])
+def test_seq2seq_export_translates_as_in_process(tmp_path, attention):
+    model = seq2seq_model(attention)
+    path = export_for_serving(model, str(tmp_path), "s2s")
+    texts = ["abc", "edcba", "a", ""]
+    (greedy,), (beam,) = (serve(path, [("translate", {"text": texts,
+                                                       "beam_width": w})])
+                          for w in (1, 3))
+    assert greedy["translation"] == model.translate(texts, beam_width=1)
+    assert beam["translation"] == model.translate(texts, beam_width=3)
+
+
+def test_classifier_exports_take_text_or_sequences(tmp_path):
+    keras.utils.set_random_seed(0)
+    vocab = Vocabulary.from_texts(["good bad film"])
+    text_model = SequenceClassifier(3, tokens=vocab.get_config()["tokens"],
+                                    units=8, bidirectional=True)
+    feature_model = SequenceClassifier(4, units=8, pooling="max")
+    texts = ["good film", "bad", "an unseen film"]
+    text_model(tf.zeros([1, 2], tf.int32))
+    features = np.random.default_rng(0).random((2, 5, 3)).astype(np.float32)
+    feature_model(features)
+    (by_text,) = serve(export_for_serving(text_model, str(tmp_path), "t"),
+                       [("classify", {"text": texts})])
+    (by_features,) = serve(
+        export_for_serving(feature_model, str(tmp_path), "f"),
+        [("classify", {"sequence": features.tolist()})])
+    np.testing.assert_allclose(by_text["probabilities"],
+                               text_model.classify_texts(texts), atol=1e-6)
+    np.testing.assert_allclose(by_features["probabilities"],
+                               tf.nn.softmax(feature_model(features)),
+                               atol=1e-6)
+    assert by_features["label"] == list(
+        np.argmax(feature_model(features), -1))
+
+
+def test_generator_export_decodes_as_in_process(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = ConditionedGenerator(list("xyz"), units=8, max_decode_length=6)
+    features = np.eye(3, dtype=np.float32)
+    model((features, tf.zeros([3, 2], tf.int32)))
+    (out,) = serve(export_for_serving(model, str(tmp_path), "gen"),
+                   [("generate", {"features": features.tolist(),
+                                  "beam_width": 2})])
+    assert out["text"] == model.to_strings(model.beam_search(features, 2))
+
+
+def test_saved_model_cli_runs_the_export(tmp_path):
+    path = export_for_serving(char_model(), str(tmp_path), "char")
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    if not os.path.exists(cli):
+        pytest.skip("saved_model_cli is not installed beside this python")
+    done = subprocess.run(
+        [cli, "run", "--dir", path, "--tag_set", "serve", "--signature_def",
+         "score", "--input_exprs", "text=[b'to be', b'or']"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "nats_per_char" in done.stdout
+
+
+def test_versions_are_numbered_and_never_overwritten(tmp_path):
+    model = char_model()
+    base = str(tmp_path)
+    export_for_serving(model, base, "char", warmup=False)
+    export_for_serving(model, base, "char", warmup=False)
+    export_for_serving(model, base, "char", version=7, warmup=False)
+    assert versions(os.path.join(base, "char")) == [1, 2, 7]
+    with pytest.raises(FileExistsError):
+        export_for_serving(model, base, "char", version=2)
+    with pytest.raises(ValueError, match="positive"):
+        export_for_serving(model, base, "char", version=0)
+    with pytest.raises(ValueError, match="name"):
+        export_for_serving(model, base, "../escape")
+    config = open(os.path.join(base, "models.config")).read()
+    assert 'name: "char"' in config and 'base_path: "/models/char"' in config
+
+
+def test_interrupted_export_leaves_no_version(tmp_path, monkeypatch):
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(serving_module, "write_warmup", crash)
+    with pytest.raises(KeyboardInterrupt):
+        export_for_serving(char_model(), str(tmp_path), "char")
+    assert os.listdir(tmp_path / "char") == []
+
+
+def test_warmup_requests_parse_as_prediction_logs(tmp_path):
+    path = export_for_serving(char_model(), str(tmp_path), "char")
+    records = list(tf.data.TFRecordDataset(
+        os.path.join(path, "assets.extra", "tf_serving_warmup_requests")))
+    assert len(records) == 2
+    apis = pytest.importorskip("tensorflow_serving.apis.prediction_log_pb2")
+    loaded = tf.saved_model.load(path)
+    for record in records:
+        log = apis.PredictionLog.FromString(record.numpy())
+        request = log.predict_log.request
+        assert request.model_spec.name == "char"
+        fn = loaded.signatures[request.model_spec.signature_name]
+        fn(**{k: tf.make_ndarray(v) for k, v in request.inputs.items()})
+
+
+def test_only_zoo_models_export(tmp_path):
+    with pytest.raises(TypeError, match="no serving signatures"):
+        export_for_serving(keras.Sequential([keras.layers.Dense(1)]),
+                           str(tmp_path), "x")

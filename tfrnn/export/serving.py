@@ -1,0 +1,85 @@
+"""Exports for TF Serving: the directory layout it polls, written so a
+server never sees half a version.
+
+    base_dir/models.config
+    base_dir/<name>/<version>/saved_model.pb, variables/, assets.extra/
+
+A version is saved into a hidden temporary directory beside the versions
+(TF Serving only loads all-digit names), checked for non-stock ops, then
+renamed into place in one step.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from tfrnn.export.graph_ops import check_stock_ops
+from tfrnn.export.signatures import serving_module
+from tfrnn.export.warmup import write_warmup
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def versions(model_dir):
+    """The version numbers present under model_dir, ascending."""
+    if not os.path.isdir(model_dir):
+        return []
+    return sorted(int(n) for n in os.listdir(model_dir) if n.isdigit())
+
+
+def export_for_serving(model, base_dir, name, version=None, warmup=True,
+                       **signature_options):
+    """Exports a zoo model as base_dir/name/<version>; returns that path.
+
+    version: a positive integer, or None for one more than the newest.
+    The SavedModel holds stock TensorFlow ops only; signatures as
+    tfrnn.export.signatures builds them (serving_default included).
+    """
+    if not _NAME.match(name):
+        raise ValueError(f"model name {name!r}: use letters, digits, _ . -")
+    model_dir = os.path.join(base_dir, name)
+    if version is None:
+        version = (versions(model_dir) or [0])[-1] + 1
+    if not isinstance(version, int) or isinstance(version, bool) or \
+            version < 1:
+        raise ValueError(f"version must be a positive integer, got "
+                         f"{version!r}")
+    final = os.path.join(model_dir, str(version))
+    if os.path.exists(final):
+        raise FileExistsError(f"{final} exists; versions are never "
+                              "overwritten")
+    module, signatures, requests = serving_module(model, **signature_options)
+    os.makedirs(model_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
+    try:
+        tf.saved_model.save(module, staging, signatures=signatures)
+        check_stock_ops(staging)
+        if warmup:
+            write_warmup(staging, name, requests)
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    write_models_config(base_dir)
+    return final
+
+
+def write_models_config(base_dir, serving_root="/models"):
+    """base_dir/models.config listing every model directory under base_dir,
+    as TF Serving's --model_config_file reads it (paths as the server sees
+    them: base_dir mounted at serving_root). Replaced atomically."""
+    names = sorted(n for n in os.listdir(base_dir)
+                   if os.path.isdir(os.path.join(base_dir, n))
+                   and versions(os.path.join(base_dir, n)))
+    entries = "".join(
+        f"  config {{\n    name: \"{n}\"\n    base_path: "
+        f"\"{serving_root}/{n}\"\n    model_platform: \"tensorflow\"\n  }}\n"
+        for n in names)
+    text = f"model_config_list {{\n{entries}}}\n"
+    fd, tmp = tempfile.mkstemp(prefix=".models.config.", dir=base_dir)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, os.path.join(base_dir, "models.config"))
