@@ -64,7 +64,7 @@ def test_fallback_gives_the_same_numbers(tmp_path, monkeypatch, reverse):
 
     fused = run()
     with pytest.warns(RuntimeWarning):
-        monkeypatch.setattr(lstm_module, "library",
+        monkeypatch.setattr(loader, "library",
                             loader.CustomOpLibrary(str(tmp_path)))
         fallback = run()
     for a, b in zip(fused[0] + fused[1], fallback[0] + fallback[1]):

@@ -12,14 +12,16 @@ from tfrnn.ops.loader import library
 from rnn_problems import make_problem
 
 B, T, I, H = 3, 4, 2, 5
-ORDER = ["x", "h0", "kernel", "recurrent_kernel", "bias", "sequence_length"]
+ORDER = ["x", "h0", "kernel", "recurrent_kernel", "bias", "sequence_length",
+         "recurrent_mask"]
 
 
 def good_args():
     p = make_problem(np.random.default_rng(0), B, T, I, H, kind="gru")
     return dict(x=p.x, h0=p.states[0], kernel=p.kernel,
                 recurrent_kernel=p.recurrent_kernel, bias=p.bias,
-                sequence_length=np.array([4, 2, 0], np.int32))
+                sequence_length=np.array([4, 2, 0], np.int32),
+                recurrent_mask=np.full((B, H), 1.25, np.float32))
 
 
 CASES = {
@@ -36,6 +38,8 @@ CASES = {
                                 "sequence_length"),
     "sequence_length size": ("sequence_length", lambda a: a[:2],
                              "sequence_length"),
+    "recurrent_mask batch": ("recurrent_mask", lambda a: a[:2],
+                             "recurrent_mask"),
 }
 
 
@@ -62,10 +66,11 @@ def test_wrapper_and_kernel_reject(case):
     with pytest.raises(tf.errors.InvalidArgumentError, match=CASES[case][2]):
         raw(*[args[n] for n in ORDER])
     with pytest.raises(tf.errors.InvalidArgumentError):
-        reference.gru_sequence(*[tf.constant(args[n]) for n in ORDER])
+        reference.gru_sequence(**{n: tf.constant(args[n]) for n in ORDER})
 
 
-@pytest.mark.parametrize("bad", ["output", "reserve", "d_output", "d_h_n"])
+@pytest.mark.parametrize("bad", ["output", "reserve", "d_output", "d_h_n",
+                                 "recurrent_mask"])
 def test_grad_kernel_rejects_bad_saved_tensors(bad):
     args = good_args()
     output, h_n, reserve = library.ops.tfrnn_gru(*[args[n] for n in ORDER])
@@ -73,7 +78,7 @@ def test_grad_kernel_rejects_bad_saved_tensors(bad):
                 d_output=output.numpy(), d_h_n=h_n.numpy())
     grad[bad] = grad[bad][..., :-1]
     names = ["x", "h0", "kernel", "recurrent_kernel", "sequence_length",
-             "output", "reserve", "d_output", "d_h_n"]
+             "output", "reserve", "d_output", "d_h_n", "recurrent_mask"]
     specs = [tf.TensorSpec(None, tf.int32 if n == "sequence_length"
                            else tf.float32) for n in names]
 

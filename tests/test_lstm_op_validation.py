@@ -22,7 +22,8 @@ def good_args():
     p = make_problem(np.random.default_rng(0), B, T, I, H)
     return dict(x=p.x, h0=p.h0, c0=p.c0, kernel=p.kernel,
                 recurrent_kernel=p.recurrent_kernel, bias=p.bias,
-                sequence_length=np.array([4, 2, 0], np.int32))
+                sequence_length=np.array([4, 2, 0], np.int32),
+                recurrent_mask=np.full((B, H), 1.25, np.float32))
 
 
 def with_change(name, value):
@@ -48,7 +49,11 @@ SHAPE_CASES = {
                                  np.array([4, -1, 0], np.int32)),
     "sequence_length above T": ("sequence_length",
                                 np.array([4, T + 1, 0], np.int32)),
+    "recurrent_mask units": ("recurrent_mask", lambda a: a[:, :-1]),
+    "recurrent_mask rank": ("recurrent_mask", lambda a: a[0]),
 }
+SEQUENCE_INPUTS = ["x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
+                   "sequence_length", "recurrent_mask"]
 # Which argument the message must name (the x/kernel mismatch names both).
 NAMED = {"x features": "kernel", "recurrent_kernel square": "recurrent_kernel"}
 
@@ -77,8 +82,7 @@ def test_wrapper_rejects(case):
 def test_kernel_rejects_at_run_time_with_unknown_shapes(case):
     name, change = SHAPE_CASES[case]
     args = with_change(name, change)
-    order = ["x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
-             "sequence_length"]
+    order = SEQUENCE_INPUTS
     specs = [tf.TensorSpec(None, tf.int32 if n == "sequence_length"
                            else tf.float32) for n in order]
 
@@ -96,23 +100,22 @@ def test_fallback_rejects(case):
     name, change = SHAPE_CASES[case]
     args = with_change(name, change)
     with pytest.raises(tf.errors.InvalidArgumentError):
-        reference.lstm_sequence(*[tf.constant(args[n]) for n in (
-            "x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
-            "sequence_length")])
+        reference.lstm_sequence(**{n: tf.constant(v)
+                                   for n, v in args.items()})
 
 
 GRAD_INPUTS = ["x", "h0", "c0", "kernel", "recurrent_kernel",
                "sequence_length", "output", "gates", "cell", "d_output",
-               "d_h_n", "d_c_n"]
+               "d_h_n", "d_c_n", "recurrent_mask"]
 
 
 @pytest.mark.parametrize("bad", ["output", "gates", "cell", "d_output",
-                                 "d_h_n", "d_c_n", "sequence_length"])
+                                 "d_h_n", "d_c_n", "sequence_length",
+                                 "recurrent_mask"])
 def test_grad_kernel_rejects_bad_saved_tensors(bad):
     args = good_args()
     output, h_n, c_n, gates, cell = library.ops.tfrnn_lstm(
-        *[args[n] for n in ("x", "h0", "c0", "kernel", "recurrent_kernel",
-                            "bias", "sequence_length")])
+        *[args[n] for n in SEQUENCE_INPUTS])
     grad_args = dict(args, output=output.numpy(), gates=gates.numpy(),
                      cell=cell.numpy(), d_output=output.numpy(),
                      d_h_n=h_n.numpy(), d_c_n=c_n.numpy())

@@ -55,14 +55,13 @@ def keras_candidates(layer_class, x, weights):
 
 
 def block_lstm_forward(x, weights):
-    """TF's own fused LSTM forward (time-major; gate order i, c, f, o)."""
+    """TF's own fused LSTM forward (time-major). BlockLSTMV2 takes
+    [I+H, 4H] in Keras's gate order i, f, c, o (BlockLSTM, V1, takes
+    i, c, f, o; see tfrnn.interop)."""
     kernel, recurrent, bias = weights
     units = recurrent.shape[0]
-    # BlockLSTMV2 takes [I+H, 4H] in order i, c, f, o.
-    i, f, c, o = np.split(np.concatenate([kernel, recurrent]), 4, axis=1)
-    w = tf.constant(np.concatenate([i, c, f, o], axis=1))
-    bi, bf, bc, bo = np.split(bias, 4)
-    b = tf.constant(np.concatenate([bi, bc, bf, bo]))
+    w = tf.constant(np.concatenate([kernel, recurrent]))
+    b = tf.constant(bias)
     batch = x.shape[0]
     zeros = tf.zeros([batch, units])
     peephole = tf.zeros([units])

@@ -127,7 +127,9 @@ def to_torch(weights_by_layer, mode):
 def from_block_lstm(w, b, forget_bias=1.0):
     """TF BlockLSTM / LSTMBlockCell weights -> Keras LSTM weights.
 
-    w: [I+H, 4H] and b: [4H] in gate order i, c, f, o. BlockLSTM adds
+    w: [I+H, 4H] and b: [4H] in gate order i, c, f, o (the V1 op;
+    BlockLSTMV2 already takes Keras's order i, f, c, o and no forget_bias:
+    w = concat([kernel, recurrent_kernel]), b = bias). BlockLSTM adds
     `forget_bias` (LSTMBlockCell's default 1.0) to the forget gate inside the
     op; it is folded into the bias here so the Keras LSTM computes the same.
     """

@@ -57,6 +57,30 @@ inline int64_t PreviousStep(bool reverse, int64_t t, int64_t length) {
   return t - 1;
 }
 
+// Rows lo..hi-1 of h [B,H] as the recurrent product should see them: h
+// itself without a mask, else h * mask copied into scratch (rows lo..hi-1).
+template <typename T>
+const T* MaskedRows(const T* h, const T* mask, int64_t lo, int64_t hi,
+                    int64_t units, T* scratch) {
+  if (mask == nullptr) return h + lo * units;
+  const int64_t n = (hi - lo) * units;
+  Vec<T>(scratch + lo * units, n) =
+      ConstVec<T>(h + lo * units, n) * ConstVec<T>(mask + lo * units, n);
+  return scratch + lo * units;
+}
+
+// dst = src (one row of H), times row b of mask when there is one.
+template <typename T>
+void CopyMasked(const T* src, const T* mask, int64_t b, int64_t units,
+                T* dst) {
+  if (mask == nullptr) {
+    std::copy_n(src, units, dst);
+  } else {
+    Vec<T>(dst, units) =
+        ConstVec<T>(src, units) * ConstVec<T>(mask + b * units, units);
+  }
+}
+
 }  // namespace cpu
 }  // namespace tfrnn
 

@@ -97,6 +97,25 @@ inline absl::Status CheckLengths(const tensorflow::Tensor& lengths,
   return absl::OkStatus();
 }
 
+// recurrent_mask multiplies h_{t-1} where it enters the recurrent product
+// (variational recurrent dropout): [B, H], or shape [0] for no mask.
+// *data is its data, or null for no mask.
+template <typename T>
+absl::Status CheckRecurrentMask(const tensorflow::Tensor& mask,
+                                const Dims& d, const T** data) {
+  *data = nullptr;
+  if (mask.dims() == 1 && mask.dim_size(0) == 0) return absl::OkStatus();
+  if (mask.dims() != 2 || mask.dim_size(0) != d.batch ||
+      mask.dim_size(1) != d.units) {
+    return Invalid("recurrent_mask must have shape [" +
+                   std::to_string(d.batch) + ", " + std::to_string(d.units) +
+                   "] (batch, units) or [0] for none, got " +
+                   mask.shape().DebugString());
+  }
+  *data = mask.flat<T>().data();
+  return absl::OkStatus();
+}
+
 // An output's data, or null when it is empty.
 template <typename T>
 T* Data(tensorflow::Tensor* t) {

@@ -59,7 +59,8 @@ struct Forward<CPUDevice, T> {
   void operator()(tensorflow::OpKernelContext* ctx, const Dims& d,
                   bool reverse, int64_t max_len, const T* x, const T* h0,
                   const T* kernel, const T* recurrent_kernel, const T* bias,
-                  const int32_t* lengths, T* output, T* h_n, T* reserve) {
+                  const int32_t* lengths, const T* recurrent_mask, T* output,
+                  T* h_n, T* reserve) {
     const int64_t B = d.batch, T_ = d.time, I = d.input, H = d.units;
     const int64_t G = 3 * H, S = kReserveGates * H;
     std::copy_n(h0, B * H, h_n);
@@ -75,13 +76,16 @@ struct Forward<CPUDevice, T> {
     // round differently at different alignments, and the two modes must
     // give bitwise the same outputs.
     AlignedVector<T> scratch(B * S);
+    AlignedVector<T> masked(recurrent_mask != nullptr ? B * H : 0);
 
     const double flops_per_row = max_len * (2.0 * H * G + 40.0 * G);
     ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {
       const int64_t steps = BlockSteps(lengths, lo, hi, T_);
       for (int64_t s = 0; s < steps; ++s) {
         const int64_t t = reverse ? steps - 1 - s : s;
-        cpu::GemmSlice<T>(false, false, hi - lo, G, H, h_n + lo * H, H,
+        const T* h_in = cpu::MaskedRows(h_n, recurrent_mask, lo, hi, H,
+                                        masked.data());
+        cpu::GemmSlice<T>(false, false, hi - lo, G, H, h_in, H,
                           recurrent_kernel, G, false, rec.data() + lo * G, G);
         for (int64_t b = lo; b < hi; ++b) {
           if (t >= Length(lengths, b, T_)) continue;
@@ -104,8 +108,8 @@ struct Backward<CPUDevice, T> {
                   bool reverse, int64_t max_len, const T* x, const T* h0,
                   const T* kernel, const T* recurrent_kernel,
                   const int32_t* lengths, const T* output, const T* reserve,
-                  const T* d_output, const T* d_h_n, T* dx, T* dh0, T* dkernel,
-                  T* drecurrent_kernel, T* dbias) {
+                  const T* d_output, const T* d_h_n, const T* recurrent_mask,
+                  T* dx, T* dh0, T* dkernel, T* drecurrent_kernel, T* dbias) {
     const int64_t B = d.batch, T_ = d.time, I = d.input, H = d.units;
     const int64_t G = 3 * H, S = kReserveGates * H;
     // dh0 carries the running state gradient backwards through time.
@@ -124,6 +128,7 @@ struct Backward<CPUDevice, T> {
     AlignedVector<T> d_input(B * T_ * G);
     AlignedVector<T> d_recurrent(B * T_ * G);
     AlignedVector<T> h_prev(B * T_ * H);
+    AlignedVector<T> dh_rec(recurrent_mask != nullptr ? B * H : 0);
 
     const double flops_per_row = max_len * (2.0 * H * G + 60.0 * G);
     ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {
@@ -145,7 +150,8 @@ struct Backward<CPUDevice, T> {
           const int64_t prev = PreviousStep(reverse, t, len);
           const int64_t row = b * T_ + t;
           const T* hp = prev < 0 ? h0 + b * H : output + (b * T_ + prev) * H;
-          std::copy_n(hp, H, h_prev.data() + row * H);
+          // dU pairs dR with the h the product saw: masked, when masked.
+          cpu::CopyMasked(hp, recurrent_mask, b, H, h_prev.data() + row * H);
           const T* saved = reserve + row * S;
           const T* dy = d_output + row * H;
           T* dh = dh0 + b * H;
@@ -164,9 +170,20 @@ struct Backward<CPUDevice, T> {
         }
         // dh[lo:hi] += dR[lo:hi, t, :] . U^T; rows that did not run have
         // zero dR and keep their dh.
-        cpu::GemmSlice<T>(false, true, hi - lo, H, G,
-                          d_recurrent.data() + (lo * T_ + t) * G, T_ * G,
-                          recurrent_kernel, G, true, dh0 + lo * H, H);
+        if (recurrent_mask == nullptr) {
+          cpu::GemmSlice<T>(false, true, hi - lo, H, G,
+                            d_recurrent.data() + (lo * T_ + t) * G, T_ * G,
+                            recurrent_kernel, G, true, dh0 + lo * H, H);
+        } else {
+          // The product saw h * mask: its gradient reaches h times mask.
+          cpu::GemmSlice<T>(false, true, hi - lo, H, G,
+                            d_recurrent.data() + (lo * T_ + t) * G, T_ * G,
+                            recurrent_kernel, G, false,
+                            dh_rec.data() + lo * H, H);
+          const int64_t n = (hi - lo) * H;
+          Vec<T>(dh0 + lo * H, n) += ConstVec<T>(dh_rec.data() + lo * H, n) *
+                                     ConstVec<T>(recurrent_mask + lo * H, n);
+        }
       }
     });
 

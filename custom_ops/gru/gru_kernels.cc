@@ -46,6 +46,8 @@ class GruOp : public OpKernel {
                                     kGates, &d));
     OP_REQUIRES_OK(ctx, CheckBias(bias, d));
     OP_REQUIRES_OK(ctx, CheckLengths(lengths, d.batch, d.time, &max_len));
+    const T* mask;
+    OP_REQUIRES_OK(ctx, CheckRecurrentMask(ctx->input(6), d, &mask));
     Tensor *output, *h_n, *reserve;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(
                             0, {d.batch, d.time, d.units}, &output));
@@ -56,7 +58,7 @@ class GruOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(2, reserve_shape, &reserve));
     Forward<Device, T>()(ctx, d, reverse_, max_len, In<T>(x), In<T>(h0),
                          In<T>(kernel), In<T>(recurrent), In<T>(bias),
-                         In<int32_t>(lengths), Data<T>(output),
+                         In<int32_t>(lengths), mask, Data<T>(output),
                          Data<T>(h_n), is_training_ ? Data<T>(reserve) : nullptr);
   }
 
@@ -93,6 +95,8 @@ class GruGradOp : public OpKernel {
                                    {d.batch, d.time, kReserveGates * d.units}));
     OP_REQUIRES_OK(ctx, CheckShape(d_output, "d_output", seq_h));
     OP_REQUIRES_OK(ctx, CheckShape(d_h_n, "d_h_n", {d.batch, d.units}));
+    const T* mask;
+    OP_REQUIRES_OK(ctx, CheckRecurrentMask(ctx->input(9), d, &mask));
     Tensor *dx, *dh0, *dkernel, *drecurrent, *dbias;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, x.shape(), &dx));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, h0.shape(), &dh0));
@@ -103,7 +107,7 @@ class GruGradOp : public OpKernel {
     Backward<Device, T>()(
         ctx, d, reverse_, max_len, In<T>(x), In<T>(h0), In<T>(kernel),
         In<T>(recurrent), In<int32_t>(lengths), In<T>(output),
-        In<T>(reserve), In<T>(d_output), In<T>(d_h_n), Data<T>(dx),
+        In<T>(reserve), In<T>(d_output), In<T>(d_h_n), mask, Data<T>(dx),
         Data<T>(dh0), Data<T>(dkernel), Data<T>(drecurrent), Data<T>(dbias));
   }
 
@@ -133,7 +137,7 @@ class GruStepOp : public OpKernel {
     // One step of the sequence functor: T = 1, every row active.
     Forward<Device, T>()(ctx, d, false, 1, In<T>(x), In<T>(h), In<T>(kernel),
                          In<T>(recurrent), In<T>(bias), nullptr, nullptr,
-                         Data<T>(h_new), Data<T>(reserve));
+                         nullptr, Data<T>(h_new), Data<T>(reserve));
   }
 };
 

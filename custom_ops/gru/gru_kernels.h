@@ -23,11 +23,13 @@ constexpr int kReserveGates = 4;
 template <typename Device, typename T>
 struct Forward {
   // reserve: [B,T,4H] when training, else null (a per-row scratch is used).
-  // output: [B,T,H] or null.
+  // output: [B,T,H] or null. recurrent_mask: [B,H] multiplying h_{t-1} in
+  // the recurrent product only, or null.
   void operator()(tensorflow::OpKernelContext* ctx, const Dims& dims,
                   bool reverse, int64_t max_len, const T* x, const T* h0,
                   const T* kernel, const T* recurrent_kernel, const T* bias,
-                  const int32_t* lengths, T* output, T* h_n, T* reserve);
+                  const int32_t* lengths, const T* recurrent_mask, T* output,
+                  T* h_n, T* reserve);
 };
 
 template <typename Device, typename T>
@@ -36,8 +38,8 @@ struct Backward {
                   bool reverse, int64_t max_len, const T* x, const T* h0,
                   const T* kernel, const T* recurrent_kernel,
                   const int32_t* lengths, const T* output, const T* reserve,
-                  const T* d_output, const T* d_h_n, T* dx, T* dh0, T* dkernel,
-                  T* drecurrent_kernel, T* dbias);
+                  const T* d_output, const T* d_h_n, const T* recurrent_mask,
+                  T* dx, T* dh0, T* dkernel, T* drecurrent_kernel, T* dbias);
 };
 
 }  // namespace gru

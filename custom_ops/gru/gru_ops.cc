@@ -23,6 +23,8 @@ absl::Status GruShape(InferenceContext* c) {
   TF_RETURN_IF_ERROR(BiasDims(c, 4, kGates, 2, units));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 1, &lengths));
   TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
+  ShapeHandle mask;
+  TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(6), 2, &mask));
   bool is_training;
   TF_RETURN_IF_ERROR(c->GetAttr("is_training", &is_training));
   DimensionHandle reserve;
@@ -68,6 +70,7 @@ REGISTER_OP("TfrnnGru")
     .Input("recurrent_kernel: T")
     .Input("bias: T")
     .Input("sequence_length: int32")
+    .Input("recurrent_mask: T")
     .Output("output: T")
     .Output("h_n: T")
     .Output("reserve: T")
@@ -78,7 +81,9 @@ REGISTER_OP("TfrnnGru")
     .Doc(R"doc(
 Whole-sequence GRU (Keras reset_after=True, gates z, r, h), batch-major, with
 TfrnnLstm's sequence_length/reverse semantics. reserve holds the activations
-the gradient needs (empty when is_training is false).
+the gradient needs (empty when is_training is false). recurrent_mask [B,H]
+(or shape [0] for none) multiplies h_{t-1} in the recurrent product (not in
+the update z * h_{t-1}): variational recurrent dropout.
 )doc");
 
 REGISTER_OP("TfrnnGruGrad")
@@ -91,6 +96,7 @@ REGISTER_OP("TfrnnGruGrad")
     .Input("reserve: T")
     .Input("d_output: T")
     .Input("d_h_n: T")
+    .Input("recurrent_mask: T")
     .Output("dx: T")
     .Output("dh0: T")
     .Output("dkernel: T")

@@ -59,8 +59,9 @@ struct Forward<CPUDevice, T> {
   void operator()(tensorflow::OpKernelContext* ctx, const Dims& d,
                   bool reverse, int64_t max_len, const T* x, const T* h0,
                   const T* c0, const T* kernel, const T* recurrent_kernel,
-                  const T* bias, const int32_t* lengths, T* output, T* h_n,
-                  T* c_n, T* gates, T* cell) {
+                  const T* bias, const int32_t* lengths,
+                  const T* recurrent_mask, T* output, T* h_n, T* c_n,
+                  T* gates, T* cell) {
     const int64_t B = d.batch, T_ = d.time, I = d.input, H = d.units;
     const int64_t G = 4 * H;
     std::copy_n(h0, B * H, h_n);
@@ -72,13 +73,16 @@ struct Forward<CPUDevice, T> {
     cpu::Gemm<T>(Pool(ctx), false, false, B * T_, G, I, x, I, kernel, G,
                  false, gates, G);
 
+    AlignedVector<T> masked(recurrent_mask != nullptr ? B * H : 0);
     const double flops_per_row = max_len * (2.0 * H * G + 40.0 * G);
     ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {
       const int64_t steps = BlockSteps(lengths, lo, hi, T_);
       for (int64_t s = 0; s < steps; ++s) {
         const int64_t t = reverse ? steps - 1 - s : s;
+        const T* h_in = cpu::MaskedRows(h_n, recurrent_mask, lo, hi, H,
+                                        masked.data());
         // gates[lo:hi, t, :] += h[lo:hi] . U, in the step's strided rows.
-        cpu::GemmSlice<T>(false, false, hi - lo, G, H, h_n + lo * H, H,
+        cpu::GemmSlice<T>(false, false, hi - lo, G, H, h_in, H,
                           recurrent_kernel, G, true, gates + (lo * T_ + t) * G,
                           T_ * G);
         for (int64_t b = lo; b < hi; ++b) {
@@ -102,8 +106,8 @@ struct Backward<CPUDevice, T> {
                   const T* c0, const T* kernel, const T* recurrent_kernel,
                   const int32_t* lengths, const T* output, const T* gates,
                   const T* cell, const T* d_output, const T* d_h_n,
-                  const T* d_c_n, T* dx, T* dh0, T* dc0, T* dkernel,
-                  T* drecurrent_kernel, T* dbias) {
+                  const T* d_c_n, const T* recurrent_mask, T* dx, T* dh0,
+                  T* dc0, T* dkernel, T* drecurrent_kernel, T* dbias) {
     const int64_t B = d.batch, T_ = d.time, I = d.input, H = d.units;
     const int64_t G = 4 * H;
     // dh0/dc0 carry the running state gradients backwards through time.
@@ -149,7 +153,9 @@ struct Backward<CPUDevice, T> {
               prev < 0 ? c0 + b * H : cell + (b * T_ + prev) * H;
           const T* h_before =
               prev < 0 ? h0 + b * H : output + (b * T_ + prev) * H;
-          std::copy_n(h_before, H, h_prev.data() + row * H);
+          // dU pairs dG with the h the product saw: masked, when masked.
+          cpu::CopyMasked(h_before, recurrent_mask, b, H,
+                          h_prev.data() + row * H);
 
           const T* g = gates + row * G;
           T* tanh_c = tanh_c_rows.data() + b * H;
@@ -176,7 +182,8 @@ struct Backward<CPUDevice, T> {
                           dh_rec.data() + lo * H, H);
         for (int64_t b = lo; b < hi; ++b) {
           if (t < Length(lengths, b, T_)) {
-            std::copy_n(dh_rec.data() + b * H, H, dh0 + b * H);
+            cpu::CopyMasked(dh_rec.data() + b * H, recurrent_mask, b, H,
+                            dh0 + b * H);
           }
         }
       }

@@ -51,10 +51,12 @@ class LstmOp : public OpKernel {
     const Tensor& lengths = ctx->input(6);
     Dims d;
     int64_t max_len;
+    const T* mask;
     OP_REQUIRES_OK(ctx, CheckInputs(x, 3, {{h0, "h0"}, {c0, "c0"}}, kernel,
                                     recurrent, kGates, &d));
     OP_REQUIRES_OK(ctx, CheckBias(bias, d));
     OP_REQUIRES_OK(ctx, CheckLengths(lengths, d.batch, d.time, &max_len));
+    OP_REQUIRES_OK(ctx, CheckRecurrentMask(ctx->input(7), d, &mask));
 
     const TensorShape seq_h{d.batch, d.time, d.units};
     const TensorShape seq_g{d.batch, d.time, 4 * d.units};
@@ -80,7 +82,7 @@ class LstmOp : public OpKernel {
     Forward<Device, T>()(ctx, d, reverse_, max_len, In<T>(x),
                          In<T>(h0), In<T>(c0),
                          In<T>(kernel), In<T>(recurrent),
-                         In<T>(bias), In<int32_t>(lengths),
+                         In<T>(bias), In<int32_t>(lengths), mask,
                          Data<T>(output), Data<T>(h_n), Data<T>(c_n), gates,
                          cell);
   }
@@ -112,9 +114,11 @@ class LstmGradOp : public OpKernel {
     const Tensor& d_c_n = ctx->input(11);
     Dims d;
     int64_t max_len;
+    const T* mask;
     OP_REQUIRES_OK(ctx, CheckInputs(x, 3, {{h0, "h0"}, {c0, "c0"}}, kernel,
                                     recurrent, kGates, &d));
     OP_REQUIRES_OK(ctx, CheckLengths(lengths, d.batch, d.time, &max_len));
+    OP_REQUIRES_OK(ctx, CheckRecurrentMask(ctx->input(12), d, &mask));
     const TensorShape seq_h{d.batch, d.time, d.units};
     const TensorShape state{d.batch, d.units};
     OP_REQUIRES_OK(ctx, CheckShape(output, "output", seq_h));
@@ -139,7 +143,7 @@ class LstmGradOp : public OpKernel {
         In<T>(recurrent), In<int32_t>(lengths),
         In<T>(output), In<T>(gates), In<T>(cell),
         In<T>(d_output), In<T>(d_h_n),
-        In<T>(d_c_n), Data<T>(dx), Data<T>(dh0), Data<T>(dc0),
+        In<T>(d_c_n), mask, Data<T>(dx), Data<T>(dh0), Data<T>(dc0),
         Data<T>(dkernel), Data<T>(drecurrent), Data<T>(dbias));
   }
 
@@ -173,7 +177,7 @@ class LstmStepOp : public OpKernel {
     Forward<Device, T>()(ctx, d, false, 1, In<T>(x),
                          In<T>(h), In<T>(c),
                          In<T>(kernel), In<T>(recurrent),
-                         In<T>(bias), nullptr, nullptr,
+                         In<T>(bias), nullptr, nullptr, nullptr,
                          Data<T>(h_new), Data<T>(c_new), Data<T>(gates),
                          nullptr);
   }

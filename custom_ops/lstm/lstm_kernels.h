@@ -25,24 +25,27 @@ template <typename Device, typename T>
 struct Forward {
   // gates: [B,T,4H] scratch that ends up holding the activated gates.
   // output: [B,T,H] or null; cell: [B,T,H] or null (only kept for training).
-  // h_n, c_n: [B,H], the final state.
+  // h_n, c_n: [B,H], the final state. recurrent_mask: [B,H] multiplying
+  // h_{t-1} in the recurrent product, or null.
   void operator()(tensorflow::OpKernelContext* ctx, const Dims& dims,
                   bool reverse, int64_t max_len, const T* x, const T* h0,
                   const T* c0, const T* kernel, const T* recurrent_kernel,
-                  const T* bias, const int32_t* lengths, T* output, T* h_n,
-                  T* c_n, T* gates, T* cell);
+                  const T* bias, const int32_t* lengths,
+                  const T* recurrent_mask, T* output, T* h_n, T* c_n,
+                  T* gates, T* cell);
 };
 
 template <typename Device, typename T>
 struct Backward {
-  // d_output may be null (no gradient reaches the outputs).
+  // d_output may be null (no gradient reaches the outputs). recurrent_mask
+  // [B,H] or null, as in Forward.
   void operator()(tensorflow::OpKernelContext* ctx, const Dims& dims,
                   bool reverse, int64_t max_len, const T* x, const T* h0,
                   const T* c0, const T* kernel, const T* recurrent_kernel,
                   const int32_t* lengths, const T* output, const T* gates,
                   const T* cell, const T* d_output, const T* d_h_n,
-                  const T* d_c_n, T* dx, T* dh0, T* dc0, T* dkernel,
-                  T* drecurrent_kernel, T* dbias);
+                  const T* d_c_n, const T* recurrent_mask, T* dx, T* dh0,
+                  T* dc0, T* dkernel, T* drecurrent_kernel, T* dbias);
 };
 
 }  // namespace lstm

@@ -30,6 +30,8 @@ absl::Status LstmShape(InferenceContext* c) {
   TF_RETURN_IF_ERROR(BiasDims(c, 5, kGates, 0, units));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(6), 1, &lengths));
   TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
+  ShapeHandle mask;
+  TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(7), 2, &mask));
 
   bool is_training;
   TF_RETURN_IF_ERROR(c->GetAttr("is_training", &is_training));
@@ -86,6 +88,7 @@ REGISTER_OP("TfrnnLstm")
     .Input("recurrent_kernel: T")
     .Input("bias: T")
     .Input("sequence_length: int32")
+    .Input("recurrent_mask: T")
     .Output("output: T")
     .Output("h_n: T")
     .Output("c_n: T")
@@ -102,7 +105,9 @@ Row b runs steps 0..sequence_length[b]-1 (reverse: the same steps backwards,
 as tf.reverse_sequence would). Outputs at steps >= sequence_length[b] are 0 and
 h_n/c_n hold the state after the row's last step (h0/c0 when it is empty).
 gates/cell are the activated gates and cell states the gradient needs; they
-are empty when is_training is false.
+are empty when is_training is false. recurrent_mask [B,H] (or shape [0] for
+none) multiplies h_{t-1} where it enters the recurrent product: variational
+recurrent dropout, one mask for every step.
 )doc");
 
 REGISTER_OP("TfrnnLstmGrad")
@@ -118,6 +123,7 @@ REGISTER_OP("TfrnnLstmGrad")
     .Input("d_output: T")
     .Input("d_h_n: T")
     .Input("d_c_n: T")
+    .Input("recurrent_mask: T")
     .Output("dx: T")
     .Output("dh0: T")
     .Output("dc0: T")

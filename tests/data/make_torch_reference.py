@@ -20,13 +20,17 @@ models = {
                         batch_first=True),
     "rnn_tanh": torch.nn.RNN(3, 4, nonlinearity="tanh", batch_first=True),
     "rnn_relu": torch.nn.RNN(3, 4, nonlinearity="relu", batch_first=True),
+    "lstm_proj": torch.nn.LSTM(3, 6, proj_size=4, batch_first=True),
 }
 with torch.no_grad():
     for mode, model in models.items():
         for name, value in model.state_dict().items():
             out[f"{mode}/{name}"] = value.numpy()
-        y, _ = model(x)
+        y, final = model(x)
         out[f"{mode}/output"] = y.numpy()
+        if mode == "lstm_proj":
+            out[f"{mode}/h_n"], out[f"{mode}/c_n"] = (t[0].numpy()
+                                                      for t in final)
 np.savez(os.path.join(os.path.dirname(__file__), "torch_rnn_reference.npz"),
          **out)
 print(f"wrote {len(out)} arrays with torch {torch.__version__}")

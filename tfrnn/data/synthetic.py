@@ -6,6 +6,8 @@ Each returns numpy arrays or lists of strings (easy to inspect);
 - copy_task: repeat (or reverse) a random id sequence.
 - integer_addition: "123+45" -> "168", character seq2seq.
 - date_normalization: many written forms of a date -> ISO "YYYY-MM-DD".
+- spelled_numbers: a digit vector -> the number in English words.
+- majority_vote: which of two ids occurs more often, variable lengths.
 """
 
 import datetime
@@ -95,9 +97,61 @@ def date_normalization(num_examples, seed=0, start_year=1950, end_year=2049):
     return written, iso
 
 
+def majority_vote(num_examples, min_length=10, max_length=100,
+                  vocab_size=10, seed=0):
+    """Variable-length id sequences (ids 4.., lengths uniform in
+    [min_length, max_length]) labelled 1 when id 4 occurs more often than
+    id 5, else 0 (never a tie). Returns (list of int32 arrays, labels)."""
+    rng = np.random.default_rng(seed)
+    first = len(RESERVED)
+    sequences, labels = [], []
+    while len(sequences) < num_examples:
+        length = int(rng.integers(min_length, max_length + 1))
+        ids = rng.integers(first, first + vocab_size, size=length)
+        a, b = int(np.sum(ids == first)), int(np.sum(ids == first + 1))
+        if a != b:
+            sequences.append(ids.astype(np.int32))
+            labels.append(int(a > b))
+    return sequences, np.array(labels, np.int32)
+
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven "
+         "twelve thirteen fourteen fifteen sixteen seventeen eighteen "
+         "nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_words(n):
+    """English words of 0 <= n <= 9999, e.g. 4207 -> "four thousand two
+    hundred seven"."""
+    if not 0 <= n <= 9999:
+        raise ValueError(f"n must be in [0, 9999], got {n}")
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
+    head, rest, unit = ((n // 1000, n % 1000, "thousand") if n >= 1000
+                        else (n // 100, n % 100, "hundred"))
+    words = f"{_ONES[head]} {unit}"
+    return words if rest == 0 else f"{words} {number_words(rest)}"
+
+
+def spelled_numbers(num_examples, seed=0, max_value=9999):
+    """A conditioning vector and the text it should generate: features
+    [N, 40] (one-hot of each of the 4 decimal digits) and the number in
+    words. Returns (features, words, numbers)."""
+    rng = np.random.default_rng(seed)
+    numbers = rng.integers(0, max_value + 1, size=num_examples)
+    digits = (numbers[:, None] // 10 ** np.arange(3, -1, -1)) % 10
+    features = np.zeros((num_examples, 40), np.float32)
+    features[np.arange(num_examples)[:, None], np.arange(4) * 10 + digits] = 1
+    return features, [number_words(int(n)) for n in numbers], numbers
+
+
 TASKS = {"adding_problem": adding_problem, "copy_task": copy_task,
          "integer_addition": integer_addition,
-         "date_normalization": date_normalization}
+         "date_normalization": date_normalization,
+         "spelled_numbers": spelled_numbers}
 
 
 def dataset(task, num_examples, **kwargs):

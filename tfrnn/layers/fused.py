@@ -25,10 +25,36 @@ def step_fusable(cell, training):
     """
     if not has_op_activations(cell):
         return False
-    if not training:
-        return True
-    return cell.recurrent_dropout == 0 and (
-        cell.implementation != 1 or cell.dropout == 0)
+    return not (training and per_gate_masks(cell))
+
+
+def per_gate_masks(cell):
+    """Keras's implementation 1 with dropout: a mask per gate, which only
+    Keras's step loop runs."""
+    return cell.implementation == 1 and (cell.dropout > 0
+                                         or cell.recurrent_dropout > 0)
+
+
+def keep_implementation(cell, implementation):
+    """Undoes Keras's switch to implementation 1 (a dropout mask per gate)
+    when recurrent_dropout is set: with implementation 2, tfrnn's cells use
+    one recurrent mask on h_{t-1} shared by the gates (Gal & Ghahramani
+    2016's tied variant), which the fused sequence ops run."""
+    cell.implementation = implementation
+    if implementation != 1:
+        cell.dropout_mask_count = None
+
+
+def dropout_masks(cell, inputs, h, training):
+    """(input mask or None, recurrent mask or None) of a tfrnn cell in this
+    call, drawn in Keras's order (input first) so every path of a layer
+    gets the same masks from the same seed."""
+    if not training or per_gate_masks(cell):
+        return None, None
+    dp = cell.get_dropout_mask(inputs) if 0 < cell.dropout < 1 else None
+    rec = (cell.get_recurrent_dropout_mask(h)
+           if 0 < cell.recurrent_dropout < 1 else None)
+    return dp, rec
 
 
 def bias_or_zeros(cell, shape):
@@ -127,7 +153,7 @@ class FusedRNN:
     def _runs_fused_sequence(self, training):
         if self.unroll or not self._cell_fusable():
             return False
-        return not (training and self.cell.recurrent_dropout > 0)
+        return not (training and per_gate_masks(self.cell))
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if tf.nest.is_nested(mask):
@@ -135,13 +161,17 @@ class FusedRNN:
         if not self._runs_fused_sequence(training):
             return self._keras_loop(sequences, initial_state, mask, training)
 
+        # One mask for every step (inputs as Keras's own fused cuDNN path;
+        # h_{t-1} inside the op), drawn as the cell's step would draw them.
+        dp_mask, rec_mask = dropout_masks(
+            self.cell, sequences[:, 0, :], tf.nest.flatten(initial_state)[0],
+            training)
         dropped = sequences
-        if training and self.cell.dropout > 0:
-            # One mask for every step, as Keras's own fused (cuDNN) path.
-            dp_mask = self.cell.get_dropout_mask(sequences[:, 0, :])
+        if dp_mask is not None:
             dropped = sequences * dp_mask[:, None, :]
         if mask is None:
-            return self._fused(dropped, initial_state, None, None, training)
+            return self._fused(dropped, initial_state, None, None, training,
+                               rec_mask)
 
         mask = tf.cast(mask, tf.bool)
         lengths = mask_lengths(mask)
@@ -149,7 +179,8 @@ class FusedRNN:
             tf.equal(mask, tf.sequence_mask(lengths, tf.shape(mask)[1])))
 
         def fused():
-            return self._fused(dropped, initial_state, mask, lengths, training)
+            return self._fused(dropped, initial_state, mask, lengths, training,
+                               rec_mask)
 
         def keras_loop():
             return self._keras_loop(sequences, initial_state, mask, training)
@@ -166,14 +197,15 @@ class FusedRNN:
             outputs = last[:, None, :]
         return last, outputs, list(tf.nest.flatten(states))
 
-    def _fused(self, sequences, initial_state, mask, lengths, training):
+    def _fused(self, sequences, initial_state, mask, lengths, training,
+               recurrent_mask=None):
         """The whole sequence in one op, with Keras's output conventions:
         Keras returns a backwards run in reversed order and, unless
         zero_output_for_mask, repeats the last real output over padding.
         mask and its lengths are both None or both given."""
         output, states = self._fused_op(
             sequences, list(tf.nest.flatten(initial_state)), lengths,
-            keeps_activations(training))
+            keeps_activations(training), recurrent_mask)
         h_n = states[0]
         last = h_n
         if lengths is not None:

@@ -3,17 +3,19 @@
 `GRU` is `keras.layers.GRU` (reset_after=True, the Keras/cuDNN variant)
 with its inner loop replaced by the fused whole-sequence op, like
 `tfrnn.layers.LSTM`; weights and config are Keras's. reset_after=False,
-other activations, recurrent dropout in training, `unroll` and masks that
-are not right-padded run Keras's step loop over `GRUCell`.
+other activations, per-gate dropout masks (implementation=1), `unroll` and
+masks that are not right-padded run Keras's step loop over `GRUCell`.
+recurrent_dropout is one mask on h_{t-1} in h.U, shared by the gates, run
+inside the fused op (see GRUCell and tfrnn.layers.lstm).
 """
 
 import keras
 import tensorflow as tf
 
-from tfrnn.layers.fused import (FusedRNN, bias_or_zeros,
-                                has_op_activations, split_cell_kwargs,
-                                step_fusable)
-from tfrnn.ops import gru_sequence, gru_step
+from tfrnn.layers.fused import (FusedRNN, bias_or_zeros, dropout_masks,
+                                has_op_activations, keep_implementation,
+                                split_cell_kwargs, step_fusable)
+from tfrnn.ops import gru_sequence, gru_step, reference
 
 # Arguments of keras.layers.GRU that belong to its cell.
 _CELL_ARGS = (
@@ -35,17 +37,35 @@ def _fusable(cell):
 @keras.saving.register_keras_serializable(package="tfrnn")
 class GRUCell(keras.layers.GRUCell):
     """`keras.layers.GRUCell` whose step runs the fused single-step op
-    (reset_after=True). Same arguments, weights and config as Keras's."""
+    (reset_after=True). Same arguments, weights and config as Keras's.
+
+    recurrent_dropout with implementation 2 (the default) is one mask on
+    h_{t-1} where it enters h.U, shared by the gates (what the fused
+    sequence op runs); implementation=1, reset_after=False or other
+    activations keep Keras's per-gate masks.
+    """
+
+    def __init__(self, units, **kwargs):
+        implementation = kwargs.get("implementation", 2)
+        super().__init__(units, **kwargs)
+        if _fusable(self):
+            keep_implementation(self, implementation)
 
     def call(self, inputs, states, training=False):
         if not (_fusable(self) and step_fusable(self, training)):
             return super().call(inputs, states, training=training)
         nested = tf.nest.is_nested(states)
         h = states[0] if nested else states
-        if training and 0.0 < self.dropout < 1.0:
-            inputs = inputs * self.get_dropout_mask(inputs)
-        h = gru_step(inputs, h, self.kernel, self.recurrent_kernel,
-                     _bias_or_zeros(self))
+        dp_mask, rec_mask = dropout_masks(self, inputs, h, training)
+        if dp_mask is not None:
+            inputs = inputs * dp_mask
+        if rec_mask is None:
+            h = gru_step(inputs, h, self.kernel, self.recurrent_kernel,
+                         _bias_or_zeros(self))
+        else:  # h is used masked in h.U and unmasked in the update
+            h = reference.gru_step(inputs, h, self.kernel,
+                                   self.recurrent_kernel,
+                                   _bias_or_zeros(self), recurrent_mask=rec_mask)
         return h, [h] if nested else h
 
 
@@ -73,9 +93,11 @@ class GRU(FusedRNN, keras.layers.GRU):
     def _cell_fusable(self):
         return _fusable(self.cell)
 
-    def _fused_op(self, sequences, initial_state, lengths, training):
+    def _fused_op(self, sequences, initial_state, lengths, training,
+                  recurrent_mask):
         output, h_n = gru_sequence(
             sequences, initial_state[0], self.cell.kernel,
             self.cell.recurrent_kernel, _bias_or_zeros(self.cell), lengths,
-            reverse=self.go_backwards, training=training)
+            reverse=self.go_backwards, training=training,
+            recurrent_mask=recurrent_mask)
         return output, [h_n]

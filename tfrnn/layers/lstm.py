@@ -5,17 +5,21 @@ whole-sequence op, the same way Keras plugs in cuDNN: `RNN.call` still
 handles initial and stateful states, return options and config, and the
 weights (`kernel`, `recurrent_kernel`, `bias`) are Keras's, so weights and
 `.keras` files move between the two. What the op cannot express (other
-activations, recurrent dropout in training, `unroll`, masks that are not
-right-padded) runs Keras's own step loop over `LSTMCell`, whose step is the
-fused single-step op; results follow Keras in every case.
+activations, per-gate dropout masks (implementation=1), `unroll`, masks
+that are not right-padded) runs Keras's own step loop over `LSTMCell`, whose step is the
+fused single-step op; results follow Keras in every case but one, on
+purpose: `recurrent_dropout` (variational, Gal & Ghahramani 2016) is one
+mask on h_{t-1} shared by the four gates, the same at every step, and runs
+inside the fused op; Keras instead draws a mask per gate, which
+`implementation=1` reproduces (in Keras's step loop).
 """
 
 import keras
 import tensorflow as tf
 
-from tfrnn.layers.fused import (FusedRNN, bias_or_zeros,
-                                has_op_activations, mask_lengths,
-                                split_cell_kwargs, step_fusable)
+from tfrnn.layers.fused import (FusedRNN, bias_or_zeros, dropout_masks,
+                                has_op_activations, keep_implementation,
+                                mask_lengths, split_cell_kwargs, step_fusable)
 from tfrnn.ops import lstm_sequence, lstm_step
 
 # Arguments of keras.layers.LSTM that belong to its cell.
@@ -44,7 +48,9 @@ class LSTMCell(keras.layers.LSTMCell):
     """
 
     def __init__(self, units, forget_bias=None, **kwargs):
+        implementation = kwargs.get("implementation", 2)
         super().__init__(units, **kwargs)
+        keep_implementation(self, implementation)
         self.forget_bias = None if forget_bias is None else float(forget_bias)
 
     def build(self, input_shape):
@@ -61,11 +67,14 @@ class LSTMCell(keras.layers.LSTMCell):
         return {**super().get_config(), "forget_bias": self.forget_bias}
 
     def call(self, inputs, states, training=False):
-        if not step_fusable(self, training):
-            return super().call(inputs, states, training=training)
         h, c = states
-        if training and 0.0 < self.dropout < 1.0:
-            inputs = inputs * self.get_dropout_mask(inputs)
+        dp_mask, rec_mask = dropout_masks(self, inputs, h, training)
+        if rec_mask is not None:
+            h = h * rec_mask  # h_{t-1} only enters h.U in an LSTM
+        if not step_fusable(self, training):
+            return super().call(inputs, [h, c], training=training)
+        if dp_mask is not None:
+            inputs = inputs * dp_mask
         h, c = lstm_step(inputs, h, c, self.kernel, self.recurrent_kernel,
                          _bias_or_zeros(self))
         return h, [h, c]
@@ -82,15 +91,22 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     gives Keras's results for them. `use_cudnn` is accepted and ignored: the
     fused op serves every device it is built for. Not XLA-compilable
     (`supports_jit = False`). Beyond Keras: `forget_bias` (see LSTMCell),
-    `time_major`, `trainable_initial_state` (see FusedRNN).
+    `time_major`, `trainable_initial_state` (see FusedRNN). See the module
+    docstring for what `recurrent_dropout` does.
     """
 
     def __init__(self, units, **kwargs):
-        cell = LSTMCell(
+        from tfrnn.layers.extended_lstm import (OPTIONS, ExtendedLSTMCell,
+                                                wants_extended)
+        extended = {k: kwargs.pop(k) for k in OPTIONS if k in kwargs}
+        cell_class, cell_kwargs = LSTMCell, {}
+        if wants_extended(extended):
+            cell_class, cell_kwargs = ExtendedLSTMCell, extended
+        cell = cell_class(
             units, name="lstm_cell", dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             implementation=kwargs.pop("implementation", 2),
-            **split_cell_kwargs(kwargs, _CELL_ARGS))
+            **split_cell_kwargs(kwargs, _CELL_ARGS), **cell_kwargs)
         self._init_fused(cell, kwargs)
 
     @property
@@ -100,10 +116,16 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     def get_config(self):
         config = super().get_config()
         config["forget_bias"] = self.forget_bias
+        cell_config = self.cell.get_config()
+        for option in ("proj_size", "peephole", "layer_norm", "zoneout_h",
+                       "zoneout_c"):
+            if option in cell_config:
+                config[option] = cell_config[option]
         return self._fused_config(config)
 
     def _cell_fusable(self):
-        return has_op_activations(self.cell)
+        return (type(self.cell) is LSTMCell
+                and has_op_activations(self.cell))
 
     def state_sequences(self, inputs, initial_state=None, mask=None):
         """(h, c) at every step, each [B,T,H] aligned with the inputs and 0
@@ -116,6 +138,9 @@ class LSTM(FusedRNN, keras.layers.LSTM):
         batch = tf.shape(inputs)[0]
         h0, c0 = (initial_state if initial_state is not None
                   else self.get_initial_state(batch))
+        if not self._cell_fusable():
+            raise ValueError("state_sequences needs the fused op: default "
+                             "activations and no extended-LSTM options")
         lengths = None if mask is None else mask_lengths(mask)
         h, _, _, c = lstm_sequence(
             inputs, h0, c0, self.cell.kernel, self.cell.recurrent_kernel,
@@ -125,10 +150,11 @@ class LSTM(FusedRNN, keras.layers.LSTM):
             h, c = tf.transpose(h, [1, 0, 2]), tf.transpose(c, [1, 0, 2])
         return h, c
 
-    def _fused_op(self, sequences, initial_state, lengths, training):
+    def _fused_op(self, sequences, initial_state, lengths, training,
+                  recurrent_mask):
         h0, c0 = initial_state
         output, h_n, c_n = lstm_sequence(
             sequences, h0, c0, self.cell.kernel, self.cell.recurrent_kernel,
             _bias_or_zeros(self.cell), lengths, reverse=self.go_backwards,
-            training=training)
+            training=training, recurrent_mask=recurrent_mask)
         return output, [h_n, c_n]

@@ -9,24 +9,32 @@ z, r, h. Same sequence_length / reverse / training semantics as
 import tensorflow as tf
 
 from tfrnn.ops import reference
-from tfrnn.ops.inputs import as_float_tensors, lengths_or_full, zeros_if_none
+from tfrnn.ops.inputs import (as_float_tensors, lengths_or_full,
+                              mask_or_empty, zeros_if_none)
 from tfrnn.ops.loader import active_ops, library
 
 
 def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
-                 reverse=False, training=True):
-    """Whole-sequence GRU: returns (output [B,T,H], h_n [B,H])."""
+                 reverse=False, training=True, recurrent_mask=None):
+    """Whole-sequence GRU: returns (output [B,T,H], h_n [B,H]).
+
+    recurrent_mask [B,H] multiplies h_{t-1} in h.U (not in the update
+    z * h_{t-1}), the same at every step: variational recurrent dropout.
+    """
     dtype, (x, h0, kernel, recurrent_kernel, bias) = as_float_tensors(
         x=x, h0=h0, kernel=kernel, recurrent_kernel=recurrent_kernel,
         bias=bias)
     lengths = lengths_or_full(sequence_length, x)
+    mask = mask_or_empty(recurrent_mask, x.dtype)
     ops = active_ops()
     if ops is None:
-        result = reference.gru_sequence(x, h0, kernel, recurrent_kernel, bias,
-                                        lengths, reverse=reverse)
+        result = reference.gru_sequence(
+            x, h0, kernel, recurrent_kernel, bias, lengths, reverse=reverse,
+            recurrent_mask=recurrent_mask if recurrent_mask is None else mask)
     else:
         result = ops.tfrnn_gru(x, h0, kernel, recurrent_kernel, bias, lengths,
-                               reverse=reverse, is_training=bool(training))[:2]
+                               mask, reverse=reverse,
+                               is_training=bool(training))[:2]
     return tuple(tf.cast(t, dtype) for t in result)
 
 
@@ -46,18 +54,18 @@ def gru_step(x, h, kernel, recurrent_kernel, bias):
 def _gru_grad(op, d_output, d_h_n, unused_d_reserve):
     """Gradient of TfrnnGru (re-running an inference-mode forward in
     training mode to get the activations)."""
-    x, h0, kernel, recurrent_kernel, bias, lengths = op.inputs
+    x, h0, kernel, recurrent_kernel, bias, lengths, mask = op.inputs
     reverse = op.get_attr("reverse")
     output, h_n, reserve = op.outputs
     if not op.get_attr("is_training"):
         output, _, reserve = library.ops.tfrnn_gru(
-            x, h0, kernel, recurrent_kernel, bias, lengths, reverse=reverse,
-            is_training=True)
+            x, h0, kernel, recurrent_kernel, bias, lengths, mask,
+            reverse=reverse, is_training=True)
     grads = library.ops.tfrnn_gru_grad(
         x, h0, kernel, recurrent_kernel, lengths, output, reserve,
-        zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n),
+        zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n), mask,
         reverse=reverse)
-    return list(grads) + [None]
+    return list(grads) + [None, None]
 
 
 @tf.RegisterGradient("TfrnnGruStep")
@@ -69,5 +77,6 @@ def _gru_step_grad(op, d_h_new, unused_d_reserve):
     ones = tf.ones(tf.shape(x)[:1], tf.int32)
     dx, dh, dkernel, drecurrent, dbias = library.ops.tfrnn_gru_grad(
         x[:, None], h, kernel, recurrent_kernel, ones, h_new[:, None],
-        reserve[:, None], d_h_new[:, None], tf.zeros_like(d_h_new))
+        reserve[:, None], d_h_new[:, None], tf.zeros_like(d_h_new),
+        tf.zeros([0], x.dtype))
     return [dx[:, 0], dh, dkernel, drecurrent, dbias]

@@ -47,6 +47,14 @@ def lengths_or_full(sequence_length, x):
     return lengths
 
 
+def mask_or_empty(recurrent_mask, dtype):
+    """The recurrent mask in the compute dtype, or the op's "no mask": an
+    empty [0] tensor. The mask is data, not a parameter: no gradient."""
+    if recurrent_mask is None:
+        return tf.zeros([0], dtype)
+    return tf.stop_gradient(tf.cast(recurrent_mask, dtype))
+
+
 def zeros_if_none(grad, like):
     """A gradient TensorFlow left as None (no path), as zeros."""
     return tf.zeros_like(like) if grad is None else grad

@@ -8,12 +8,13 @@ bfloat16 inputs compute in float32.
 import tensorflow as tf
 
 from tfrnn.ops import reference
-from tfrnn.ops.inputs import as_float_tensors, lengths_or_full, zeros_if_none
+from tfrnn.ops.inputs import (as_float_tensors, lengths_or_full,
+                              mask_or_empty, zeros_if_none)
 from tfrnn.ops.loader import active_ops, library
 
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length=None, reverse=False, training=True,
-                  return_cell_sequence=False):
+                  return_cell_sequence=False, recurrent_mask=None):
     """Whole-sequence LSTM: returns (output [B,T,H], h_n [B,H], c_n [B,H]).
 
     x [B,T,I]; h0, c0 [B,H]; kernel [I,4H], recurrent_kernel [H,4H] and
@@ -24,20 +25,24 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     no activations for the backward pass (gradients still work: the forward
     is recomputed). `return_cell_sequence=True` adds the cell state of every
     step [B,T,H] (0 where a row has ended), for analysis: no gradient flows
-    through it.
+    through it. `recurrent_mask` [B,H] multiplies h_{t-1} where it enters
+    h.U, the same mask at every step (variational recurrent dropout: pass
+    a dropout mask, already scaled by 1/keep); it gets no gradient.
     """
     dtype, (x, h0, c0, kernel, recurrent_kernel, bias) = as_float_tensors(
         x=x, h0=h0, c0=c0, kernel=kernel, recurrent_kernel=recurrent_kernel,
         bias=bias)
     lengths = lengths_or_full(sequence_length, x)
+    mask = mask_or_empty(recurrent_mask, x.dtype)
     ops = active_ops()
     if ops is None:
         result = reference.lstm_sequence(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths,
-            reverse=reverse, return_cell_sequence=return_cell_sequence)
+            reverse=reverse, return_cell_sequence=return_cell_sequence,
+            recurrent_mask=recurrent_mask if recurrent_mask is None else mask)
     else:
         output, h_n, c_n, _, cells = ops.tfrnn_lstm(
-            x, h0, c0, kernel, recurrent_kernel, bias, lengths,
+            x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
             reverse=reverse,
             is_training=bool(training) or return_cell_sequence)
         result = (output, h_n, c_n)
@@ -71,18 +76,18 @@ def _lstm_grad(op, d_output, d_h_n, d_c_n, *unused_reserve_grads):
     An inference-mode forward kept no activations: run it again in training
     mode to get them (correct, at the cost of one more forward).
     """
-    x, h0, c0, kernel, recurrent_kernel, bias, lengths = op.inputs
+    x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask = op.inputs
     reverse = op.get_attr("reverse")
     output, h_n, c_n, gates, cell = op.outputs
     if not op.get_attr("is_training"):
         output, _, _, gates, cell = library.ops.tfrnn_lstm(
-            x, h0, c0, kernel, recurrent_kernel, bias, lengths,
+            x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
             reverse=reverse, is_training=True)
     grads = library.ops.tfrnn_lstm_grad(
         x, h0, c0, kernel, recurrent_kernel, lengths, output, gates, cell,
         zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n),
-        zeros_if_none(d_c_n, c_n), reverse=reverse)
-    return list(grads) + [None]
+        zeros_if_none(d_c_n, c_n), mask, reverse=reverse)
+    return list(grads) + [None, None]
 
 
 @tf.RegisterGradient("TfrnnLstmStep")
@@ -95,5 +100,6 @@ def _lstm_step_grad(op, d_h_new, d_c_new, unused_d_gates):
     dx, dh, dc, dkernel, drecurrent, dbias = library.ops.tfrnn_lstm_grad(
         x[:, None], h, c, kernel, recurrent_kernel, ones, h_new[:, None],
         gates[:, None], c_new[:, None], d_h_new[:, None],
-        tf.zeros_like(d_h_new), zeros_if_none(d_c_new, c_new))
+        tf.zeros_like(d_h_new), zeros_if_none(d_c_new, c_new),
+        tf.zeros([0], x.dtype))
     return [dx[:, 0], dh, dc, dkernel, drecurrent, dbias]

@@ -100,6 +100,17 @@ def _run_sequence(x, states, sequence_length, reverse, step,
     return (tf.transpose(outputs.stack(), [1, 0, 2]), *final)
 
 
+def _masked(h, recurrent_mask):
+    """h as the recurrent product sees it: times the mask when there is one
+    ([B,H], checked against h's shape)."""
+    if recurrent_mask is None:
+        return h
+    with tf.control_dependencies([_assert_equal(
+            tf.shape(recurrent_mask), tf.shape(h),
+            "recurrent_mask must have shape [batch, units] (or be None)")]):
+        return h * recurrent_mask
+
+
 def _cell(z, c_prev):
     """One step of gate math on pre-activations z [B,4H]."""
     i, f, g, o = tf.split(z, 4, axis=-1)
@@ -109,16 +120,19 @@ def _cell(z, c_prev):
 
 
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
-                  sequence_length, reverse=False, return_cell_sequence=False):
+                  sequence_length, reverse=False, return_cell_sequence=False,
+                  recurrent_mask=None):
     """Returns (output [B,T,H], h_n, c_n) of a whole-sequence LSTM, and the
-    cell state of every step [B,T,H] when return_cell_sequence."""
+    cell state of every step [B,T,H] when return_cell_sequence.
+    recurrent_mask [B,H] multiplies h_{t-1} in h.U at every step."""
     x = _checked(x, [("h0", h0), ("c0", c0)], kernel, recurrent_kernel, bias,
                  sequence_length)
     xw = tf.einsum("bti,ig->tbg", x, kernel) + bias  # every step's x.W + b
 
     def step(t, states):
         h, c = states
-        h, c = _cell(xw[t] + tf.matmul(h, recurrent_kernel), c)
+        h, c = _cell(xw[t] + tf.matmul(_masked(h, recurrent_mask),
+                                       recurrent_kernel), c)
         return (tf.concat([h, c], -1) if return_cell_sequence else h), (h, c)
 
     width = None
@@ -140,10 +154,12 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
                  c)
 
 
-def _gru_cell(xw, h, recurrent_kernel, recurrent_bias):
-    """One GRU step (reset_after=True) from x.W + input bias [B,3H]."""
+def _gru_cell(xw, h, recurrent_kernel, recurrent_bias, recurrent_mask=None):
+    """One GRU step (reset_after=True) from x.W + input bias [B,3H]; the
+    mask, if any, applies to h in h.U only."""
     x_z, x_r, x_n = tf.split(xw, 3, axis=-1)
-    rec = tf.matmul(h, recurrent_kernel) + recurrent_bias
+    rec = tf.matmul(_masked(h, recurrent_mask), recurrent_kernel) + \
+        recurrent_bias
     r_z, r_r, r_n = tf.split(rec, 3, axis=-1)
     z = tf.sigmoid(x_z + r_z)
     r = tf.sigmoid(x_r + r_r)
@@ -152,7 +168,7 @@ def _gru_cell(xw, h, recurrent_kernel, recurrent_bias):
 
 
 def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
-                 reverse=False):
+                 reverse=False, recurrent_mask=None):
     """Returns (output [B,T,H], h_n) of a whole-sequence GRU (Keras's
     reset_after=True variant; bias [2, 3H] = input bias, recurrent bias)."""
     x = _checked(x, [("h0", h0)], kernel, recurrent_kernel, bias,
@@ -160,15 +176,17 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
     xw = tf.einsum("bti,ig->tbg", x, kernel) + bias[0]
 
     def step(t, states):
-        h = _gru_cell(xw[t], states[0], recurrent_kernel, bias[1])
+        h = _gru_cell(xw[t], states[0], recurrent_kernel, bias[1],
+                      recurrent_mask)
         return h, (h,)
 
     return _run_sequence(x, [h0], sequence_length, reverse, step)
 
 
-def gru_step(x, h, kernel, recurrent_kernel, bias):
-    """Returns h_new of one GRU step on x [B,I]."""
+def gru_step(x, h, kernel, recurrent_kernel, bias, recurrent_mask=None):
+    """Returns h_new of one GRU step on x [B,I] (recurrent_mask as in
+    gru_sequence)."""
     x = _checked(x, [("h", h)], kernel, recurrent_kernel, bias, x_rank=2,
                  gates=3, bias_rows=2)
     return _gru_cell(tf.matmul(x, kernel) + bias[0], h, recurrent_kernel,
-                     bias[1])
+                     bias[1], recurrent_mask)

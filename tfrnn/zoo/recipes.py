@@ -13,6 +13,7 @@ from tfrnn.data.tfds_adapters import seq2seq_batches
 from tfrnn.data.vocab import Vocabulary
 from tfrnn.data.windows import stream_windows
 from tfrnn.zoo.char_lstm import CharLSTM
+from tfrnn.zoo.generator import ConditionedGenerator
 from tfrnn.zoo.seq2seq import Seq2Seq
 from tfrnn.zoo.training import ResetStates, decaying_adam, recipe_callbacks
 
@@ -45,6 +46,36 @@ def char_datasets(ids, seq_length, batch_size, stateful,
             char_windows(valid_ids, seq_length, batch_size, shuffle=False))
 
 
+def fit_recipe(model, train, valid, workdir, loss, epochs, batches,
+               learning_rate, decay_epochs, steps_per_epoch=None,
+               callbacks=(), verbose=1, tensorboard=True, metrics=None):
+    """Builds, compiles and fits a zoo model the recipes' way (clipped,
+    decaying Adam; best.keras, backup, TensorBoard in workdir). Returns
+    (the best model reloaded from best.keras, history dict, seconds)."""
+    model(next(iter(train))[0])  # built, as BackupAndRestore requires
+    model.compile(
+        optimizer=decaying_adam(learning_rate, decay_epochs * batches),
+        loss=loss, metrics=metrics)
+    start = time.perf_counter()
+    history = model.fit(
+        train, epochs=epochs, steps_per_epoch=steps_per_epoch,
+        validation_data=valid, shuffle=False, verbose=verbose,
+        callbacks=recipe_callbacks(workdir, tensorboard=tensorboard) +
+        list(callbacks))
+    seconds = time.perf_counter() - start
+    best = keras.models.load_model(os.path.join(workdir, "best.keras"),
+                                   compile=False)
+    return best, history.history, seconds
+
+
+def counted(data):
+    """The dataset with its batch count made known to Keras (bucketing and
+    filtering hide it): progress bars show totals, epochs end cleanly."""
+    count = sum(1 for _ in data)
+    return data.apply(tf.data.experimental.assert_cardinality(count)) \
+        .prefetch(tf.data.AUTOTUNE), count
+
+
 def train_char_lstm(text, workdir, epochs=10, units=256, num_layers=2,
                     embedding_dim=64, dropout=0.0, seq_length=100,
                     batch_size=64, learning_rate=2e-3, decay_epochs=5,
@@ -65,23 +96,13 @@ def train_char_lstm(text, workdir, epochs=10, units=256, num_layers=2,
     train, valid = char_datasets(ids, seq_length, batch_size, stateful)
     if steps_per_epoch:
         train = train.repeat()
-    batches = steps_per_epoch or int(train.cardinality())
-    model(next(iter(train))[0])  # built, as BackupAndRestore requires
-    model.compile(
-        optimizer=decaying_adam(learning_rate, decay_epochs * batches),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    callbacks = recipe_callbacks(workdir, tensorboard=tensorboard)
-    if stateful:
-        callbacks.append(ResetStates())
-    start = time.perf_counter()
-    history = model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                        validation_data=valid, callbacks=callbacks,
-                        shuffle=False,
-                        verbose=verbose)
-    seconds = time.perf_counter() - start
-    best = keras.models.load_model(os.path.join(workdir, "best.keras"),
-                                   compile=False)
-    return best, history.history, seconds
+    return fit_recipe(
+        model, train, valid, workdir,
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        epochs, steps_per_epoch or int(train.cardinality()), learning_rate,
+        decay_epochs, steps_per_epoch=steps_per_epoch,
+        callbacks=[ResetStates()] if stateful else [], verbose=verbose,
+        tensorboard=tensorboard)
 
 
 def nats_per_char(model, text, seq_length=100, batch_size=64):
@@ -132,23 +153,61 @@ def train_seq2seq(train_pairs, valid_pairs, workdir, attention="luong",
         if shuffle:
             data = data.shuffle(len(pairs), seed=seed,
                                 reshuffle_each_iteration=True)
-        data = seq2seq_batches(data, source_vocab, target_vocab, batch_size)
-        # Bucketing hides the batch count; tell Keras (progress bar, epochs).
-        count = sum(1 for _ in data)
-        return data.apply(tf.data.experimental.assert_cardinality(count)) \
-            .prefetch(tf.data.AUTOTUNE), count
+        return counted(seq2seq_batches(data, source_vocab, target_vocab,
+                                       batch_size))
 
     (train, steps), (valid, _) = (batches(train_pairs, True),
                                   batches(valid_pairs, False))
-    model(next(iter(train))[0])  # built, as BackupAndRestore requires
-    model.compile(optimizer=decaying_adam(learning_rate, decay_epochs * steps),
-                  loss=MaskedSparseCategoricalCrossentropy())
-    start = time.perf_counter()
-    history = model.fit(train, epochs=epochs, validation_data=valid,
-                        callbacks=recipe_callbacks(workdir,
-                                                   tensorboard=tensorboard),
-                        shuffle=False, verbose=verbose)
-    seconds = time.perf_counter() - start
-    best = keras.models.load_model(os.path.join(workdir, "best.keras"),
-                                   compile=False)
-    return best, history.history, seconds
+    return fit_recipe(model, train, valid, workdir,
+                      MaskedSparseCategoricalCrossentropy(), epochs, steps,
+                      learning_rate, decay_epochs, verbose=verbose,
+                      tensorboard=tensorboard)
+
+
+def teacher_forcing(vocab, texts):
+    """Texts -> (decoder inputs from START, targets ending with END), both
+    padded with PAD to one length."""
+    ids = vocab.encode(texts, add_start=True, add_end=True).to_tensor()
+    return ids[:, :-1], ids[:, 1:]
+
+
+def train_generator(features, texts, valid_features, valid_texts, workdir,
+                    epochs=20, units=128, embedding_dim=32, batch_size=64,
+                    learning_rate=5e-3, decay_epochs=8, level="char",
+                    seed=0, verbose=1, tensorboard=True):
+    """Trains a ConditionedGenerator: features [N, F] -> texts."""
+    keras.utils.set_random_seed(seed)
+    vocab = Vocabulary.from_texts(texts, level=level)
+    longest = max(len(vocab.split(t)) for t in texts[:1000])
+    model = ConditionedGenerator(vocab.get_config()["tokens"], level=level,
+                                 embedding_dim=embedding_dim, units=units,
+                                 max_decode_length=2 * longest + 2)
+
+    def batches(x, y, shuffle):
+        decoder_in, targets = teacher_forcing(vocab, y)
+        data = tf.data.Dataset.from_tensor_slices(((x, decoder_in), targets))
+        if shuffle:
+            data = data.shuffle(len(x), seed=seed,
+                                reshuffle_each_iteration=True)
+        return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    train = batches(features, texts, True)
+    valid = batches(valid_features, valid_texts, False)
+    return fit_recipe(model, train, valid, workdir,
+                      MaskedSparseCategoricalCrossentropy(), epochs,
+                      int(train.cardinality()), learning_rate, decay_epochs,
+                      verbose=verbose, tensorboard=tensorboard)
+
+
+def train_classifier(model, train, valid, workdir, epochs=10,
+                     learning_rate=2e-3, decay_epochs=5, verbose=1,
+                     tensorboard=True):
+    """Trains a SequenceClassifier on batched (inputs, label) datasets."""
+    train, steps = counted(train)
+    valid, _ = counted(valid)
+    return fit_recipe(
+        model, train, valid, workdir,
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True), epochs,
+        steps, learning_rate, decay_epochs, verbose=verbose,
+        tensorboard=tensorboard, metrics=["accuracy"])
+
