@@ -21,13 +21,15 @@ def sigmoid(a):
 
 
 def test_projection_reproduces_torch_lstm_proj_size():
-    """Weights written as torch.nn.LSTM(3, 6, proj_size=4) holds them."""
+    """torch.nn.LSTM(3, 6, proj_size=4)'s state dict through interop."""
     get = lambda name: DATA[f"lstm_proj/{name}"]  # noqa: E731
+    state = {k.split("/")[1]: DATA[k] for k in DATA.files
+             if k.startswith("lstm_proj/") and "_l0" in k}
     layer = LSTM(6, proj_size=4, return_sequences=True, return_state=True)
     layer(DATA["x"])
-    layer.set_weights([get("weight_ih_l0").T, get("weight_hh_l0").T,
-                       get("bias_ih_l0") + get("bias_hh_l0"),
-                       get("weight_hr_l0").T])
+    layer.set_weights(interop.from_torch(state, "lstm")[(0, "forward")])
+    back = interop.to_torch({(0, "forward"): layer.get_weights()}, "lstm")
+    np.testing.assert_array_equal(back["weight_hr_l0"], state["weight_hr_l0"])
     output, h_n, c_n = layer(DATA["x"])
     assert output.shape == (2, 5, 4) and c_n.shape == (2, 6)
     np.testing.assert_allclose(output, get("output"), atol=1e-6)

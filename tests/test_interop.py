@@ -81,11 +81,18 @@ def test_state_dict_without_bias_and_with_module_prefix():
 @pytest.mark.parametrize("state,message", [
     ({"weight_ih_l0": np.zeros((8, 3))}, "lacks"),
     ({"linear.weight": np.zeros((2, 2))}, "not a recurrent weight"),
-    ({"weight_hr_l0": np.zeros((2, 4))}, "proj_size"),
+    ({"weight_hr_l0": np.zeros((2, 4))}, "lacks"),
+    ({"weight_ih_l0": np.zeros((16, 3)), "weight_hh_l0": np.zeros((16, 4)),
+      "weight_hr_l0": np.zeros((2, 4))}, "expected"),
 ])
 def test_bad_state_dicts_are_rejected(state, message):
     with pytest.raises(ValueError, match=message):
         interop.from_torch(state, "lstm")
+
+
+def test_projection_weights_exist_for_lstms_only():
+    with pytest.raises(ValueError, match="LSTMs only"):
+        interop.from_torch({"weight_hr_l0": np.zeros((2, 4))}, "gru")
 
 
 def test_mode_mismatch_is_caught():

@@ -10,7 +10,9 @@ PyTorch (`nn.LSTM`, `nn.GRU`, `nn.RNN` state dicts as numpy arrays):
 weight_ih_l{k}[_reverse] [G*H, I], weight_hh_l{k}[_reverse] [G*H, H],
 bias_ih / bias_hh [G*H]. LSTM gates i, f, g, o (Keras's order; the two biases
 add); GRU gates r, z, n (reordered here; the two biases map to Keras's two
-rows, PyTorch's GRU being the reset_after variant).
+rows, PyTorch's GRU being the reset_after variant). An LSTM with proj_size P
+has weight_hh [4H, P] and weight_hr [P, H], which becomes the
+projection_kernel [H, P] of `tfrnn.layers.LSTM(units, proj_size=P)`.
 
 Conversions return {(layer, direction): weights}, direction "forward" or
 "backward", ready for `set_weights` on the matching tfrnn/Keras layer.
@@ -21,7 +23,7 @@ import re
 import numpy as np
 
 MODES = ("lstm", "gru", "rnn_tanh", "rnn_relu")
-_KEY = re.compile(r"^(weight|bias)_(ih|hh)_l(\d+)(_reverse)?$")
+_KEY = re.compile(r"^(weight|bias)_(ih|hh|hr)_l(\d+)(_reverse)?$")
 
 
 def _gates(mode):
@@ -48,16 +50,15 @@ def from_torch(state_dict, mode):
     """PyTorch recurrent state dict -> {(layer, direction): Keras weights}.
 
     Works for any num_layers and bidirectional; a model saved with
-    bias=False gives [kernel, recurrent_kernel] (use use_bias=False).
-    proj_size (weight_hr_l*) is not supported.
+    bias=False gives [kernel, recurrent_kernel] (use use_bias=False); an
+    LSTM with proj_size adds projection_kernel last.
     """
     _check_mode(mode)
     groups = {}
     for key, value in state_dict.items():
         key = key.split(".")[-1]  # accept "rnn.weight_ih_l0" too
-        if key.startswith("weight_hr"):
-            raise ValueError("LSTM proj_size weights (weight_hr) are not "
-                             "supported")
+        if key.startswith("weight_hr") and mode != "lstm":
+            raise ValueError("weight_hr (proj_size) exists for LSTMs only")
         match = _KEY.match(key)
         if match is None:
             raise ValueError(f"not a recurrent weight name: {key!r}")
@@ -70,11 +71,13 @@ def from_torch(state_dict, mode):
         if "weight_ih" not in g or "weight_hh" not in g:
             raise ValueError(f"layer {where} lacks weight_ih or weight_hh")
         w_ih, w_hh = g["weight_ih"], g["weight_hh"]
-        units = w_hh.shape[1]
-        if w_hh.shape[0] != _gates(mode) * units:
+        units = w_hh.shape[0] // _gates(mode)
+        width = g["weight_hr"].shape[0] if "weight_hr" in g else units
+        if w_hh.shape != (_gates(mode) * units, width):
             raise ValueError(f"layer {where}: weight_hh has shape "
                              f"{w_hh.shape}, expected [{_gates(mode)}H, H] "
-                             f"for mode {mode!r}")
+                             f"(or [4H, P] with weight_hr [P, H]) for mode "
+                             f"{mode!r}")
         has_bias = "bias_ih" in g
         if mode == "gru":
             kernel = _torch_gru_to_keras_order(w_ih, units).T
@@ -88,6 +91,8 @@ def from_torch(state_dict, mode):
             weights = [w_ih.T, w_hh.T]
             if has_bias:
                 weights.append(g["bias_ih"] + g["bias_hh"])
+            if "weight_hr" in g:
+                weights.append(g["weight_hr"].T)
         converted[where] = [np.ascontiguousarray(w) for w in weights]
     return converted
 
@@ -118,9 +123,12 @@ def to_torch(weights_by_layer, mode):
         else:
             state["weight_ih" + suffix] = np.asarray(kernel).T
             state["weight_hh" + suffix] = np.asarray(recurrent).T
-            if len(weights) > 2:
-                state["bias_ih" + suffix] = np.asarray(weights[2])
-                state["bias_hh" + suffix] = np.zeros_like(weights[2])
+            rest = [np.asarray(w) for w in weights[2:]]
+            for bias in (w for w in rest if w.ndim == 1):
+                state["bias_ih" + suffix] = bias
+                state["bias_hh" + suffix] = np.zeros_like(bias)
+            for projection in (w for w in rest if w.ndim == 2):
+                state["weight_hr" + suffix] = projection.T
     return {k: np.ascontiguousarray(v) for k, v in state.items()}
 
 

@@ -86,18 +86,9 @@ class ExtendedLSTMCell(LSTMCell):
             constraint=self.recurrent_constraint)
         self.bias = None
         if self.use_bias:
-            forget = (self.forget_bias if self.forget_bias is not None
-                      else 1.0 if self.unit_forget_bias else None)
-            initializer = self.bias_initializer
-            if forget is not None:
-                base = self.bias_initializer
-
-                def initializer(shape, dtype=None):
-                    b = base((4 * units,), dtype=dtype)
-                    return tf.concat([b[:units], tf.fill([units], tf.cast(
-                        forget, b.dtype)), b[2 * units:]], 0)
             self.bias = self.add_weight(
-                shape=(4 * units,), name="bias", initializer=initializer,
+                shape=(4 * units,), name="bias",
+                initializer=self._bias_initializer(),
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint)
         if self.proj_size:
@@ -118,6 +109,21 @@ class ExtendedLSTMCell(LSTMCell):
             self.shift_c = self.add_weight(shape=(units,), name="shift_c",
                                            initializer="zeros")
         self.built = True
+
+    def _bias_initializer(self):
+        """Keras's bias initializer with the forget gate's part set to
+        forget_bias (or 1.0 with unit_forget_bias), as LSTMCell does."""
+        forget = (self.forget_bias if self.forget_bias is not None
+                  else 1.0 if self.unit_forget_bias else None)
+        base, units = self.bias_initializer, self.units
+        if forget is None:
+            return base
+
+        def initializer(shape, dtype=None):
+            b = base((4 * units,), dtype=dtype)
+            return tf.concat([b[:units], tf.fill([units], tf.cast(
+                forget, b.dtype)), b[2 * units:]], 0)
+        return initializer
 
     def get_initial_state(self, batch_size=None):
         return [tf.zeros([batch_size, size], self.compute_dtype)
