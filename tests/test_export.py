@@ -199,18 +199,44 @@ def test_generator_export_decodes_as_in_process(tmp_path):
     assert out["text"] == model.to_strings(model.beam_search(features, 2))
 
 
-def test_saved_model_cli_runs_the_export(tmp_path):
-    path = export_for_serving(char_model(), str(tmp_path), "char")
+def saved_model_cli(path, signature, input_exprs):
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     if not os.path.exists(cli):
         pytest.skip("saved_model_cli is not installed beside this python")
     done = subprocess.run(
         [cli, "run", "--dir", path, "--tag_set", "serve", "--signature_def",
-         "score", "--input_exprs", "text=[b'to be', b'or']"],
+         signature, "--input_exprs", input_exprs],
         capture_output=True, text=True, timeout=300,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "nats_per_char" in done.stdout
+    return done.stdout
+
+
+def test_saved_model_cli_runs_every_signature(tmp_path):
+    """TF's own command line (the session loader TF Serving uses) runs each
+    signature of each kind of export and prints what Keras computes."""
+    char = char_model()
+    path = export_for_serving(char, str(tmp_path), "char")
+    out = saved_model_cli(path, "generate", "prompt=[b'to be'];max_length=12;"
+                          "temperature=0.7;seed=3")
+    assert char.generate("to be", 12, temperature=0.7, seed=3) in out
+    assert "nats_per_char" in saved_model_cli(path, "score",
+                                              "text=[b'to be', b'or']")
+    s2s = seq2seq_model("bahdanau")
+    path = export_for_serving(s2s, str(tmp_path), "s2s")
+    out = saved_model_cli(path, "translate", "text=[b'abc'];beam_width=2")
+    assert s2s.translate(["abc"], beam_width=2)[0] in out
+    keras.utils.set_random_seed(0)
+    clf = SequenceClassifier(3, vocab_size=9, units=4)
+    clf(tf.zeros([1, 2], tf.int32))
+    path = export_for_serving(clf, str(tmp_path), "clf")
+    assert "probabilities" in saved_model_cli(path, "classify",
+                                              "sequence=[[1, 2, 3]]")
+    gen = ConditionedGenerator(list("xy"), units=4, max_decode_length=3)
+    gen((tf.zeros([1, 2]), tf.zeros([1, 2], tf.int32)))
+    path = export_for_serving(gen, str(tmp_path), "gen")
+    assert "text" in saved_model_cli(path, "serving_default",
+                                     "features=[[1.0, 0.0]];beam_width=1")
 
 
 def test_versions_are_numbered_and_never_overwritten(tmp_path):
