@@ -1,0 +1,171 @@
+"""Fuzzed op inputs: random shapes (zeros included), wrong ranks, sizes
+off by one, lengths out of range, NaN/Inf, wrong dtypes, huge empty
+dimensions. Every call returns a result or raises a TensorFlow error (never
+a crash); every valid call matches the pure-TF reference."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tfrnn.ops import reference
+from tfrnn.ops.loader import library
+
+pytestmark = pytest.mark.skipif(library.ops is None,
+                                reason="the compiled op is not loaded")
+SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
+GATES = {"lstm": 4, "gru": 3}
+
+
+def expected_valid(kind, args):
+    """The contract, independently of the kernel: shapes, dtypes, lengths."""
+    x = args["x"]
+    if x.ndim != 3 or args["h0"].ndim != 2 or args["kernel"].ndim != 2:
+        return False
+    B, T, I = x.shape
+    H = args["h0"].shape[1]
+    G = GATES[kind]
+    shapes = {"h0": (B, H), "kernel": (I, G * H),
+              "recurrent_kernel": (H, G * H), "sequence_length": (B,),
+              "bias": (G * H,) if kind == "lstm" else (2, G * H)}
+    if kind == "lstm":
+        shapes["c0"] = (B, H)
+    if any(args[n].shape != shape for n, shape in shapes.items()):
+        return False
+    if args["recurrent_mask"].shape not in ((0,), (B, H)):
+        return False
+    if args["sequence_length"].dtype != np.int32 or any(
+            args[n].dtype != np.float32 for n in args
+            if n != "sequence_length"):
+        return False
+    lengths = args["sequence_length"]
+    return bool(np.all((lengths >= 0) & (lengths <= T)))
+
+
+@st.composite
+def op_inputs(draw, kind):
+    """(inputs dict, whether they are valid) for TfrnnLstm / TfrnnGru."""
+    B, T, I, H = (draw(st.integers(0, 4)) for _ in range(4))
+    G = GATES[kind]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    f = lambda *shape: rng.standard_normal(shape).astype("f")  # noqa: E731
+    args = {"x": f(B, T, I), "h0": f(B, H), "kernel": f(I, G * H),
+            "recurrent_kernel": f(H, G * H),
+            "bias": f(G * H) if kind == "lstm" else f(2, G * H),
+            "sequence_length": rng.integers(0, T + 1, B).astype("i"),
+            "recurrent_mask": draw(st.sampled_from(
+                [np.zeros([0], "f"), f(B, H)]))}
+    if kind == "lstm":
+        args["c0"] = f(B, H)
+    fault = draw(st.sampled_from(["none", "rank", "size", "length", "nan",
+                                  "dtype", "huge"]))
+    name = draw(st.sampled_from(sorted(args)))
+    value = args[name]
+    if fault == "rank":
+        args[name] = (value[None] if draw(st.booleans()) or value.ndim == 0
+                      else np.zeros(value.shape[1:], value.dtype))
+    elif fault == "size" and value.ndim > 0:
+        axis = draw(st.integers(0, value.ndim - 1))
+        grown = list(value.shape)
+        grown[axis] += 1
+        args[name] = np.resize(value, grown).astype(value.dtype)
+    elif fault == "length" and B > 0:
+        lengths = args["sequence_length"].copy()
+        lengths[draw(st.integers(0, B - 1))] = draw(st.sampled_from(
+            [-1, T + 1, 2**31 - 1, -2**31]))
+        args["sequence_length"] = lengths
+    elif fault == "nan" and value.dtype == np.float32 and value.size:
+        value = value.copy()
+        value.flat[draw(st.integers(0, value.size - 1))] = draw(
+            st.sampled_from([np.nan, np.inf, -np.inf]))
+        args[name] = value
+    elif fault == "dtype":
+        args[name] = value.astype("f8" if value.dtype == np.float32 else "f")
+    elif fault == "huge":
+        # Huge dimensions that hold no element.
+        args["x"] = np.zeros((0, 2**20, 2**20), "f")
+    valid = expected_valid(kind, args)
+    return args, valid
+
+
+def run_op(kind, args):
+    names = (["x", "h0", "c0"] if kind == "lstm" else ["x", "h0"]) + [
+        "kernel", "recurrent_kernel", "bias", "sequence_length",
+        "recurrent_mask"]
+    op = library.ops.tfrnn_lstm if kind == "lstm" else library.ops.tfrnn_gru
+    # Tensors, not numpy arrays: the op wrapper would cast arrays to a
+    # common dtype, and the kernel must see what a caller really passes.
+    return op(*[tf.constant(args[n]) for n in names], is_training=True)
+
+
+def run_reference(kind, args):
+    args = {k: tf.constant(v) for k, v in args.items()}
+    mask = args["recurrent_mask"]
+    kwargs = dict(recurrent_mask=None if mask.shape.num_elements() == 0
+                  else mask)
+    if kind == "lstm":
+        return reference.lstm_sequence(
+            args["x"], args["h0"], args["c0"], args["kernel"],
+            args["recurrent_kernel"], args["bias"], args["sequence_length"],
+            **kwargs)
+    return reference.gru_sequence(
+        args["x"], args["h0"], args["kernel"], args["recurrent_kernel"],
+        args["bias"], args["sequence_length"], **kwargs)
+
+
+@pytest.mark.parametrize("kind", sorted(GATES))
+def test_fuzzed_sequence_ops(kind):
+    @SETTINGS
+    @given(op_inputs(kind))
+    def check(case):
+        args, valid = case
+        try:
+            result = run_op(kind, args)
+        except (tf.errors.InvalidArgumentError, TypeError) as err:
+            # TypeError: the Python op wrapper refusing a mixed dtype.
+            assert not valid, f"valid inputs refused: {err}"
+            return
+        except tf.errors.OpError as err:
+            pytest.fail(f"unexpected error kind {type(err).__name__}: {err}")
+        assert valid, "invalid inputs accepted"
+        expected = run_reference(kind, args)
+        for got, want in zip(result, expected):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+    check()
+
+
+@st.composite
+def step_inputs(draw):
+    B, I, H = (draw(st.integers(0, 3)) for _ in range(3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    shapes = {"x": [B, I], "h": [B, H], "c": [B, H], "kernel": [I, 4 * H],
+              "recurrent_kernel": [H, 4 * H], "bias": [4 * H]}
+    bad = draw(st.sampled_from([None] + sorted(shapes)))
+    if bad is not None:
+        shapes[bad] = shapes[bad] + [1] if draw(st.booleans()) else \
+            [n + 1 for n in shapes[bad]]
+    return {k: rng.standard_normal(s).astype("f")
+            for k, s in shapes.items()}, bad is None
+
+
+def test_fuzzed_step_op():
+    @SETTINGS
+    @given(step_inputs())
+    def check(case):
+        args, valid = case
+        try:
+            h, c, _ = library.ops.tfrnn_lstm_step(
+                **{k: tf.constant(v) for k, v in args.items()})
+        except tf.errors.InvalidArgumentError:
+            assert not valid
+            return
+        assert valid
+        want_h, want_c = reference.lstm_step(
+            **{k: tf.constant(v) for k, v in args.items()})
+        np.testing.assert_allclose(h, want_h, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(c, want_c, rtol=1e-5, atol=1e-5)
+
+    check()
