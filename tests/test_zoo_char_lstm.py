@@ -29,7 +29,7 @@ def test_training_lowers_the_loss_and_keeps_the_best(tmp_path):
     untrained(tf.zeros([1, 1], tf.int32))
     before = nats_per_char(untrained, TEXT, seq_length=20)
     model, history, _ = train_char_lstm(
-        TEXT, str(tmp_path), epochs=3, units=32, num_layers=1,
+        TEXT, str(tmp_path), epochs=4, units=32, num_layers=1,
         seq_length=20, batch_size=16, learning_rate=1e-2, verbose=0,
         tensorboard=False)
     assert os.path.exists(tmp_path / "best.keras")

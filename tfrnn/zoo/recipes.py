@@ -15,11 +15,13 @@ from tfrnn.data.windows import stream_windows
 from tfrnn.zoo.char_lstm import CharLSTM
 from tfrnn.zoo.generator import ConditionedGenerator
 from tfrnn.zoo.seq2seq import Seq2Seq
-from tfrnn.zoo.training import ResetStates, decaying_adam, recipe_callbacks
+from tfrnn.zoo.training import (ResetStates, backed_up_epochs,
+                                decaying_adam, recipe_callbacks)
 
 
 def char_windows(ids, seq_length, batch_size, shuffle, seed=0):
-    """Non-overlapping (inputs, next-char targets) windows of an id array."""
+    """Non-overlapping (inputs, next-char targets) windows of an id array,
+    in an order fixed by `seed` when shuffled."""
     count = (len(ids) - 1) // seq_length
     if count < 1:
         raise ValueError(f"{len(ids)} characters are too few for one window "
@@ -28,30 +30,52 @@ def char_windows(ids, seq_length, batch_size, shuffle, seed=0):
     targets = ids[1:count * seq_length + 1].reshape(count, seq_length)
     data = tf.data.Dataset.from_tensor_slices((inputs, targets))
     if shuffle:
-        data = data.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+        data = data.shuffle(count, seed=seed, reshuffle_each_iteration=False)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def char_datasets(ids, seq_length, batch_size, stateful,
-                  validation_fraction=0.1):
-    """(train, validation) datasets: the first 90% of the text trains, the
-    rest validates. Stateful models get contiguous streams of a fixed
-    batch size."""
+                  validation_fraction=0.1, seed=0):
+    """(epoch -> training batches, validation batches): the first 90% of
+    the text trains, the rest validates. Each epoch's order comes from
+    seed + epoch. Stateful models get contiguous streams of a fixed batch
+    size, in order."""
     split = int(len(ids) * (1 - validation_fraction))
     train_ids, valid_ids = ids[:split], ids[split:]
     if stateful:
-        return (stream_windows(train_ids, batch_size, seq_length),
+        streams = stream_windows(train_ids, batch_size, seq_length)
+        return (lambda epoch: streams,
                 stream_windows(valid_ids, batch_size, seq_length))
-    return (char_windows(train_ids, seq_length, batch_size, shuffle=True),
+    return (lambda epoch: char_windows(train_ids, seq_length, batch_size,
+                                       shuffle=True, seed=seed + epoch),
             char_windows(valid_ids, seq_length, batch_size, shuffle=False))
+
+
+def epoch_ordered(batches_for_epoch, first_epoch, epochs, steps):
+    """One dataset of `steps` batches per epoch from first_epoch on, epoch
+    e's being batches_for_epoch(e) (repeated if short). Batch order then
+    depends on the epoch alone, so a run resumed from a backup sees what
+    an uninterrupted run sees."""
+    per_epoch = [batches_for_epoch(e).repeat().take(steps)
+                 for e in range(first_epoch, max(epochs, first_epoch + 1))]
+    data = per_epoch[0]
+    for more in per_epoch[1:]:
+        data = data.concatenate(more)
+    return data.prefetch(tf.data.AUTOTUNE)
 
 
 def fit_recipe(model, train, valid, workdir, loss, epochs, batches,
                learning_rate, decay_epochs, steps_per_epoch=None,
                callbacks=(), verbose=1, tensorboard=True, metrics=None):
     """Builds, compiles and fits a zoo model the recipes' way (clipped,
-    decaying Adam; best.keras, backup, TensorBoard in workdir). Returns
-    (the best model reloaded from best.keras, history dict, seconds)."""
+    decaying Adam; best.keras, backup, TensorBoard in workdir). `train` is
+    a dataset, or a function epoch -> that epoch's batches (the order a
+    resumed run reproduces; see epoch_ordered). Returns (the best model
+    reloaded from best.keras, history dict, seconds)."""
+    if callable(train):
+        first = backed_up_epochs(os.path.join(workdir))
+        steps_per_epoch = steps_per_epoch or batches
+        train = epoch_ordered(train, first, epochs, steps_per_epoch)
     model(next(iter(train))[0])  # built, as BackupAndRestore requires
     model.compile(
         optimizer=decaying_adam(learning_rate, decay_epochs * batches),
@@ -80,7 +104,7 @@ def train_char_lstm(text, workdir, epochs=10, units=256, num_layers=2,
                     embedding_dim=64, dropout=0.0, seq_length=100,
                     batch_size=64, learning_rate=2e-3, decay_epochs=5,
                     steps_per_epoch=None, stateful=False, seed=0, verbose=1,
-                    tensorboard=True):
+                    tensorboard=True, callbacks=()):
     """Trains a CharLSTM on `text` (90/10 split) with `model.fit`.
 
     Returns (model with the best validation loss, history dict, seconds).
@@ -93,16 +117,15 @@ def train_char_lstm(text, workdir, epochs=10, units=256, num_layers=2,
                      num_layers=num_layers, embedding_dim=embedding_dim,
                      dropout=dropout, stateful=stateful)
     ids = model.encode(text)
-    train, valid = char_datasets(ids, seq_length, batch_size, stateful)
-    if steps_per_epoch:
-        train = train.repeat()
+    train, valid = char_datasets(ids, seq_length, batch_size, stateful,
+                                 seed=seed)
     return fit_recipe(
         model, train, valid, workdir,
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        epochs, steps_per_epoch or int(train.cardinality()), learning_rate,
-        decay_epochs, steps_per_epoch=steps_per_epoch,
-        callbacks=[ResetStates()] if stateful else [], verbose=verbose,
-        tensorboard=tensorboard)
+        epochs, steps_per_epoch or int(train(0).cardinality()),
+        learning_rate, decay_epochs, steps_per_epoch=steps_per_epoch,
+        callbacks=([ResetStates()] if stateful else []) + list(callbacks),
+        verbose=verbose, tensorboard=tensorboard)
 
 
 def nats_per_char(model, text, seq_length=100, batch_size=64):
@@ -148,17 +171,18 @@ def train_seq2seq(train_pairs, valid_pairs, workdir, attention="luong",
                     embedding_dim=embedding_dim, units=units,
                     attention=attention, max_decode_length=max_decode_length)
 
-    def batches(pairs, shuffle):
+    def batches(pairs, order_seed=None):
         data = tf.data.Dataset.from_tensor_slices(tuple(map(list, zip(*pairs))))
-        if shuffle:
-            data = data.shuffle(len(pairs), seed=seed,
-                                reshuffle_each_iteration=True)
-        return counted(seq2seq_batches(data, source_vocab, target_vocab,
-                                       batch_size))
+        if order_seed is not None:
+            data = data.shuffle(len(pairs), seed=order_seed,
+                                reshuffle_each_iteration=False)
+        return seq2seq_batches(data, source_vocab, target_vocab, batch_size)
 
-    (train, steps), (valid, _) = (batches(train_pairs, True),
-                                  batches(valid_pairs, False))
-    return fit_recipe(model, train, valid, workdir,
+    # Bucketing makes the same number of batches in any order.
+    _, steps = counted(batches(train_pairs, seed))
+    valid, _ = counted(batches(valid_pairs))
+    return fit_recipe(model, lambda e: batches(train_pairs, seed + e),
+                      valid, workdir,
                       MaskedSparseCategoricalCrossentropy(), epochs, steps,
                       learning_rate, decay_epochs, verbose=verbose,
                       tensorboard=tensorboard)
@@ -183,19 +207,19 @@ def train_generator(features, texts, valid_features, valid_texts, workdir,
                                  embedding_dim=embedding_dim, units=units,
                                  max_decode_length=2 * longest + 2)
 
-    def batches(x, y, shuffle):
+    def batches(x, y, order_seed=None):
         decoder_in, targets = teacher_forcing(vocab, y)
         data = tf.data.Dataset.from_tensor_slices(((x, decoder_in), targets))
-        if shuffle:
-            data = data.shuffle(len(x), seed=seed,
-                                reshuffle_each_iteration=True)
-        return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        if order_seed is not None:
+            data = data.shuffle(len(x), seed=order_seed,
+                                reshuffle_each_iteration=False)
+        return data.batch(batch_size)
 
-    train = batches(features, texts, True)
-    valid = batches(valid_features, valid_texts, False)
-    return fit_recipe(model, train, valid, workdir,
-                      MaskedSparseCategoricalCrossentropy(), epochs,
-                      int(train.cardinality()), learning_rate, decay_epochs,
+    valid = batches(valid_features, valid_texts)
+    steps = int(batches(features, texts).cardinality())
+    return fit_recipe(model, lambda e: batches(features, texts, seed + e),
+                      valid, workdir, MaskedSparseCategoricalCrossentropy(),
+                      epochs, steps, learning_rate, decay_epochs,
                       verbose=verbose, tensorboard=tensorboard)
 
 
