@@ -46,6 +46,16 @@ def _cpu_flags():
     return chosen
 
 
+def _sanitizer_flags():
+    """TFRNN_SANITIZE=address builds with AddressSanitizer (for the fuzz
+    job: .ci/asan); the library then needs libasan preloaded."""
+    sanitizer = os.environ.get("TFRNN_SANITIZE")
+    if not sanitizer:
+        return [], []
+    flags = [f"-fsanitize={sanitizer}", "-fno-omit-frame-pointer", "-g"]
+    return flags, [f"-fsanitize={sanitizer}"]
+
+
 class BuildTensorFlowOps(build_ext):
     """Compiles the op sources with g++ in parallel and links one .so."""
 
@@ -65,9 +75,10 @@ class BuildTensorFlowOps(build_ext):
         cxx = os.environ.get("CXX", "g++")
         # -Wno-maybe-uninitialized: GCC 12 reports false positives inside
         # its own AVX-512 intrinsics header when Eigen instantiates them.
+        sanitize_compile, sanitize_link = _sanitizer_flags()
         common = ["-O3", "-fPIC", "-fvisibility=hidden", "-Wall",
                   "-Wno-sign-compare", "-Wno-maybe-uninitialized",
-                  "-I" + OP_ROOT] + _cpu_flags()
+                  "-I" + OP_ROOT] + _cpu_flags() + sanitize_compile
         os.makedirs(self.build_temp, exist_ok=True)
 
         def compile_one(source):
@@ -85,7 +96,8 @@ class BuildTensorFlowOps(build_ext):
 
         output = self.get_ext_fullpath(ext.name)
         os.makedirs(os.path.dirname(output), exist_ok=True)
-        cmd = [cxx, "-shared", "-o", output] + objects + link_flags
+        cmd = [cxx, "-shared", "-o", output] + objects + link_flags + \
+            sanitize_link
         print(" ".join(cmd), flush=True)
         subprocess.run(cmd, check=True)
 
@@ -93,6 +105,7 @@ class BuildTensorFlowOps(build_ext):
             "tensorflow_version": tf.__version__,
             "compile_flags": common + compile_flags,
             "cuda": False,
+            "sanitize": os.environ.get("TFRNN_SANITIZE") or None,
             "python": sys.version.split()[0],
         }
         with open(os.path.join(os.path.dirname(output), BUILD_INFO), "w") as f:
