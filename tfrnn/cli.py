@@ -18,7 +18,7 @@ import sys
 def _train_charlstm(args):
     from tfrnn.data.corpora import read_text, stdlib_text
     from tfrnn.ops import custom_ops_available
-    from tfrnn.zoo.recipes import train_char_lstm
+    from tfrnn.zoo.recipes import export_if_asked, train_char_lstm
 
     if args.text:
         text, source = read_text(args.text), args.text
@@ -41,23 +41,20 @@ def _train_charlstm(args):
     prime = args.prime if args.prime else text[:1]
     print("sample:\n" + model.generate(prime, args.sample_length,
                                        temperature=0.7, seed=args.seed))
-    if args.export_dir:
-        _export_model(model, args.export_dir, "charlstm", None)
+    export_if_asked(model, args.export_dir, "charlstm")
     return model
-
-
-def _export_model(model, base_dir, name, version):
-    from tfrnn.export import export_for_serving
-    path = export_for_serving(model, base_dir, name, version=version)
-    print(f"exported for TF Serving (stock ops only): {path}")
 
 
 def _export(args):
     import keras
     import tfrnn.zoo  # noqa: F401  (registers the zoo models for loading)
 
+    from tfrnn.export import export_for_serving
+
     model = keras.models.load_model(args.model, compile=False)
-    _export_model(model, args.base_dir, args.name, args.version)
+    path = export_for_serving(model, args.base_dir, args.name,
+                              version=args.version)
+    print(f"exported for TF Serving (stock ops only): {path}")
 
 
 def _generate(args):

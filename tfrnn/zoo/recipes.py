@@ -235,3 +235,13 @@ def train_classifier(model, train, valid, workdir, epochs=10,
         steps, learning_rate, decay_epochs, verbose=verbose,
         tensorboard=tensorboard, metrics=["accuracy"])
 
+
+def export_if_asked(model, export_dir, name):
+    """Exports the model for TF Serving under export_dir/name/<next
+    version> and says where, when export_dir is set."""
+    if not export_dir:
+        return None
+    from tfrnn.export import export_for_serving
+    path = export_for_serving(model, export_dir, name)
+    print(f"exported for TF Serving (stock ops only): {path}")
+    return path

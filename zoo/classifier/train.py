@@ -18,7 +18,7 @@ from tfrnn.data import bucket_boundaries, bucket_by_length
 from tfrnn.data.synthetic import majority_vote
 from tfrnn.data.tfds_adapters import mnist_rows
 from tfrnn.zoo import SequenceClassifier
-from tfrnn.zoo.recipes import train_classifier
+from tfrnn.zoo.recipes import export_if_asked, train_classifier
 
 
 def majority_batches(count, seed, batch_size):
@@ -63,10 +63,7 @@ def main(argv=None):
     accuracy = max(history["val_accuracy"])
     print(f"{args.task}: best validation accuracy {accuracy:.2%} after "
           f"{len(history['val_accuracy'])} epochs, {seconds:.0f} s")
-    if args.export_dir:
-        from tfrnn.export import export_for_serving
-        print("exported:", export_for_serving(model, args.export_dir,
-                                              args.task))
+    export_if_asked(model, args.export_dir, args.task)
     return 0
 
 

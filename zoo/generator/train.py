@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from tfrnn.data.synthetic import spelled_numbers
-from tfrnn.zoo.recipes import train_generator
+from tfrnn.zoo.recipes import export_if_asked, train_generator
 
 
 def main(argv=None):
@@ -47,10 +47,7 @@ def main(argv=None):
           f"{exact_beam:.2%}")
     for i in range(3):
         print(f"  {numbers[test[i]]} -> {greedy[i]!r}")
-    if args.export_dir:
-        from tfrnn.export import export_for_serving
-        print("exported:", export_for_serving(model, args.export_dir,
-                                              "numbers"))
+    export_if_asked(model, args.export_dir, "numbers")
     return 0
 
 

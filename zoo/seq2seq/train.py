@@ -14,7 +14,7 @@ import datetime
 import sys
 
 from tfrnn.data.synthetic import date_normalization
-from tfrnn.zoo.recipes import exact_match, train_seq2seq
+from tfrnn.zoo.recipes import exact_match, export_if_asked, train_seq2seq
 
 
 def held_out(iso):
@@ -60,10 +60,7 @@ def main(argv=None):
           f"{greedy:.2%}, beam 4 {beam:.2%}")
     for source in sources[:5]:
         print(f"  {source!r} -> {model.translate([source], 4)[0]!r}")
-    if args.export_dir:
-        from tfrnn.export import export_for_serving
-        print("exported:", export_for_serving(model, args.export_dir,
-                                              "dates"))
+    export_if_asked(model, args.export_dir, "dates")
     return 0
 
 
