@@ -1,7 +1,8 @@
 """Data-parallel training: MirroredStrategy over two CPU devices with
 model.fit (layers and a zoo model), and MultiWorkerMirroredStrategy with
-two worker processes on 127.0.0.1 through tfrnn.distribute.train. The
-replicas end with identical weights and the loss falls."""
+two worker processes on 127.0.0.1 training a zoo model through
+tfrnn.distribute.train. The replicas end with identical weights and the
+loss falls."""
 
 import json
 import os
@@ -38,7 +39,7 @@ WORKER = textwrap.dedent("""
     data = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     with strategy.scope():
-        if mode == "zoo_fit":
+        if mode != "fit":  # a zoo model (a bidirectional LSTM stack)
             model = SequenceClassifier(2, vocab_size=9, units=16,
                                        bidirectional=True)
         else:

@@ -28,6 +28,8 @@ def train(strategy, model, optimizer, loss_fn, dataset, epochs,
     global_batch_size (inputs, targets)) for `epochs`; returns the mean loss
     of each epoch. loss_fn(targets, predictions) -> per-example losses."""
     with strategy.scope():
+        if not model.built:  # subclassed models create weights on a call
+            model(next(iter(dataset))[0])
         optimizer.build(model.trainable_variables)
     batches = strategy.experimental_distribute_dataset(dataset)
 
