@@ -106,7 +106,8 @@ def test_best_model_is_replaced_whole_and_remembered(tmp_path):
     keep.on_epoch_end(1, {"val_loss": 3.0})  # worse: untouched
     assert os.stat(path).st_mtime_ns == first
     assert [n for n in os.listdir(tmp_path) if n.startswith(".tmp")] == []
-    resumed = KeepBest(path)  # a restarted run compares against 2.0
+    resumed = KeepBest(path, resume=True)  # compares against 2.0
     assert resumed.best == 2.0
+    assert KeepBest(path).best == float("inf")  # a new run starts afresh
     x = tf.ones([1, 3])
     np.testing.assert_array_equal(keras.models.load_model(path)(x), model(x))

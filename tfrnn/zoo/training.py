@@ -98,14 +98,14 @@ def backed_up_epochs(workdir):
 class KeepBest(keras.callbacks.Callback):
     """Saves the model to `path` whenever `monitor` improves (lower is
     better), through a temporary file and a rename; remembers the best
-    value beside it (path + ".json") so a resumed run keeps comparing
-    against it."""
+    value beside it (path + ".json") so a resumed run (`resume=True`) keeps
+    comparing against it. A new run starts afresh."""
 
-    def __init__(self, path, monitor="val_loss"):
+    def __init__(self, path, monitor="val_loss", resume=False):
         super().__init__()
         self.path, self.monitor = path, monitor
         self.best = float("inf")
-        if os.path.exists(path + ".json"):
+        if resume and os.path.exists(path + ".json"):
             with open(path + ".json") as f:
                 self.best = float(json.load(f)["best"])
 
@@ -131,7 +131,9 @@ def recipe_callbacks(workdir, monitor="val_loss", tensorboard=True):
     resumes after the last complete epoch) and logs to `workdir/logs` for
     TensorBoard."""
     os.makedirs(workdir, exist_ok=True)
-    callbacks = [KeepBest(os.path.join(workdir, "best.keras"), monitor),
+    resuming = backed_up_epochs(workdir) > 0
+    callbacks = [KeepBest(os.path.join(workdir, "best.keras"), monitor,
+                          resume=resuming),
                  AtomicBackupAndRestore(os.path.join(workdir, "backup"))]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(
