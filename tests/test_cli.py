@@ -42,3 +42,10 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
     empty.write_text("")
     assert cli.main(["train", "charlstm", "--text", str(empty)]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_bench_passes_its_options_through(capsys):
+    assert cli.main(["bench", "--configs", "2,3,4,4", "--rounds", "1",
+                     "--warmup", "0", "--cell", "gru"]) == 0
+    out = capsys.readouterr().out
+    assert "GRU" in out and "2,3,4,4" in out
