@@ -104,6 +104,20 @@ def test_layer_norm_and_zoneout_inference_match_numpy(zoneout):
         atol=2e-5)
 
 
+def test_zoneout_inference_identity_option_is_the_plain_cell():
+    x = np.random.default_rng(7).standard_normal((3, 6, 4)).astype("f")
+    zoned = LSTM(5, zoneout_h=0.3, zoneout_c=0.4,
+                 zoneout_inference="identity", return_sequences=True)
+    plain = LSTM(5, return_sequences=True)  # the fused op
+    zoned(x)
+    plain(x)
+    plain.set_weights(zoned.get_weights())
+    np.testing.assert_allclose(zoned(x), plain(x), atol=1e-6)
+    assert not np.allclose(zoned(x, training=True), plain(x), atol=1e-4)
+    with pytest.raises(ValueError, match="zoneout_inference"):
+        ExtendedLSTMCell(4, zoneout_h=0.1, zoneout_inference="mean")
+
+
 def test_zoneout_in_training_is_seeded_and_one_keeps_the_state():
     x = np.random.default_rng(2).standard_normal((3, 6, 4)).astype("f")
     frozen = LSTM(5, zoneout_h=1.0, zoneout_c=1.0, return_sequences=True,

@@ -18,7 +18,10 @@ Per step (gate order i, f, c, o as Keras):
   (gain only; the bias is b), LN_c over c (gain and shift).
 - zoneout (Krueger et al. 2016): in training each unit of h and c keeps its
   previous value with probability zoneout_h / zoneout_c, drawn anew each
-  step; in inference the expected value, z * previous + (1 - z) * new.
+  step; in inference (zoneout_inference="expectation", the paper's choice)
+  the expected value, z * previous + (1 - z) * new, so the network run at
+  test time is the one trained on average; zoneout_inference="identity"
+  turns zoneout off in inference instead, like dropout.
 """
 
 import keras
@@ -27,7 +30,9 @@ import tensorflow as tf
 from tfrnn.layers.fused import dropout_masks
 from tfrnn.layers.lstm import LSTMCell
 
-OPTIONS = ("proj_size", "peephole", "layer_norm", "zoneout_h", "zoneout_c")
+OPTIONS = ("proj_size", "peephole", "layer_norm", "zoneout_h", "zoneout_c",
+           "zoneout_inference")
+ZONEOUT_INFERENCE = ("expectation", "identity")
 _EPSILON = 1e-3
 
 
@@ -56,8 +61,13 @@ class ExtendedLSTMCell(LSTMCell):
     peephole_weights [3,H] (i, f, o), layer-norm gains/shift."""
 
     def __init__(self, units, proj_size=None, peephole=False,
-                 layer_norm=False, zoneout_h=0.0, zoneout_c=0.0, **kwargs):
+                 layer_norm=False, zoneout_h=0.0, zoneout_c=0.0,
+                 zoneout_inference="expectation", **kwargs):
         super().__init__(units, **kwargs)
+        if zoneout_inference not in ZONEOUT_INFERENCE:
+            raise ValueError(f"zoneout_inference must be one of "
+                             f"{ZONEOUT_INFERENCE}, got {zoneout_inference!r}")
+        self.zoneout_inference = zoneout_inference
         if proj_size is not None and not 0 < proj_size:
             raise ValueError(f"proj_size must be a positive int, got "
                              f"{proj_size}")
@@ -132,7 +142,8 @@ class ExtendedLSTMCell(LSTMCell):
     def get_config(self):
         return {**super().get_config(), "proj_size": self.proj_size,
                 "peephole": self.peephole, "layer_norm": self.layer_norm,
-                "zoneout_h": self.zoneout_h, "zoneout_c": self.zoneout_c}
+                "zoneout_h": self.zoneout_h, "zoneout_c": self.zoneout_c,
+                "zoneout_inference": self.zoneout_inference}
 
     def call(self, inputs, states, training=False):
         h_prev, c_prev = states
@@ -169,6 +180,8 @@ class ExtendedLSTMCell(LSTMCell):
         if rate == 0.0:
             return new
         if not training:
+            if self.zoneout_inference == "identity":
+                return new
             return rate * previous + (1.0 - rate) * new
         keep_previous = keras.random.uniform(
             tf.shape(new), seed=self.seed_generator) < rate

@@ -118,7 +118,7 @@ class LSTM(FusedRNN, keras.layers.LSTM):
         config["forget_bias"] = self.forget_bias
         cell_config = self.cell.get_config()
         for option in ("proj_size", "peephole", "layer_norm", "zoneout_h",
-                       "zoneout_c"):
+                       "zoneout_c", "zoneout_inference"):
             if option in cell_config:
                 config[option] = cell_config[option]
         return self._fused_config(config)
