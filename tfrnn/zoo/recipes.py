@@ -73,7 +73,7 @@ def fit_recipe(model, train, valid, workdir, loss, epochs, batches,
     resumed run reproduces; see epoch_ordered). Returns (the best model
     reloaded from best.keras, history dict, seconds)."""
     if callable(train):
-        first = backed_up_epochs(os.path.join(workdir))
+        first = backed_up_epochs(workdir)
         steps_per_epoch = steps_per_epoch or batches
         train = epoch_ordered(train, first, epochs, steps_per_epoch)
     model(next(iter(train))[0])  # built, as BackupAndRestore requires
