@@ -37,10 +37,9 @@ _EPSILON = 1e-3
 
 
 def wants_extended(kwargs):
-    """Whether layer/cell kwargs ask for an option only this cell has."""
-    return bool(kwargs.get("proj_size") or kwargs.get("peephole")
-                or kwargs.get("layer_norm") or kwargs.get("zoneout_h")
-                or kwargs.get("zoneout_c"))
+    """Whether layer/cell kwargs turn on an option only this cell has
+    (zoneout_inference alone changes nothing)."""
+    return any(kwargs.get(k) for k in OPTIONS if k != "zoneout_inference")
 
 
 def _layer_norm(z, gain, shift=None, groups=1):

@@ -116,11 +116,10 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     def get_config(self):
         config = super().get_config()
         config["forget_bias"] = self.forget_bias
+        from tfrnn.layers.extended_lstm import OPTIONS
         cell_config = self.cell.get_config()
-        for option in ("proj_size", "peephole", "layer_norm", "zoneout_h",
-                       "zoneout_c", "zoneout_inference"):
-            if option in cell_config:
-                config[option] = cell_config[option]
+        config.update({k: cell_config[k] for k in OPTIONS
+                       if k in cell_config})
         return self._fused_config(config)
 
     def _cell_fusable(self):
