@@ -102,9 +102,7 @@ def run_op(kind, args):
 
 def run_reference(kind, args):
     args = {k: tf.constant(v) for k, v in args.items()}
-    mask = args["recurrent_mask"]
-    kwargs = dict(recurrent_mask=None if mask.shape.num_elements() == 0
-                  else mask)
+    kwargs = dict(recurrent_mask=args["recurrent_mask"])  # [0]: none
     if kind == "lstm":
         return reference.lstm_sequence(
             args["x"], args["h0"], args["c0"], args["kernel"],

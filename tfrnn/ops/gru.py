@@ -30,7 +30,7 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
     if ops is None:
         result = reference.gru_sequence(
             x, h0, kernel, recurrent_kernel, bias, lengths, reverse=reverse,
-            recurrent_mask=recurrent_mask if recurrent_mask is None else mask)
+            recurrent_mask=mask)
     else:
         result = ops.tfrnn_gru(x, h0, kernel, recurrent_kernel, bias, lengths,
                                mask, reverse=reverse,

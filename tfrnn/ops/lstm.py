@@ -39,7 +39,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
         result = reference.lstm_sequence(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths,
             reverse=reverse, return_cell_sequence=return_cell_sequence,
-            recurrent_mask=recurrent_mask if recurrent_mask is None else mask)
+            recurrent_mask=mask)
     else:
         output, h_n, c_n, _, cells = ops.tfrnn_lstm(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
