@@ -27,6 +27,24 @@ namespace cpu {
 template <typename T>
 using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
 
+// An aligned buffer left uninitialised, for scratch the kernel writes in
+// full before reading: zero-filling megabytes the kernel overwrites anyway
+// costs a pass over memory per call.
+template <typename T>
+class Scratch {
+ public:
+  explicit Scratch(int64_t n)
+      : data_(static_cast<T*>(Eigen::internal::aligned_malloc(
+            std::max<int64_t>(n, 1) * sizeof(T)))) {}
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { Eigen::internal::aligned_free(data_); }
+  T* data() const { return data_; }
+
+ private:
+  T* data_;
+};
+
 template <typename T>
 using RowMajor =
     Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -104,7 +122,7 @@ void Gemm(tensorflow::thread::ThreadPool* pool, bool trans_a, bool trans_b,
   const double flops = 2.0 * m * n * k;
   if (k >= 2 * std::max(m, n)) {
     const int64_t parts = PartsFor(pool, flops, k / 64);
-    AlignedVector<T> partial((parts - 1) * m * n);
+    Scratch<T> partial((parts - 1) * m * n);
     RunParts(pool, parts, [&](int64_t p) {
       const int64_t lo = k * p / parts, hi = k * (p + 1) / parts;
       const T* a_part = trans_a ? a + lo * lda : a + lo;

@@ -2,9 +2,9 @@
 //
 // Gate order is Keras's: i, f, c (the candidate, "g"), o.
 //   c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
-// The CPU kernel evaluates sigmoid/tanh with Eigen's vectorised array
-// functions and calls the arithmetic helpers below; a GPU kernel calls all of
-// them per element. Keeping the formulas here keeps both devices identical.
+// The CPU kernel evaluates sigmoid/tanh with Eigen's vectorised functions and
+// calls the arithmetic helpers below on whole SIMD packets (GCC/Clang vector
+// types); a GPU kernel calls all of them per element. Keeping the formulas here keeps both devices identical.
 #ifndef TFRNN_CUSTOM_OPS_LSTM_LSTM_CELL_H_
 #define TFRNN_CUSTOM_OPS_LSTM_LSTM_CELL_H_
 
@@ -54,12 +54,14 @@ template <typename T>
 TFRNN_HOST_DEVICE inline StepGrads<T> CellBackward(T i, T f, T g, T o,
                                                    T tanh_c, T c_prev, T dh,
                                                    T dc_next) {
+  // "1 - x" rather than "T(1) - x": T may also be a SIMD vector type (the
+  // CPU kernel runs this on whole packets), where 1 broadcasts.
   StepGrads<T> r;
-  const T dc = dc_next + dh * o * (T(1) - tanh_c * tanh_c);
-  r.do_ = dh * tanh_c * o * (T(1) - o);
-  r.di = dc * g * i * (T(1) - i);
-  r.df = dc * c_prev * f * (T(1) - f);
-  r.dg = dc * i * (T(1) - g * g);
+  const T dc = dc_next + dh * o * (1 - tanh_c * tanh_c);
+  r.do_ = dh * tanh_c * o * (1 - o);
+  r.di = dc * g * i * (1 - i);
+  r.df = dc * c_prev * f * (1 - f);
+  r.dg = dc * i * (1 - g * g);
   r.dc_prev = dc * f;
   return r;
 }

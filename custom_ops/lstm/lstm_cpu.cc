@@ -1,12 +1,17 @@
 // CPU functors of the fused LSTM.
 //
-// Forward: one GEMM gives x.W for every step. The recurrence then runs on
-// blocks of batch rows, one block per thread: rows never interact, so each
-// block walks all its steps without synchronising with the others. A step
-// adds h.U with a GEMM written straight into the step's gate rows, then one
-// fused pass per row activates the gates and updates c and h.
-// Backward walks the steps the other way per row block, producing the gate
-// pre-activation gradients dG, then one GEMM each gives dx, dW and dU.
+// Forward: the weights are packed once into panels holding the i, f, c and o
+// columns of the same units side by side (common/cpu_packed_gemm.h). x.W + b
+// for every step comes first, written time-major so each step reads one
+// contiguous block. The recurrence then splits the hidden units between
+// threads (common/cpu_team.h): each part multiplies h_{t-1} by its own
+// panels of U and runs the gate math of its units on the product while it is
+// hot; threads meet once per step, when h_t is complete.
+// Backward walks the steps the other way with the same split: each part turns
+// the gradient reaching its units' h and c into their gate pre-activation
+// gradients dG, then (once every part's dG of the step is in) multiplies dG
+// by its panels of U^T for the gradient reaching h_{t-1}. One GEMM each then
+// gives dx, dW and dU from all of dG.
 #define EIGEN_USE_THREADS
 
 #include <algorithm>
@@ -14,7 +19,9 @@
 
 #include "Eigen/Core"
 #include "common/cpu_gemm.h"
+#include "common/cpu_packed_gemm.h"
 #include "common/cpu_recurrence.h"
+#include "common/cpu_team.h"
 #include "lstm/lstm_cell.h"
 #include "lstm/lstm_kernels.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -27,32 +34,88 @@ using CPUDevice = Eigen::ThreadPoolDevice;
 namespace {
 
 using cpu::AlignedVector;
-using cpu::BlockSteps;
 using cpu::ConstVec;
-using cpu::ForRowBlocks;
 using cpu::Length;
+using cpu::PackedPanels;
+using cpu::Panel;
 using cpu::Pool;
 using cpu::PreviousStep;
+using cpu::Simd;
 using cpu::Vec;
 
-// Activates one row of gate pre-activations in place and advances (h, c).
+constexpr int kGates = 4;
+
+// The part of a split of `panels` panels into `parts`: [First(p), First(p+1)).
+struct Split {
+  int64_t panels, parts;
+  int64_t First(int64_t part) const { return panels * part / parts; }
+};
+
+// The forward panels of a [K, 4H] weight matrix (W or U): panel p holds the
+// units [pP, pP+P) of each gate side by side, slot j being gate j / P, unit
+// pP + j % P (P = one packet).
 template <typename T>
-void ForwardRow(T* g, const T* bias, int64_t H, T* h, T* c) {
-  const int64_t G = 4 * H;
-  Vec<T>(g, G) += ConstVec<T>(bias, G);
-  Vec<T>(g, 2 * H) = Vec<T>(g, 2 * H).logistic();          // i, f
-  Vec<T>(g + 2 * H, H) = Vec<T>(g + 2 * H, H).tanh();      // candidate
-  Vec<T>(g + 3 * H, H) = Vec<T>(g + 3 * H, H).logistic();  // o
-  const T* gi = g;
-  const T* gf = g + H;
-  const T* gg = g + 2 * H;
-  const T* go = g + 3 * H;
-  for (int64_t j = 0; j < H; ++j) c[j] = CellState(gi[j], gf[j], gg[j], c[j]);
-  Vec<T>(h, H) = ConstVec<T>(c, H).tanh();
-  for (int64_t j = 0; j < H; ++j) h[j] = HiddenState(go[j], h[j]);
+void PackUnitGatePanels(PackedPanels<T>* panels, int64_t p, const T* weights,
+                        int64_t H) {
+  constexpr int P = Simd<T>::kSize;
+  const int64_t G = kGates * H;
+  panels->Pack(
+      p,
+      [H](int64_t panel, int j) -> int64_t {
+        const int64_t unit = panel * P + j % P;
+        return unit < H ? (j / P) * H + unit : -1;
+      },
+      [weights, G](int64_t k, int64_t n) { return weights[k * G + n]; });
+}
+
+// The new state of `width` units (u0..) of one row.
+template <typename T>
+struct UnitsState {
+  typename Simd<T>::Packet c, h;
+};
+
+// One tile row: the sums h.U of `width` units' four gates (a packet each),
+// plus x.W + b from the step's time-major gates row. Writes the activated
+// gates back there and returns the units' new c and h.
+template <typename T>
+UnitsState<T> ActivateTileRow(const T* tile_row, T* gates, const T* c_prev,
+                              int64_t H, int64_t u0, int64_t width) {
+  using S = Simd<T>;
+  using Packet = typename S::Packet;
+  using Eigen::internal::padd;
+  using Eigen::internal::pload;
+  constexpr int P = S::kSize;
+  Packet pre[kGates];
+  for (int j = 0; j < kGates; ++j) {
+    pre[j] = padd(pload<Packet>(tile_row + j * P),
+                  S::Load(gates + j * H + u0, width));
+  }
+  const Packet i = S::Logistic(pre[0]);
+  const Packet f = S::Logistic(pre[1]);
+  const Packet g = S::Tanh(pre[2]);
+  const Packet o = S::Logistic(pre[3]);
+  S::Store(gates + u0, i, width);
+  S::Store(gates + H + u0, f, width);
+  S::Store(gates + 2 * H + u0, g, width);
+  S::Store(gates + 3 * H + u0, o, width);
+  UnitsState<T> next;
+  next.c = CellState(i, f, g, S::Load(c_prev + u0, width));
+  next.h = HiddenState(o, S::Tanh(next.c));
+  return next;
 }
 
 }  // namespace
+
+// Steps of x.W + b computed at a time: enough rows (steps x batch) to fill
+// the micro-kernel's register block, few enough that they are still in the
+// cache when the recurrence reaches them.
+template <typename T>
+int64_t ChunkSteps(int64_t batch, int64_t gate_width, int64_t max_len) {
+  constexpr int64_t kChunkValues = 32 * 1024;
+  const int64_t min_steps = (Panel<T>::kMaxRows + batch - 1) / batch;
+  const int64_t steps = std::max(min_steps, kChunkValues / (batch * gate_width));
+  return std::max<int64_t>(1, std::min({steps, max_len, int64_t{64}}));
+}
 
 template <typename T>
 struct Forward<CPUDevice, T> {
@@ -62,39 +125,125 @@ struct Forward<CPUDevice, T> {
                   const T* bias, const int32_t* lengths,
                   const T* recurrent_mask, T* output, T* h_n, T* c_n,
                   T* gates, T* cell) {
+    using S = Simd<T>;
+    using Eigen::internal::padd;
+    using Eigen::internal::pload;
     const int64_t B = d.batch, T_ = d.time, I = d.input, H = d.units;
-    const int64_t G = 4 * H;
+    const int64_t G = kGates * H;
+    constexpr int P = S::kSize;
+    constexpr int W = Panel<T>::kWidth;
     std::copy_n(h0, B * H, h_n);
     std::copy_n(c0, B * H, c_n);
-    if (output != nullptr) std::fill_n(output, B * T_ * H, T(0));
+    // Every step that runs writes its output; the others are zeros.
+    for (int64_t b = 0; output != nullptr && b < B; ++b) {
+      const int64_t len = H == 0 ? 0 : Length(lengths, b, T_);
+      std::fill(output + (b * T_ + len) * H, output + (b + 1) * T_ * H, T(0));
+    }
     if (B == 0 || max_len == 0 || H == 0) return;
+    auto* pool = Pool(ctx);
+    const auto step_time = [&](int64_t s) {
+      return reverse ? max_len - 1 - s : s;
+    };
 
-    // x.W for all steps at once: [B*T, I] x [I, 4H].
-    cpu::Gemm<T>(Pool(ctx), false, false, B * T_, G, I, x, I, kernel, G,
-                 false, gates, G);
+    // x.W + b is computed a chunk of steps ahead, by the part that owns the
+    // units, into the saved gates (gates[t], time-major) or, in inference, a
+    // ring of chunk slots; the step then activates it in place.
+    const int64_t chunk = ChunkSteps<T>(B, G, max_len);
+    cpu::Scratch<T> ring(gates == nullptr ? chunk * B * G : 0);
+    const auto gates_of_step = [&](int64_t s) {
+      return gates != nullptr ? gates + step_time(s) * B * G
+                              : ring.data() + (s % chunk) * B * G;
+    };
+    // The h each step's product reads (times the recurrent mask), in two
+    // buffers: step s reads one and writes the other.
+    AlignedVector<T> h_in(2 * B * H);
+    for (int64_t b = 0; b < B; ++b) {
+      cpu::CopyMasked(h0 + b * H, recurrent_mask, b, H, h_in.data() + b * H);
+    }
 
-    AlignedVector<T> masked(recurrent_mask != nullptr ? B * H : 0);
-    const double flops_per_row = max_len * (2.0 * H * G + 40.0 * G);
-    ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {
-      const int64_t steps = BlockSteps(lengths, lo, hi, T_);
-      for (int64_t s = 0; s < steps; ++s) {
-        const int64_t t = reverse ? steps - 1 - s : s;
-        const T* h_in = cpu::MaskedRows(h_n, recurrent_mask, lo, hi, H,
-                                        masked.data());
-        // gates[lo:hi, t, :] += h[lo:hi] . U, in the step's strided rows.
-        cpu::GemmSlice<T>(false, false, hi - lo, G, H, h_in, H,
-                          recurrent_kernel, G, true, gates + (lo * T_ + t) * G,
-                          T_ * G);
-        for (int64_t b = lo; b < hi; ++b) {
-          if (t >= Length(lengths, b, T_)) continue;
-          const int64_t row = b * T_ + t;
-          T* h = h_n + b * H;
-          T* c = c_n + b * H;
-          ForwardRow(gates + row * G, bias, H, h, c);
-          if (cell != nullptr) std::copy_n(c, H, cell + row * H);
-          if (output != nullptr) std::copy_n(h, H, output + row * H);
+    const int64_t panels = (H + P - 1) / P;
+    PackedPanels<T> w_panels(panels, I), u_panels(panels, H);
+    const Split split{panels, cpu::StepParts(pool, 2.0 * B * H * G, panels)};
+    // Phase 0 packs; phase 1 + s runs step s.
+    cpu::RunPhases(pool, max_len + 1, split.parts, [&](int64_t phase,
+                                                       int64_t part) {
+      const int64_t first = split.First(part), last = split.First(part + 1);
+      if (phase == 0) {
+        for (int64_t p = first; p < last; ++p) {
+          PackUnitGatePanels(&w_panels, p, kernel, H);
+          PackUnitGatePanels(&u_panels, p, recurrent_kernel, H);
+        }
+        return;
+      }
+      const int64_t s = phase - 1;
+      if (s % chunk == 0) {  // x.W + b for steps s .. s + chunk - 1
+        const int64_t steps = std::min(chunk, max_len - s);
+        cpu::MultiplyPanels<T>(
+            w_panels, first, last, steps * B,
+            [&](int64_t i) {
+              return x + ((i % B) * T_ + step_time(s + i / B)) * I;
+            },
+            [&](int64_t row0, int64_t rows, int64_t p, const T* tile) {
+              const int64_t u0 = p * P, width = std::min<int64_t>(P, H - u0);
+              for (int64_t r = 0; r < rows; ++r) {
+                const int64_t i = row0 + r;
+                T* g = gates_of_step(s + i / B) + (i % B) * G;
+                for (int j = 0; j < kGates; ++j) {
+                  S::Store(g + j * H + u0,
+                           padd(pload<typename S::Packet>(tile + r * W + j * P),
+                                S::Load(bias + j * H + u0, width)),
+                           width);
+                }
+              }
+            });
+      }
+      const int64_t t = step_time(s);
+      const T* h_read = h_in.data() + (s % 2) * B * H;
+      T* h_write = h_in.data() + ((s + 1) % 2) * B * H;
+      T* step_gates = gates_of_step(s);
+      const int64_t u_lo = first * P, u_hi = std::min(H, last * P);
+      for (int64_t b = 0; b < B; ++b) {
+        if (t >= Length(lengths, b, T_)) {  // not running: h carries over
+          std::copy_n(h_read + b * H + u_lo, u_hi - u_lo,
+                      h_write + b * H + u_lo);
         }
       }
+      cpu::MultiplyPanels<T>(
+          u_panels, first, last, B, [&](int64_t b) { return h_read + b * H; },
+          [&](int64_t row0, int64_t rows, int64_t p, const T* tile) {
+            const int64_t u0 = p * P, width = std::min<int64_t>(P, H - u0);
+            for (int64_t r = 0; r < rows; ++r) {
+              const int64_t b = row0 + r;
+              const int64_t len = Length(lengths, b, T_);
+              if (t >= len) continue;
+              const UnitsState<T> state = ActivateTileRow(
+                  tile + r * W, step_gates + b * G, c_n + b * H, H, u0, width);
+              S::Store(c_n + b * H + u0, state.c, width);
+              S::Store(h_n + b * H + u0, state.h, width);
+              S::Store(h_write + b * H + u0,
+                       recurrent_mask == nullptr
+                           ? state.h
+                           : Eigen::internal::pmul(
+                                 state.h,
+                                 S::Load(recurrent_mask + b * H + u0, width)),
+                       width);
+              const int64_t row = b * T_ + t;
+              if (cell != nullptr) S::Store(cell + row * H + u0, state.c, width);
+              if (output != nullptr) {
+                S::Store(output + row * H + u0, state.h, width);
+              }
+              // The row's next step writes the same units of these
+              // batch-major rows, T steps apart.
+              const int64_t next = reverse ? t - 1 : t + 1;
+              if (next < 0 || next >= len) continue;
+              if (cell != nullptr) {
+                cpu::Prefetch(cell + (row + next - t) * H + u0, width, true);
+              }
+              if (output != nullptr) {
+                cpu::Prefetch(output + (row + next - t) * H + u0, width, true);
+              }
+            }
+          });
     });
   }
 };
@@ -109,7 +258,11 @@ struct Backward<CPUDevice, T> {
                   const T* d_c_n, const T* recurrent_mask, T* dx, T* dh0,
                   T* dc0, T* dkernel, T* drecurrent_kernel, T* dbias) {
     const int64_t B = d.batch, T_ = d.time, I = d.input, H = d.units;
-    const int64_t G = 4 * H;
+    const int64_t G = kGates * H;
+    using S = Simd<T>;
+    using Packet = typename S::Packet;
+    constexpr int P = S::kSize;
+    constexpr int W = Panel<T>::kWidth;
     // dh0/dc0 carry the running state gradients backwards through time.
     std::copy_n(d_h_n, B * H, dh0);
     std::copy_n(d_c_n, B * H, dc0);
@@ -123,73 +276,126 @@ struct Backward<CPUDevice, T> {
 
     // Gate pre-activation gradients and the h each step started from. Steps
     // that do not run are zero, so they drop out of the weight GEMMs.
-    AlignedVector<T> d_gates(B * T_ * G);
-    AlignedVector<T> h_prev(B * T_ * H);
-    AlignedVector<T> dh_rec(B * H);
-    AlignedVector<T> tanh_c_rows(B * H);
+    cpu::Scratch<T> d_gates(B * T_ * G);
+    cpu::Scratch<T> h_prev(B * T_ * H);
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t len = Length(lengths, b, T_);
+      std::fill(d_gates.data() + (b * T_ + len) * G,
+                d_gates.data() + (b + 1) * T_ * G, T(0));
+      std::fill(h_prev.data() + (b * T_ + len) * H,
+                h_prev.data() + (b + 1) * T_ * H, T(0));
+    }
 
-    const double flops_per_row = max_len * (2.0 * H * G + 60.0 * G);
-    ForRowBlocks(ctx, B, flops_per_row, [&](int64_t lo, int64_t hi) {
-      for (int64_t b = lo; b < hi; ++b) {
+    // U^T [4H, H] as panels of W units: dh_{t-1} = dG_t . U^T.
+    PackedPanels<T> ut_panels((H + W - 1) / W, G);
+    const auto unit_column = [H](int64_t p, int j) -> int64_t {
+      const int64_t unit = p * W + j;
+      return unit < H ? unit : -1;
+    };
+    const auto ut_element = [recurrent_kernel, G](int64_t k, int64_t n) {
+      return recurrent_kernel[n * G + k];
+    };
+    auto* pool = Pool(ctx);
+    const Split split{
+        ut_panels.panels(),
+        cpu::StepParts(pool, 2.0 * B * H * G, ut_panels.panels())};
+    // Step s of the walk is time step StepTime(s).
+    const auto step_time = [&](int64_t s) {
+      return reverse ? s : max_len - 1 - s;
+    };
+
+    // dG of step t for units [u_lo, u_hi), from the gradient reaching their
+    // h_t (dh0: through the recurrence; d_output) and c_t (dc0).
+    const auto gate_gradients = [&](int64_t t, int64_t u_lo, int64_t u_hi) {
+      const int64_t n = u_hi - u_lo;
+      for (int64_t b = 0; b < B; ++b) {
         const int64_t len = Length(lengths, b, T_);
-        std::fill(d_gates.begin() + (b * T_ + len) * G,
-                  d_gates.begin() + (b + 1) * T_ * G, T(0));
-        std::fill(h_prev.begin() + (b * T_ + len) * H,
-                  h_prev.begin() + (b + 1) * T_ * H, T(0));
-      }
-      const int64_t steps = BlockSteps(lengths, lo, hi, T_);
-      for (int64_t s = 0; s < steps; ++s) {
-        const int64_t t = reverse ? s : steps - 1 - s;
-        for (int64_t b = lo; b < hi; ++b) {
-          const int64_t len = Length(lengths, b, T_);
-          if (t >= len) {
-            // Not run: zero gate gradients keep dh unchanged through the
-            // GEMM below (it is restored after it).
-            continue;
-          }
-          const int64_t prev = PreviousStep(reverse, t, len);
-          const int64_t row = b * T_ + t;
-          const T* c_before =
-              prev < 0 ? c0 + b * H : cell + (b * T_ + prev) * H;
-          const T* h_before =
-              prev < 0 ? h0 + b * H : output + (b * T_ + prev) * H;
+        if (t >= len) continue;
+        const int64_t prev = PreviousStep(reverse, t, len);
+        const int64_t row = b * T_ + t;
+        const T* c_before = prev < 0 ? c0 + b * H : cell + (b * T_ + prev) * H;
+        const T* h_before =
+            prev < 0 ? h0 + b * H : output + (b * T_ + prev) * H;
+        const T* g = gates + (t * B + b) * G;  // time-major
+        const T* dy = d_output + row * H;
+        const T* c_row = cell + row * H;
+        const T* mask =
+            recurrent_mask == nullptr ? nullptr : recurrent_mask + b * H;
+        T* hp = h_prev.data() + row * H;
+        T* dh = dh0 + b * H;
+        T* dc = dc0 + b * H;
+        T* dg = d_gates.data() + row * G;
+        for (int64_t j = u_lo; j < u_hi; j += P) {
+          const int64_t w = std::min<int64_t>(P, u_hi - j);
+          const auto at = [j, w](const T* p) { return S::Load(p + j, w); };
           // dU pairs dG with the h the product saw: masked, when masked.
-          cpu::CopyMasked(h_before, recurrent_mask, b, H,
-                          h_prev.data() + row * H);
-
-          const T* g = gates + row * G;
-          T* tanh_c = tanh_c_rows.data() + b * H;
-          Vec<T>(tanh_c, H) = ConstVec<T>(cell + row * H, H).tanh();
-          T* dh = dh0 + b * H;
-          T* dc = dc0 + b * H;
-          T* dg = d_gates.data() + row * G;
-          const T* dy = d_output + row * H;
-          for (int64_t j = 0; j < H; ++j) {
-            const StepGrads<T> r =
-                CellBackward(g[j], g[H + j], g[2 * H + j], g[3 * H + j],
-                             tanh_c[j], c_before[j], dh[j] + dy[j], dc[j]);
-            dg[j] = r.di;
-            dg[H + j] = r.df;
-            dg[2 * H + j] = r.dg;
-            dg[3 * H + j] = r.do_;
-            dc[j] = r.dc_prev;
-          }
+          S::Store(hp + j,
+                   recurrent_mask == nullptr
+                       ? at(h_before)
+                       : Eigen::internal::pmul(at(h_before), at(mask)),
+                   w);
+          const StepGrads<Packet> r = CellBackward(
+              at(g), at(g + H), at(g + 2 * H), at(g + 3 * H),
+              S::Tanh(at(c_row)), at(c_before),
+              Eigen::internal::padd(at(dh), at(dy)), at(dc));
+          S::Store(dg + j, r.di, w);
+          S::Store(dg + H + j, r.df, w);
+          S::Store(dg + 2 * H + j, r.dg, w);
+          S::Store(dg + 3 * H + j, r.do_, w);
+          S::Store(dc + j, r.dc_prev, w);
         }
-        // dh for the step before: dG[lo:hi, t, :] . U^T.
-        cpu::GemmSlice<T>(false, true, hi - lo, H, G,
-                          d_gates.data() + (lo * T_ + t) * G, T_ * G,
-                          recurrent_kernel, G, false,
-                          dh_rec.data() + lo * H, H);
-        for (int64_t b = lo; b < hi; ++b) {
-          if (t < Length(lengths, b, T_)) {
-            cpu::CopyMasked(dh_rec.data() + b * H, recurrent_mask, b, H,
-                            dh0 + b * H);
-          }
+        // The rows of the row's next visited step, T steps away.
+        const int64_t next = reverse ? t + 1 : t - 1;
+        if (next < 0 || next >= len) continue;
+        const int64_t next_row = b * T_ + next;
+        const int64_t next_prev = PreviousStep(reverse, next, len);
+        cpu::Prefetch(cell + next_row * H + u_lo, n, false);
+        cpu::Prefetch(d_output + next_row * H + u_lo, n, false);
+        cpu::Prefetch(h_prev.data() + next_row * H + u_lo, n, true);
+        for (int j = 0; j < kGates; ++j) {
+          cpu::Prefetch(d_gates.data() + next_row * G + j * H + u_lo, n, true);
+        }
+        if (next_prev >= 0) {
+          cpu::Prefetch(cell + (b * T_ + next_prev) * H + u_lo, n, false);
+          cpu::Prefetch(output + (b * T_ + next_prev) * H + u_lo, n, false);
         }
       }
+    };
+
+    // Phase 0 packs and takes the first step's dG; phase s (1..max_len)
+    // multiplies step s-1's complete dG by U^T into dh of the rows that ran
+    // (the gradient reaching h_{t-1}), then takes step s's dG.
+    cpu::RunPhases(pool, max_len + 1, split.parts, [&](int64_t phase,
+                                                       int64_t part) {
+      const int64_t first = split.First(part), last = split.First(part + 1);
+      const int64_t u_lo = first * W, u_hi = std::min(H, last * W);
+      if (phase == 0) {
+        for (int64_t p = first; p < last; ++p) {
+          ut_panels.Pack(p, unit_column, ut_element);
+        }
+      } else {
+        const int64_t t = step_time(phase - 1);
+        cpu::MultiplyPanels<T>(
+            ut_panels, first, last, B,
+            [&](int64_t b) { return d_gates.data() + (b * T_ + t) * G; },
+            [&](int64_t row0, int64_t rows, int64_t p, const T* tile) {
+              const int64_t v0 = p * W, width = std::min<int64_t>(W, H - v0);
+              for (int64_t r = 0; r < rows; ++r) {
+                const int64_t b = row0 + r;
+                if (t >= Length(lengths, b, T_)) continue;
+                const T* sums = tile + r * W;
+                T* dh = dh0 + b * H + v0;
+                for (int64_t l = 0; l < width; ++l) {
+                  dh[l] = recurrent_mask == nullptr
+                              ? sums[l]
+                              : sums[l] * recurrent_mask[b * H + v0 + l];
+                }
+              }
+            });
+      }
+      if (phase < max_len) gate_gradients(step_time(phase), u_lo, u_hi);
     });
 
-    auto* pool = Pool(ctx);
     const T* dG = d_gates.data();
     // dx = dG . W^T, dW = x^T . dG, dU = h_prev^T . dG, db = sum(dG).
     cpu::Gemm<T>(pool, false, true, B * T_, I, G, dG, G, kernel, G, false, dx,

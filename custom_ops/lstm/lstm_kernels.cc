@@ -59,14 +59,14 @@ class LstmOp : public OpKernel {
     OP_REQUIRES_OK(ctx, CheckRecurrentMask(ctx->input(7), d, &mask));
 
     const TensorShape seq_h{d.batch, d.time, d.units};
-    const TensorShape seq_g{d.batch, d.time, 4 * d.units};
+    // The saved gates are time-major: a step's rows are one block.
+    const TensorShape seq_g{d.time, d.batch, 4 * d.units};
     const TensorShape state{d.batch, d.units};
     Tensor *output, *h_n, *c_n, *gates_out, *cell_out;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, seq_h, &output));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, state, &h_n));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(2, state, &c_n));
-    Tensor gates_scratch;
-    T* gates = nullptr;
+    T* gates = nullptr;  // inference: the functor keeps what it needs
     T* cell = nullptr;
     if (is_training_) {
       OP_REQUIRES_OK(ctx, ctx->allocate_output(3, seq_g, &gates_out));
@@ -76,8 +76,6 @@ class LstmOp : public OpKernel {
     } else {
       OP_REQUIRES_OK(ctx, ctx->allocate_output(3, {0}, &gates_out));
       OP_REQUIRES_OK(ctx, ctx->allocate_output(4, {0}, &cell_out));
-      OP_REQUIRES_OK(ctx, ctx->allocate_temp(x.dtype(), seq_g, &gates_scratch));
-      gates = Data<T>(&gates_scratch);
     }
     Forward<Device, T>()(ctx, d, reverse_, max_len, In<T>(x),
                          In<T>(h0), In<T>(c0),
@@ -123,7 +121,7 @@ class LstmGradOp : public OpKernel {
     const TensorShape state{d.batch, d.units};
     OP_REQUIRES_OK(ctx, CheckShape(output, "output", seq_h));
     OP_REQUIRES_OK(ctx, CheckShape(gates, "gates",
-                                   {d.batch, d.time, 4 * d.units}));
+                                   {d.time, d.batch, 4 * d.units}));
     OP_REQUIRES_OK(ctx, CheckShape(cell, "cell", seq_h));
     OP_REQUIRES_OK(ctx, CheckShape(d_output, "d_output", seq_h));
     OP_REQUIRES_OK(ctx, CheckShape(d_h_n, "d_h_n", state));

@@ -23,7 +23,8 @@ using ::tfrnn::Dims;
 // null). Steps are visited 0..max_len-1, or max_len-1..0 when reverse.
 template <typename Device, typename T>
 struct Forward {
-  // gates: [B,T,4H] scratch that ends up holding the activated gates.
+  // gates: [T,B,4H] (time-major), filled with the activated gates for the
+  // gradient, or null (inference).
   // output: [B,T,H] or null; cell: [B,T,H] or null (only kept for training).
   // h_n, c_n: [B,H], the final state. recurrent_mask: [B,H] multiplying
   // h_{t-1} in the recurrent product, or null.

@@ -41,7 +41,7 @@ absl::Status LstmShape(InferenceContext* c) {
   c->set_output(1, c->MakeShape({batch, units}));
   c->set_output(2, c->MakeShape({batch, units}));
   if (is_training) {
-    c->set_output(3, c->MakeShape({batch, time, gates}));
+    c->set_output(3, c->MakeShape({time, batch, gates}));  // time-major
     c->set_output(4, c->MakeShape({batch, time, units}));
   } else {
     c->set_output(3, c->MakeShape({0}));
@@ -104,8 +104,8 @@ Whole-sequence LSTM, batch-major, Keras weight layout (gate order i, f, c, o).
 Row b runs steps 0..sequence_length[b]-1 (reverse: the same steps backwards,
 as tf.reverse_sequence would). Outputs at steps >= sequence_length[b] are 0 and
 h_n/c_n hold the state after the row's last step (h0/c0 when it is empty).
-gates/cell are the activated gates and cell states the gradient needs; they
-are empty when is_training is false. recurrent_mask [B,H] (or shape [0] for
+gates [T,B,4H] (time-major) and cell [B,T,H] are the activated gates and
+cell states the gradient needs; they are empty when is_training is false. recurrent_mask [B,H] (or shape [0] for
 none) multiplies h_{t-1} where it enters the recurrent product: variational
 recurrent dropout, one mask for every step.
 )doc");

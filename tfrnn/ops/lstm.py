@@ -99,7 +99,7 @@ def _lstm_step_grad(op, d_h_new, d_c_new, unused_d_gates):
     ones = tf.ones(tf.shape(x)[:1], tf.int32)
     dx, dh, dc, dkernel, drecurrent, dbias = library.ops.tfrnn_lstm_grad(
         x[:, None], h, c, kernel, recurrent_kernel, ones, h_new[:, None],
-        gates[:, None], c_new[:, None], d_h_new[:, None],
+        gates[None], c_new[:, None], d_h_new[:, None],
         tf.zeros_like(d_h_new), zeros_if_none(d_c_new, c_new),
         tf.zeros([0], x.dtype))
     return [dx[:, 0], dh, dc, dkernel, drecurrent, dbias]

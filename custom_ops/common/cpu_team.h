@@ -1,0 +1,103 @@
+// A team of pool threads walking a sequence of phases in lock step.
+//
+// The recurrence of a layer is a chain of small steps, each of which splits
+// into independent parts (slices of the hidden units). Running every part of
+// step t before any part of step t+1 needs a barrier per step; a barrier over
+// TensorFlow's shared intra-op pool deadlocks when a pool thread the barrier
+// waits for is busy elsewhere and never starts. So threads here *claim*
+// parts: a thread only ever waits for parts that another running thread has
+// already claimed. If no helper ever starts, the calling thread claims every
+// part of every phase itself and the result is the same.
+//
+// Each thread first tries the part with its own arrival index, so a part's
+// data (its slice of the recurrent weights) tends to stay in one core's cache.
+#ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_TEAM_H_
+#define TFRNN_CUSTOM_OPS_COMMON_CPU_TEAM_H_
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+
+#include "common/cpu_gemm.h"
+#include "tensorflow/core/platform/threadpool.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
+
+namespace tfrnn {
+namespace cpu {
+
+// Spins (briefly) then yields until counter >= target.
+inline void WaitFor(const std::atomic<int64_t>& counter, int64_t target) {
+  for (int spins = 0; counter.load(std::memory_order_acquire) < target;
+       ++spins) {
+    if (spins < 4096) {
+#if defined(__x86_64__) || defined(_M_X64)
+      _mm_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+// Runs fn(phase, part) for every phase in [0, phases) and part in
+// [0, parts), on up to `parts` threads (the caller and pool threads). Every
+// part of phase s finishes before any part of phase s+1 starts.
+template <typename Fn>
+void RunPhases(tensorflow::thread::ThreadPool* pool, int64_t phases,
+               int64_t parts, Fn fn) {
+  if (phases <= 0) return;
+  if (parts <= 1) {
+    for (int64_t s = 0; s < phases; ++s) fn(s, 0);
+    return;
+  }
+  struct alignas(64) Claim {
+    std::atomic<int64_t> phase{-1};  // the last phase this part was taken for
+  };
+  std::unique_ptr<Claim[]> claims(new Claim[parts]);
+  alignas(64) std::atomic<int64_t> finished{0};  // parts done, all phases
+  alignas(64) std::atomic<int64_t> arrivals{0};
+
+  auto participate = [&]() {
+    const int64_t me = arrivals.fetch_add(1, std::memory_order_relaxed);
+    // A late arrival starts at the phase in progress.
+    for (int64_t s = finished.load(std::memory_order_acquire) / parts;
+         s < phases; ++s) {
+      WaitFor(finished, s * parts);  // phase s-1 is complete
+      for (int64_t i = 0; i < parts; ++i) {
+        const int64_t part = (me + i) % parts;
+        int64_t expected = s - 1;
+        if (claims[part].phase.load(std::memory_order_relaxed) != expected ||
+            !claims[part].phase.compare_exchange_strong(
+                expected, s, std::memory_order_acq_rel)) {
+          continue;
+        }
+        fn(s, part);
+        finished.fetch_add(1, std::memory_order_release);
+      }
+    }
+  };
+  RunParts(pool, parts, [&](int64_t) { participate(); });
+}
+
+// How many parts a recurrence of `flops_per_step` is worth splitting into: a
+// step must keep each thread busy for well over the cost of the hand-over
+// between cores (about a microsecond).
+constexpr double kMinFlopsPerStepPart = 1 << 17;
+
+inline int64_t StepParts(tensorflow::thread::ThreadPool* pool,
+                         double flops_per_step, int64_t max_parts) {
+  const int64_t threads = pool == nullptr ? 1 : pool->NumThreads();
+  const int64_t by_work =
+      static_cast<int64_t>(flops_per_step / kMinFlopsPerStepPart);
+  return std::max<int64_t>(1, std::min({threads, by_work, max_parts}));
+}
+
+}  // namespace cpu
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_CPU_TEAM_H_

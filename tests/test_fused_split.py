@@ -1,0 +1,96 @@
+"""The fused ops when the recurrence is split between threads.
+
+The CPU kernels split the hidden units of each step between pool threads
+(in SIMD-width panels) once a step is worth it; the other op tests use small
+layers that run on one thread. Here the layers are wide enough to split,
+with unit counts that leave partial panels, and the results must equal the
+pure-TF reference and not depend on how many threads the pool has."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfrnn import ops
+from tfrnn.ops import reference
+from rnn_problems import make_problem
+from test_recurrent_dropout import dropout_mask, run
+
+SEQUENCE = {"lstm": (ops.lstm_sequence, reference.lstm_sequence),
+            "gru": (ops.gru_sequence, reference.gru_sequence)}
+LENGTHS = [9, 4, 0, 1, 9, 6, 9, 2, 8, 9, 3, 9, 5]  # 13 rows: 2 blocks + 1
+# 150 units: 9 full panels of 16 floats (8 doubles) and a partial one; the
+# backward's 64-unit (32-double) panels end partial too.
+UNITS = 150
+
+
+def reference_run(kind, p, mask, reverse):
+    fn = SEQUENCE[kind][1]
+    return run(lambda *a, **k: fn(*a, **{
+        **k, "sequence_length": tf.constant(p.lengths)}), p, mask, reverse)
+
+
+@pytest.mark.parametrize("kind", sorted(SEQUENCE))
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dtype,tol", [("float32", 1e-4), ("float64", 1e-10)])
+def test_wide_layers_match_the_reference(kind, reverse, dtype, tol):
+    rng = np.random.default_rng(5)
+    p = make_problem(rng, len(LENGTHS), 9, 5, UNITS, dtype=dtype,
+                     lengths=LENGTHS, kind=kind)
+    mask = dropout_mask(rng, len(LENGTHS), UNITS, dtype=dtype)
+    got = run(SEQUENCE[kind][0], p, mask, reverse)
+    want = reference_run(kind, p, mask, reverse)
+    for a, b in zip(got, want):
+        # float64 is the exact check. In float32, sums over 150 units (and
+        # gradients over 13 rows, reaching magnitudes of tens) differ from
+        # the reference's in the last digits, the GRU's most.
+        scale = max(1.0, float(np.abs(b).max())) if dtype == "float32" else 1
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol * scale)
+
+
+THREADS_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(int(sys.argv[1]))
+    from tfrnn import ops
+    from rnn_problems import make_problem
+    from test_recurrent_dropout import dropout_mask, run
+    results = {}
+    for kind, fn in [("lstm", ops.lstm_sequence), ("gru", ops.gru_sequence)]:
+        for reverse in (False, True):
+            rng = np.random.default_rng(5)
+            lengths = %r
+            p = make_problem(rng, len(lengths), 9, 5, %d, lengths=lengths,
+                             kind=kind)
+            mask = dropout_mask(rng, len(lengths), %d)
+            out = run(fn, p, mask, reverse)
+            results[f"{kind} {reverse}"] = [a.tobytes().hex() for a in out]
+    print(json.dumps(results))
+""") % (LENGTHS, UNITS, UNITS)
+
+
+def results_with_threads(threads):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(__file__)] + sys.path))
+    proc = subprocess.run([sys.executable, "-c", THREADS_SCRIPT, str(threads)],
+                          capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_results_do_not_depend_on_the_number_of_threads():
+    """One thread (no split) and four (split in up to four parts, more
+    threads than this machine may have cores) give bitwise the same outputs
+    and gradients: every unit is computed the same way whichever thread
+    takes its panel."""
+    one, four = results_with_threads(1), results_with_threads(4)
+    assert one.keys() == four.keys()
+    for key in one:
+        assert one[key] == four[key], key
