@@ -1,0 +1,40 @@
+"""The benchmark's own machinery: its anchors compute what they claim."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from tfrnn import bench
+
+
+def test_block_lstm_gradient_wired_by_hand_matches_keras():
+    """BlockLSTMV2's gradient, called directly (TF's registered one is
+    wrong), gives Keras's gradients of sum(outputs) for x and every
+    weight."""
+    x, weights = bench.problem((3, 7, 5, 6), "lstm")
+    block = bench.block_lstm_candidates(x, weights)
+    keras_fns = bench.layer_candidates(bench.CELLS["lstm"][1], x, weights)
+    np.testing.assert_allclose(block["fwd"](x), keras_fns["fwd"](x),
+                               atol=1e-5)
+    for got, want in zip(block["f+b"](x), keras_fns["f+b"](x)):
+        np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
+
+
+def test_flops_count_the_gemms():
+    # x.W and h.U per step: 2 * B * T * (I + H) * 4H; training triples it.
+    assert bench.flops((2, 3, 4, 5), "lstm", False) == 2 * 2 * 3 * 9 * 20
+    assert bench.flops((2, 3, 4, 5), "gru", True) == 3 * 2 * 2 * 3 * 9 * 15
+
+
+def test_memory_probe_reports_a_training_step(capsys):
+    assert bench.peak_step_memory("lstm", "tfrnn", (4, 50, 8, 64)) >= 0
+
+
+@pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                    reason="the plot needs matplotlib (the bench extra)")
+def test_plot_is_written(tmp_path):
+    path = tmp_path / "speed.png"
+    assert bench.main(["--configs", "2,3,4,4", "--rounds", "1", "--warmup",
+                       "0", "--plot", str(path)]) == 0
+    assert path.stat().st_size > 1000
