@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import tfrnn
+
 from tfrnn.data import stream_windows
 from tfrnn.zoo import CharLSTM
-from tfrnn.zoo.recipes import char_windows, nats_per_char, train_char_lstm
+from tfrnn.zoo.recipes import (char_lstm_throughput, char_windows,
+                               nats_per_char, train_char_lstm)
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 +
         "pack my box with five dozen liquor jugs. " * 40)
@@ -34,6 +37,9 @@ def test_training_lowers_the_loss_and_keeps_the_best(tmp_path):
         tensorboard=False)
     assert os.path.exists(tmp_path / "best.keras")
     assert min(history["val_loss"]) < 0.6 * before
+    # Each epoch's training speed is logged with it.
+    assert len(history["items_per_second"]) == 4
+    assert all(rate > 0 for rate in history["items_per_second"])
     # The returned model is the best epoch's.
     best = min(history["val_loss"])
     valid = model.encode(TEXT[int(len(TEXT) * 0.9):])
@@ -115,3 +121,30 @@ def test_keras_round_trip_predicts_and_generates_the_same(tmp_path):
     np.testing.assert_array_equal(model(ids), loaded(ids))
     assert loaded.generate("the", 30, seed=2) == model.generate("the", 30,
                                                                  seed=2)
+
+
+def test_keras_layers_give_the_same_model_on_keras_lstm(tmp_path):
+    """rnn="keras" swaps the fused layers for keras.layers.LSTM: with the
+    same weights the two models compute the same logits, and the choice
+    survives a .keras round trip."""
+    ours = small_model()
+    theirs = small_model(rnn="keras")
+    # tfrnn's LSTM subclasses Keras's: compare exact types.
+    assert type(theirs.recurrent[0]) is keras.layers.LSTM
+    assert type(ours.recurrent[0]) is tfrnn.layers.LSTM
+    theirs.set_weights(ours.get_weights())
+    ids = ours.encode("the lazy dog")[None]
+    np.testing.assert_allclose(ours(ids), theirs(ids), atol=1e-5)
+    path = str(tmp_path / "keras_rnn.keras")
+    theirs.save(path)
+    assert keras.models.load_model(path).rnn == "keras"
+    with pytest.raises(ValueError, match="rnn must be one of"):
+        CharLSTM(CharLSTM.tokens_of(TEXT), rnn="cudnn")
+
+
+def test_throughput_comparison_times_both_layers():
+    rates = char_lstm_throughput(TEXT, batches=2, units=16, num_layers=1,
+                                 embedding_dim=8, seq_length=20,
+                                 batch_size=8)
+    assert set(rates) == {"tfrnn", "keras"}
+    assert all(rate > 0 for rate in rates.values())

@@ -18,7 +18,8 @@ import sys
 def _train_charlstm(args):
     from tfrnn.data.corpora import read_text, stdlib_text
     from tfrnn.ops import custom_ops_available
-    from tfrnn.zoo.recipes import export_if_asked, train_char_lstm
+    from tfrnn.zoo.recipes import (char_lstm_throughput, export_if_asked,
+                                   train_char_lstm)
 
     if args.text:
         text, source = read_text(args.text), args.text
@@ -26,6 +27,17 @@ def _train_charlstm(args):
         text, source = stdlib_text(), "the Python standard library's source"
     print(f"corpus: {source}, {len(text):,} characters; fused op in use: "
           f"{custom_ops_available()}; workdir: {args.workdir}")
+    if args.compare_throughput:
+        print(f"training throughput, {args.compare_throughput} batches of "
+              f"{args.batch_size}x{args.seq_length} each ...", flush=True)
+        rates = char_lstm_throughput(
+            text, args.compare_throughput, units=args.units,
+            num_layers=args.layers, embedding_dim=args.embedding_dim,
+            dropout=args.dropout, seq_length=args.seq_length,
+            batch_size=args.batch_size, seed=args.seed)
+        print(f"  tfrnn LSTM layers {rates['tfrnn']:,.0f} chars/s, "
+              f"keras.layers.LSTM {rates['keras']:,.0f} chars/s: "
+              f"{rates['tfrnn'] / rates['keras']:.2f}x", flush=True)
     model, history, seconds = train_char_lstm(
         text, args.workdir, epochs=args.epochs, units=args.units,
         num_layers=args.layers, embedding_dim=args.embedding_dim,
@@ -38,6 +50,10 @@ def _train_charlstm(args):
     print(f"best validation loss {val[best]:.4f} nats/char at epoch "
           f"{best + 1} of {len(val)} (this run: {seconds:.0f} s); saved "
           f"{os.path.join(args.workdir, 'best.keras')}")
+    rates = history.get("items_per_second")
+    if rates:
+        print(f"training throughput: {sorted(rates)[len(rates) // 2]:,.0f} "
+              "chars/s (median over epochs)")
     prime = args.prime if args.prime else text[:1]
     print("sample:\n" + model.generate(prime, args.sample_length,
                                        temperature=0.7, seed=args.seed))
@@ -99,6 +115,10 @@ def parser():
     char.add_argument("--prime", default=None)
     char.add_argument("--sample-length", type=int, default=300)
     char.add_argument("--seed", type=int, default=0)
+    char.add_argument("--compare-throughput", type=int, default=0,
+                      metavar="BATCHES", help="first time this many batches "
+                      "of the same model with tfrnn's and with Keras's LSTM "
+                      "layers and print both chars/s")
     char.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     char.add_argument("--export-dir", default="runs/serving",
                       help="export the best model here for TF Serving "

@@ -18,6 +18,10 @@ from tfrnn.layers.lstm import LSTM
 from tfrnn.zoo.sampling import check_sampling, dummy_input, next_ids
 
 
+# CharLSTM(rnn=...) -> the recurrent layer class.
+RNN_LAYERS = {"tfrnn": LSTM, "keras": keras.layers.LSTM}
+
+
 @keras.saving.register_keras_serializable(package="tfrnn")
 class CharLSTM(keras.Model):
     """Character LSTM language model.
@@ -33,11 +37,16 @@ class CharLSTM(keras.Model):
         dropout: dropout on every LSTM layer's output (training only).
         stateful: carry states across batches (truncated BPTT); the batch
             size must then be fixed, and `reset_states` starts new streams.
+        rnn: "tfrnn" (the fused op's layer) or "keras" (keras.layers.LSTM:
+            the same model on Keras's own layer, for comparisons).
     """
 
     def __init__(self, tokens, units=256, num_layers=2, embedding_dim=64,
-                 dropout=0.0, stateful=False, **kwargs):
+                 dropout=0.0, stateful=False, rnn="tfrnn", **kwargs):
         super().__init__(**kwargs)
+        if rnn not in RNN_LAYERS:
+            raise ValueError(f"rnn must be one of {sorted(RNN_LAYERS)}, got "
+                             f"{rnn!r}")
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         if not 0.0 <= dropout < 1.0:
@@ -46,14 +55,14 @@ class CharLSTM(keras.Model):
         self.tokens = list(tokens)
         self.units, self.num_layers = units, num_layers
         self.embedding_dim, self.dropout = embedding_dim, dropout
-        self.stateful = stateful
+        self.stateful, self.rnn = stateful, rnn
         self.vocab_size = self.vocabulary.size
         self.embedding = (keras.layers.Embedding(self.vocab_size,
                                                  embedding_dim,
                                                  name="embedding")
                           if embedding_dim else None)
-        self.recurrent = [LSTM(units, return_sequences=True,
-                               stateful=stateful, name=f"lstm_{i}")
+        self.recurrent = [RNN_LAYERS[rnn](units, return_sequences=True,
+                                          stateful=stateful, name=f"lstm_{i}")
                           for i in range(num_layers)]
         self.dropouts = [keras.layers.Dropout(dropout, name=f"dropout_{i}")
                          for i in range(num_layers)] if dropout else []
@@ -68,7 +77,7 @@ class CharLSTM(keras.Model):
         return {**super().get_config(), "tokens": self.tokens,
                 "units": self.units, "num_layers": self.num_layers,
                 "embedding_dim": self.embedding_dim, "dropout": self.dropout,
-                "stateful": self.stateful}
+                "stateful": self.stateful, "rnn": self.rnn}
 
     def build(self, input_shape):
         """Creates the weights by running the model once on zeros (what a

@@ -7,9 +7,42 @@ import json
 import os
 import shutil
 import tempfile
+import time
 
 import keras
 import numpy as np
+
+
+class Throughput(keras.callbacks.Callback):
+    """Training speed in items (characters, tokens) per second, per epoch:
+    from the start of the epoch's second batch to the end of its last (the
+    first batch can include tracing), validation excluded. Kept in `rates`
+    and added to the epoch's logs as `items_per_second`."""
+
+    def __init__(self, items_per_batch):
+        super().__init__()
+        self.items_per_batch = items_per_batch
+        self.rates = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start, self._batches = None, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._batches == 1:
+            self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches += 1
+        self._end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._start is None:  # a one-batch epoch: nothing to time
+            return
+        rate = (self._batches - 1) * self.items_per_batch / (
+            self._end - self._start)
+        self.rates.append(rate)
+        if logs is not None:
+            logs["items_per_second"] = rate
 
 
 class ResetStates(keras.callbacks.Callback):
