@@ -130,9 +130,13 @@ void MultiplyPanels(const PackedPanels<T>& b, int64_t first, int64_t last,
   constexpr int kMaxRows = Panel<T>::kMaxRows;
   alignas(64) T tile[kMaxRows * Panel<T>::kWidth];
   const T* rows[kMaxRows];
+  // Blocks of near-equal size (32 rows: 6,5,5,5,5,6 rather than 6 x 5 + 2):
+  // a block of few rows uses few of the registers.
+  const int64_t blocks = (count + kMaxRows - 1) / kMaxRows;
   for (int64_t p = first; p < last; ++p) {
-    for (int64_t r = 0; r < count; r += kMaxRows) {
-      const int64_t block = std::min<int64_t>(kMaxRows, count - r);
+    for (int64_t k = 0; k < blocks; ++k) {
+      const int64_t r = count * k / blocks;
+      const int64_t block = count * (k + 1) / blocks - r;
       for (int64_t i = 0; i < block; ++i) rows[i] = row(r + i);
       MultiplyPanelRows<T>(block, b.depth(), rows, b.panel(p), tile);
       epilogue(r, block, p, tile);
