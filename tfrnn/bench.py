@@ -17,9 +17,10 @@ whichever runs second.
 
 The table gives ms, the ratios other / tfrnn (above 1: tfrnn is faster), and
 tfrnn's GFLOP/s as a share of the machine's GEMM peak, measured in the same
-run with a large tf.matmul. `--memory` adds the peak resident memory a
-training step adds to its process, each candidate in a fresh process;
-`--plot F.png` draws the speed-ups.
+run with a large tf.matmul. `--memory` adds the resident memory the first
+training step of each TensorFlow candidate adds to a fresh process at its
+peak (saved activations, gradients, scratch); `--plot F.png` draws the
+speed-ups.
 
     tfrnn bench [--cell gru] [--rounds 15] [--configs 32,100,128,128 ...]
                 [--memory] [--plot speed.png] [--json results.json]
@@ -28,10 +29,10 @@ training step adds to its process, each candidate in a fresh process;
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -189,7 +190,7 @@ def interleaved_medians(candidates, x, rounds, warmup):
     return {key: statistics.median(t) for key, t in times.items()}
 
 
-def gemm_peak(n=2048, rounds=5):
+def gemm_peak(n=4096, rounds=3):
     """GFLOP/s of a large float32 tf.matmul on this machine, now."""
     rng = np.random.default_rng(1)
     a = tf.constant(rng.standard_normal((n, n)), tf.float32)
@@ -209,10 +210,13 @@ def flops(config, cell, forward_backward):
     return 3 * forward if forward_backward else forward
 
 
-def bench_config(config, rounds, warmup, cell="lstm"):
+def bench_config(config, rounds, warmup, cell="lstm", memory=False):
+    """({(name, pass): median ms}, {name: MiB of a training step})."""
     x, weights = problem(config, cell)
     candidates, want_y = candidates_for(cell, x, weights)
     ms = interleaved_medians(candidates, x, rounds, warmup)
+    mib = {name: peak_step_memory(cell, name, config)
+           for (name, p) in candidates if memory and p == "f+b"}
     torch_fns = torch_candidates(cell, x, weights)
     if torch_fns:
         np.testing.assert_allclose(torch_fns["fwd"](x), want_y, atol=1e-4,
@@ -220,16 +224,22 @@ def bench_config(config, rounds, warmup, cell="lstm"):
         ms.update(interleaved_medians(
             {("torch", p): fn for p, fn in torch_fns.items()}, x, rounds,
             warmup))
-    return ms
+    return ms, mib
 
 
 # --memory: each candidate's training step in a fresh process.
 MEMORY_PROBE = "--memory-probe"
 
 
+def resident_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def peak_step_memory(cell, name, config):
-    """MiB by which one training step (forward + backward) of `name` raises
-    its process's peak resident memory, measured in a fresh process."""
+    """MiB by which the first training step (forward + backward) of `name`
+    raises its process's resident memory at the step's peak, measured in a
+    fresh process (traced first; sampled every 0.2 ms)."""
     proc = subprocess.run(
         [sys.executable, "-m", "tfrnn.bench", MEMORY_PROBE, cell, name,
          ",".join(map(str, config))], capture_output=True, text=True,
@@ -242,20 +252,27 @@ def peak_step_memory(cell, name, config):
 
 def memory_probe(cell, name, config):
     x, weights = problem(config, cell)
-    if name == "torch":
-        step = torch_candidates(cell, x, weights)["f+b"]
-    elif name == "block":
+    if name == "block":
         step = block_lstm_candidates(x, weights)["f+b"]
     else:
         classes = dict(zip(("tfrnn", "keras"), CELLS[cell]))
         step = layer_candidates(classes[name], x, weights)["f+b"]
-    # Trace (without running) first: the peak must be the step's own.
-    getattr(step, "get_concrete_function", lambda x: None)(x)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(3):
-        time_call(step, x)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print((after - before) / 1024.0)  # ru_maxrss is in KiB on Linux
+    step.get_concrete_function(x)  # traced, not run
+    baseline = peak = resident_bytes()
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, resident_bytes())
+            time.sleep(0.0002)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    time_call(step, x)
+    done.set()
+    sampler.join()
+    print((max(peak, resident_bytes()) - baseline) / 2 ** 20)
 
 
 def plot(results, cell, path):
@@ -300,8 +317,8 @@ def main(argv=None):
                         help="B,T,I,H (default: the four of DESIGN.md)")
     parser.add_argument("--cell", choices=sorted(CELLS), default="lstm")
     parser.add_argument("--memory", action="store_true",
-                        help="also measure each candidate's peak memory per "
-                        "training step (fresh processes; slower)")
+                        help="also measure the resident memory a training "
+                        "step adds (TF candidates, fresh processes)")
     parser.add_argument("--plot", help="write a PNG of the speed-ups here")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
@@ -319,28 +336,20 @@ def main(argv=None):
     print(f"{args.cell.upper()}: TensorFlow {tf.__version__}, Keras "
           f"{keras.__version__}, {os.cpu_count()} CPUs, float32, median of "
           f"{args.rounds} rounds (ms); GEMM peak {peak:.0f} GFLOP/s "
-          "(tf.matmul 2048^3)", flush=True)
+          "(tf.matmul 4096^3)", flush=True)
     header = (f"{'B,T,I,H':>16} {'pass':>4} | {'tfrnn':>7} {'keras':>7} "
               f"{'block':>7} {'torch':>7} | {'x keras':>7} {'x block':>7} "
               f"{'x torch':>7} | {'GFLOP/s':>7} {'%peak':>5}")
     if args.memory:
-        header += f" | {'MiB tfrnn':>9} {'keras':>6} {'block':>6} {'torch':>6}"
+        header += f" | {'MiB tfrnn':>9} {'keras':>6} {'block':>6}"
     print(header)
     print("-" * len(header))
     results = []
     nan = float("nan")
     for config in configs:
-        ms = {f"{name} {p}": v for (name, p), v in
-              bench_config(config, args.rounds, args.warmup,
-                           args.cell).items()}
-        memory = {}
-        if args.memory:
-            names = ["tfrnn", "keras"] + (["block"] if args.cell == "lstm"
-                                          else [])
-            if "torch f+b" in ms:
-                names.append("torch")
-            memory = {n: peak_step_memory(args.cell, n, config)
-                      for n in names}
+        ms, memory = bench_config(config, args.rounds, args.warmup,
+                                  args.cell, args.memory)
+        ms = {f"{name} {p}": v for (name, p), v in ms.items()}
         results.append({"config": config, "ms": ms, "gemm_peak": peak,
                         "memory_mib": memory})
         for p in PASSES:
@@ -356,7 +365,7 @@ def main(argv=None):
                     + f" | {gflops:7.1f} {100 * gflops / peak:5.1f}")
             if args.memory:
                 line += " | " + (f"{memory['tfrnn']:9.1f} " + " ".join(
-                    f"{memory.get(a, nan):6.1f}" for a in ANCHORS)
+                    f"{memory.get(a, nan):6.1f}" for a in ANCHORS[:2])
                     if p == "f+b" else "")
             print(line, flush=True)
     if args.json:

@@ -23,6 +23,22 @@ inline tensorflow::thread::ThreadPool* Pool(tensorflow::OpKernelContext* ctx) {
   return ctx->device()->tensorflow_cpu_worker_threads()->workers;
 }
 
+// n values of scratch from the kernel's allocator, held by `holder` (so
+// TensorFlow's memory accounting sees them), uninitialised; null, with the
+// kernel's status set, when the allocation fails.
+template <typename T>
+T* AllocateScratch(tensorflow::OpKernelContext* ctx, int64_t n,
+                   tensorflow::Tensor* holder) {
+  const absl::Status status = ctx->allocate_temp(
+      tensorflow::DataTypeToEnum<T>::value, tensorflow::TensorShape({n}),
+      holder);
+  if (!status.ok()) {
+    ctx->SetStatus(status);
+    return nullptr;
+  }
+  return holder->flat<T>().data();
+}
+
 // Steps row b runs (every step when there are no lengths).
 inline int64_t Length(const int32_t* lengths, int64_t b, int64_t time) {
   return lengths == nullptr ? time : lengths[b];

@@ -149,10 +149,15 @@ struct Forward<CPUDevice, T> {
     // units, into the saved gates (gates[t], time-major) or, in inference, a
     // ring of chunk slots; the step then activates it in place.
     const int64_t chunk = ChunkSteps<T>(B, G, max_len);
-    cpu::Scratch<T> ring(gates == nullptr ? chunk * B * G : 0);
+    tensorflow::Tensor ring_holder;
+    T* ring = nullptr;
+    if (gates == nullptr) {
+      ring = cpu::AllocateScratch<T>(ctx, chunk * B * G, &ring_holder);
+      if (ring == nullptr) return;
+    }
     const auto gates_of_step = [&](int64_t s) {
       return gates != nullptr ? gates + step_time(s) * B * G
-                              : ring.data() + (s % chunk) * B * G;
+                              : ring + (s % chunk) * B * G;
     };
     // The h each step's product reads (times the recurrent mask), in two
     // buffers: step s reads one and writes the other.
@@ -276,14 +281,16 @@ struct Backward<CPUDevice, T> {
 
     // Gate pre-activation gradients and the h each step started from. Steps
     // that do not run are zero, so they drop out of the weight GEMMs.
-    cpu::Scratch<T> d_gates(B * T_ * G);
-    cpu::Scratch<T> h_prev(B * T_ * H);
+    tensorflow::Tensor d_gates_holder, h_prev_holder;
+    T* const d_gates =
+        cpu::AllocateScratch<T>(ctx, B * T_ * G, &d_gates_holder);
+    T* const h_prev = cpu::AllocateScratch<T>(ctx, B * T_ * H, &h_prev_holder);
+    if (d_gates == nullptr || h_prev == nullptr) return;
     for (int64_t b = 0; b < B; ++b) {
       const int64_t len = Length(lengths, b, T_);
-      std::fill(d_gates.data() + (b * T_ + len) * G,
-                d_gates.data() + (b + 1) * T_ * G, T(0));
-      std::fill(h_prev.data() + (b * T_ + len) * H,
-                h_prev.data() + (b + 1) * T_ * H, T(0));
+      std::fill(d_gates + (b * T_ + len) * G, d_gates + (b + 1) * T_ * G,
+                T(0));
+      std::fill(h_prev + (b * T_ + len) * H, h_prev + (b + 1) * T_ * H, T(0));
     }
 
     // U^T [4H, H] as panels of W units: dh_{t-1} = dG_t . U^T.
@@ -321,10 +328,10 @@ struct Backward<CPUDevice, T> {
         const T* c_row = cell + row * H;
         const T* mask =
             recurrent_mask == nullptr ? nullptr : recurrent_mask + b * H;
-        T* hp = h_prev.data() + row * H;
+        T* hp = h_prev + row * H;
         T* dh = dh0 + b * H;
         T* dc = dc0 + b * H;
-        T* dg = d_gates.data() + row * G;
+        T* dg = d_gates + row * G;
         for (int64_t j = u_lo; j < u_hi; j += P) {
           const int64_t w = std::min<int64_t>(P, u_hi - j);
           const auto at = [j, w](const T* p) { return S::Load(p + j, w); };
@@ -351,9 +358,9 @@ struct Backward<CPUDevice, T> {
         const int64_t next_prev = PreviousStep(reverse, next, len);
         cpu::Prefetch(cell + next_row * H + u_lo, n, false);
         cpu::Prefetch(d_output + next_row * H + u_lo, n, false);
-        cpu::Prefetch(h_prev.data() + next_row * H + u_lo, n, true);
+        cpu::Prefetch(h_prev + next_row * H + u_lo, n, true);
         for (int j = 0; j < kGates; ++j) {
-          cpu::Prefetch(d_gates.data() + next_row * G + j * H + u_lo, n, true);
+          cpu::Prefetch(d_gates + next_row * G + j * H + u_lo, n, true);
         }
         if (next_prev >= 0) {
           cpu::Prefetch(cell + (b * T_ + next_prev) * H + u_lo, n, false);
@@ -377,7 +384,7 @@ struct Backward<CPUDevice, T> {
         const int64_t t = step_time(phase - 1);
         cpu::MultiplyPanels<T>(
             ut_panels, first, last, B,
-            [&](int64_t b) { return d_gates.data() + (b * T_ + t) * G; },
+            [&](int64_t b) { return d_gates + (b * T_ + t) * G; },
             [&](int64_t row0, int64_t rows, int64_t p, const T* tile) {
               const int64_t v0 = p * W, width = std::min<int64_t>(W, H - v0);
               for (int64_t r = 0; r < rows; ++r) {
@@ -396,13 +403,13 @@ struct Backward<CPUDevice, T> {
       if (phase < max_len) gate_gradients(step_time(phase), u_lo, u_hi);
     });
 
-    const T* dG = d_gates.data();
+    const T* dG = d_gates;
     // dx = dG . W^T, dW = x^T . dG, dU = h_prev^T . dG, db = sum(dG).
     cpu::Gemm<T>(pool, false, true, B * T_, I, G, dG, G, kernel, G, false, dx,
                  I);
     cpu::Gemm<T>(pool, true, false, I, G, B * T_, x, I, dG, G, false, dkernel,
                  G);
-    cpu::Gemm<T>(pool, true, false, H, G, B * T_, h_prev.data(), H, dG, G,
+    cpu::Gemm<T>(pool, true, false, H, G, B * T_, h_prev, H, dG, G,
                  false, drecurrent_kernel, G);
     cpu::ColumnSums(dG, B * T_, G, dbias);
   }
