@@ -150,7 +150,7 @@ def char_lstm_throughput(text, batches=20, units=256, num_layers=2,
                           from_logits=True))
         meter = Throughput(batch_size * seq_length)
         model.fit(data, epochs=1, steps_per_epoch=batches + 1, verbose=0,
-                  callbacks=[meter])
+                  shuffle=False, callbacks=[meter])
         rates[rnn] = meter.rates[-1]
     return rates
 
