@@ -161,16 +161,27 @@ void Gemm(tensorflow::thread::ThreadPool* pool, bool trans_a, bool trans_b,
 
 // out[n] = sum over rows of a[rows, n] (row-major, leading dimension n),
 // accumulated in double: bias gradients sum thousands of terms that largely
-// cancel, where float accumulation loses digits.
+// cancel, where float accumulation loses digits. Columns are split between
+// the pool's threads; each sum runs in row order whatever the split.
 template <typename T>
-void ColumnSums(const T* a, int64_t rows, int64_t n, T* out) {
-  Eigen::Array<double, Eigen::Dynamic, 1> sum =
-      Eigen::Array<double, Eigen::Dynamic, 1>::Zero(n);
-  for (int64_t r = 0; r < rows; ++r) {
-    sum += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(a + r * n, n)
-               .template cast<double>();
-  }
-  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(out, n) = sum.cast<T>();
+void ColumnSums(tensorflow::thread::ThreadPool* pool, const T* a, int64_t rows,
+                int64_t n, T* out) {
+  constexpr int64_t kBlock = 64;  // columns: whole cache lines per row
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  const int64_t parts = PartsFor(pool, 8.0 * rows * n, blocks);
+  RunParts(pool, parts, [&](int64_t p) {
+    const int64_t lo = std::min(n, blocks * p / parts * kBlock);
+    const int64_t hi = std::min(n, blocks * (p + 1) / parts * kBlock);
+    Eigen::Array<double, Eigen::Dynamic, 1> sum =
+        Eigen::Array<double, Eigen::Dynamic, 1>::Zero(hi - lo);
+    for (int64_t r = 0; r < rows; ++r) {
+      sum += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(
+                 a + r * n + lo, hi - lo)
+                 .template cast<double>();
+    }
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(out + lo, hi - lo) =
+        sum.cast<T>();
+  });
 }
 
 }  // namespace cpu

@@ -196,8 +196,8 @@ struct Backward<CPUDevice, T> {
                  G);
     cpu::Gemm<T>(pool, true, false, H, G, B * T_, h_prev.data(), H, dR, G,
                  false, drecurrent_kernel, G);
-    cpu::ColumnSums(dI, B * T_, G, dbias);
-    cpu::ColumnSums(dR, B * T_, G, dbias + G);
+    cpu::ColumnSums(pool, dI, B * T_, G, dbias);
+    cpu::ColumnSums(pool, dR, B * T_, G, dbias + G);
   }
 };
 

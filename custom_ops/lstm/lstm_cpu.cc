@@ -411,7 +411,7 @@ struct Backward<CPUDevice, T> {
                  G);
     cpu::Gemm<T>(pool, true, false, H, G, B * T_, h_prev, H, dG, G,
                  false, drecurrent_kernel, G);
-    cpu::ColumnSums(dG, B * T_, G, dbias);
+    cpu::ColumnSums(pool, dG, B * T_, G, dbias);
   }
 };
 
