@@ -87,10 +87,27 @@ def results_with_threads(threads):
 
 def test_results_do_not_depend_on_the_number_of_threads():
     """One thread (no split) and four (split in up to four parts, more
-    threads than this machine may have cores) give bitwise the same outputs
-    and gradients: every unit is computed the same way whichever thread
-    takes its panel."""
+    threads than this machine may have cores) agree. The LSTM's outputs,
+    final states and state gradients come from the packed recurrence alone
+    and are bitwise equal: every unit is computed the same way whichever
+    thread takes its panel. The weight and input gradients are Eigen GEMMs
+    split by the thread count, whose AVX2 kernels sum in another order for
+    other block sizes: equal to float32 rounding. The GRU runs entirely on
+    Eigen GEMMs (row blocks per thread): equal to float32 rounding."""
     one, four = results_with_threads(1), results_with_threads(4)
     assert one.keys() == four.keys()
     for key in one:
-        assert one[key] == four[key], key
+        kind = key.split()[0]
+        # output, h_n, (c_n,) dx, dh0, (dc0,) dkernel, drecurrent, dbias
+        bitwise = {0, 1, 2, 4, 5} if kind == "lstm" else set()
+        for i, (a, b) in enumerate(zip(one[key], four[key])):
+            if i in bitwise:
+                assert a == b, (key, i)
+            else:
+                a, b = (np.frombuffer(bytes.fromhex(v), np.float32)
+                        for v in (a, b))
+                # The GRU's sums pass through r * (h.U_n): float32 rounding
+                # differences grow, as in the reference test above.
+                tol = 1e-4 if kind == "gru" else 1e-5
+                np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(
+                    1.0, float(np.abs(b).max())), err_msg=f"{key} {i}")
