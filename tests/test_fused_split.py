@@ -111,3 +111,44 @@ def test_results_do_not_depend_on_the_number_of_threads():
                 tol = 1e-4 if kind == "gru" else 1e-5
                 np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(
                     1.0, float(np.abs(b).max())), err_msg=f"{key} {i}")
+
+
+# Calls of fewer than 4 steps read the weights in place when H is a whole
+# number of SIMD packets (16 floats or 8 doubles with AVX-512, fewer
+# without), and take h.U from Eigen when there are also fewer rows than a
+# register block (6). These shapes reach each of those paths.
+@pytest.mark.parametrize("kind", ["lstm"])
+@pytest.mark.parametrize("batch", [3, 7])
+@pytest.mark.parametrize("time", [1, 3])
+@pytest.mark.parametrize("dtype,tol", [("float32", 1e-5), ("float64", 1e-10)])
+def test_short_calls_with_whole_packets_match_the_reference(kind, batch, time,
+                                                            dtype, tol):
+    rng = np.random.default_rng(9)
+    lengths = [time] + list(rng.integers(0, time + 1, size=batch - 1))
+    p = make_problem(rng, batch, time, 5, 32, dtype=dtype, lengths=lengths,
+                     kind=kind)
+    mask = dropout_mask(rng, batch, 32, dtype=dtype)
+    for reverse in (False, True):
+        got = run(SEQUENCE[kind][0], p, mask, reverse)
+        want = reference_run(kind, p, mask, reverse)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7])
+@pytest.mark.parametrize("dtype,tol", [("float32", 1e-5), ("float64", 1e-10)])
+def test_step_op_with_whole_packets_matches_the_reference(batch, dtype, tol):
+    rng = np.random.default_rng(3)
+    p = make_problem(rng, batch, 1, 5, 64, dtype=dtype)
+    inputs = [tf.constant(a) for a in
+              (p.x[:, 0], *p.states, p.kernel, p.recurrent_kernel, p.bias)]
+
+    def results(fn):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            h, c = fn(*inputs)[:2]
+            loss = tf.reduce_sum(h * p.d_h) + tf.reduce_sum(c * p.d_c)
+        return [h, c] + tape.gradient(loss, inputs)
+
+    for a, b in zip(results(ops.lstm_step), results(reference.lstm_step)):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)

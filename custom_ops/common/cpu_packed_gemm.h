@@ -1,15 +1,16 @@
-// The recurrent product of one step, h[B,K] . U[K,N], on weights packed once
-// per call.
+// The recurrent product of one step, h[B,K] . U[K,N], straight from the
+// weights, without a per-step copy.
 //
 // A library GEMM packs (copies into its blocked layout) the weight operand on
 // every call; for a step of a recurrence that copy costs about as much as the
-// product itself and is repeated T times. Here the recurrent weights are
-// packed once into panels of kPanelWidth columns (four SIMD packets), laid
-// out in the order the micro-kernel reads them, and every step multiplies
-// straight from the panels. A panel's columns are chosen by the caller: the
-// LSTM forward packs the i, f, c and o columns of the same units side by
-// side, so one panel's result holds all four gates of those units and the
-// gate math runs on it while it is hot.
+// product itself and is repeated T times. Here the micro-kernel reads panels
+// of four SIMD packets of columns: either in place, where each packet of a
+// panel's row is a contiguous run of the matrix (the LSTM forward's U and W,
+// whose panels hold the i, f, c and o columns of the same units, so one
+// panel's result holds all four gates of those units and the gate math runs
+// on it while it is hot), or from a copy packed once per call (PackedPanels:
+// U^T for the backward, and the forward when H is not a whole number of
+// packets).
 //
 // The micro-kernel keeps a block of up to kMaxRows rows x 4 packets of sums in
 // registers (6 x 4 with AVX-512's 32 registers, 2 x 4 with 16) and streams
@@ -36,7 +37,16 @@ struct Panel {
       sizeof(typename Simd<T>::Packet) >= 64 ? 6 : 2;
 };
 
-// A K x N matrix as panels of Panel<T>::kWidth columns each.
+// Where a panel lies: the four packets of its row k start at
+// base + k * row_stride + j * packet_stride, j = 0..3.
+template <typename T>
+struct PanelView {
+  const T* base;
+  int64_t row_stride;
+  int64_t packet_stride;
+};
+
+// A K x N matrix as panels of Panel<T>::kWidth columns each, copied.
 template <typename T>
 class PackedPanels {
  public:
@@ -48,6 +58,9 @@ class PackedPanels {
   int64_t panels() const { return panels_; }
   int64_t depth() const { return depth_; }
   const T* panel(int64_t p) const { return data_.data() + p * depth_ * kWidth; }
+  PanelView<T> view(int64_t p) const {
+    return {panel(p), kWidth, Simd<T>::kSize};
+  }
 
   // Fills panel p: slot j (0 <= j < kWidth) holds column column(p, j) of the
   // matrix, read as element(k, column); a negative column is zeros.
@@ -72,13 +85,14 @@ class PackedPanels {
 // tile[r, :] = rows[r][0:depth] . panel for r < kRows; tile rows are
 // Panel<T>::kWidth apart (and 64-byte aligned).
 template <typename T, int kRows>
-inline void MultiplyPanel(int64_t depth, const T* const* rows, const T* panel,
-                          T* tile) {
+inline void MultiplyPanel(int64_t depth, const T* const* rows,
+                          const PanelView<T>& panel, T* tile) {
   using Packet = typename Simd<T>::Packet;
-  using Eigen::internal::pload;
+  using Eigen::internal::ploadu;
   using Eigen::internal::pmadd;
   using Eigen::internal::pset1;
   constexpr int kSize = Simd<T>::kSize;
+  const int64_t step = panel.packet_stride;
   const T* a[kRows];
   Packet sum[kRows][4];
   for (int r = 0; r < kRows; ++r) {
@@ -86,11 +100,11 @@ inline void MultiplyPanel(int64_t depth, const T* const* rows, const T* panel,
     for (int j = 0; j < 4; ++j) sum[r][j] = pset1<Packet>(T(0));
   }
   for (int64_t k = 0; k < depth; ++k) {
-    const T* b = panel + k * Panel<T>::kWidth;
-    const Packet b0 = pload<Packet>(b);
-    const Packet b1 = pload<Packet>(b + kSize);
-    const Packet b2 = pload<Packet>(b + 2 * kSize);
-    const Packet b3 = pload<Packet>(b + 3 * kSize);
+    const T* b = panel.base + k * panel.row_stride;
+    const Packet b0 = ploadu<Packet>(b);
+    const Packet b1 = ploadu<Packet>(b + step);
+    const Packet b2 = ploadu<Packet>(b + 2 * step);
+    const Packet b3 = ploadu<Packet>(b + 3 * step);
     for (int r = 0; r < kRows; ++r) {
       const Packet ar = pset1<Packet>(a[r][k]);
       sum[r][0] = pmadd(ar, b0, sum[r][0]);
@@ -110,7 +124,8 @@ inline void MultiplyPanel(int64_t depth, const T* const* rows, const T* panel,
 // MultiplyPanel for a runtime row count 1..kMaxRows.
 template <typename T, int kRows = Panel<T>::kMaxRows>
 inline void MultiplyPanelRows(int64_t count, int64_t depth,
-                              const T* const* rows, const T* panel, T* tile) {
+                              const T* const* rows, const PanelView<T>& panel,
+                              T* tile) {
   if constexpr (kRows > 1) {
     if (count < kRows) {
       MultiplyPanelRows<T, kRows - 1>(count, depth, rows, panel, tile);
@@ -121,12 +136,14 @@ inline void MultiplyPanelRows(int64_t count, int64_t depth,
 }
 
 // The rows of A are row(0) .. row(count-1) (pointers to `depth` values
-// each; any layout). For blocks of up to kMaxRows rows and panels
-// [first, last): tile = A[block] . panel, then epilogue(first_row,
-// block_rows, panel, tile) consumes it (tile row r is row first_row + r).
-template <typename T, typename RowFn, typename Epilogue>
-void MultiplyPanels(const PackedPanels<T>& b, int64_t first, int64_t last,
-                    int64_t count, RowFn row, Epilogue epilogue) {
+// each; any layout); panel_of(p) is the PanelView of panel p. For panels
+// [first, last) and blocks of up to kMaxRows rows: tile = A[block] . panel,
+// then epilogue(first_row, block_rows, panel, tile) consumes it (tile row r
+// is row first_row + r).
+template <typename T, typename PanelFn, typename RowFn, typename Epilogue>
+void MultiplyPanels(int64_t depth, PanelFn panel_of, int64_t first,
+                    int64_t last, int64_t count, RowFn row,
+                    Epilogue epilogue) {
   constexpr int kMaxRows = Panel<T>::kMaxRows;
   alignas(64) T tile[kMaxRows * Panel<T>::kWidth];
   const T* rows[kMaxRows];
@@ -134,11 +151,12 @@ void MultiplyPanels(const PackedPanels<T>& b, int64_t first, int64_t last,
   // a block of few rows uses few of the registers.
   const int64_t blocks = (count + kMaxRows - 1) / kMaxRows;
   for (int64_t p = first; p < last; ++p) {
+    const PanelView<T> panel = panel_of(p);
     for (int64_t k = 0; k < blocks; ++k) {
       const int64_t r = count * k / blocks;
       const int64_t block = count * (k + 1) / blocks - r;
       for (int64_t i = 0; i < block; ++i) rows[i] = row(r + i);
-      MultiplyPanelRows<T>(block, b.depth(), rows, b.panel(p), tile);
+      MultiplyPanelRows<T>(block, depth, rows, panel, tile);
       epilogue(r, block, p, tile);
     }
   }

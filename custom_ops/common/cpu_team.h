@@ -84,13 +84,18 @@ void RunPhases(tensorflow::thread::ThreadPool* pool, int64_t phases,
   RunParts(pool, parts, [&](int64_t) { participate(); });
 }
 
-// How many parts a recurrence of `flops_per_step` is worth splitting into: a
-// step must keep each thread busy for well over the cost of the hand-over
-// between cores (about a microsecond).
+// How many parts a recurrence of `steps` steps of `flops_per_step` is worth
+// splitting into: a step must keep each thread busy for well over the cost
+// of the hand-over between cores (about a microsecond), and the whole call
+// for well over the tens of microseconds a sleeping pool thread takes to
+// wake (a single decoding step rarely is).
 constexpr double kMinFlopsPerStepPart = 1 << 17;
+constexpr double kMinFlopsToSplit = 1 << 24;
 
 inline int64_t StepParts(tensorflow::thread::ThreadPool* pool,
-                         double flops_per_step, int64_t max_parts) {
+                         double flops_per_step, int64_t steps,
+                         int64_t max_parts) {
+  if (flops_per_step * steps < kMinFlopsToSplit) return 1;
   const int64_t threads = pool == nullptr ? 1 : pool->NumThreads();
   const int64_t by_work =
       static_cast<int64_t>(flops_per_step / kMinFlopsPerStepPart);

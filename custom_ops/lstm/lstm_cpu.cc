@@ -37,6 +37,7 @@ using cpu::AlignedVector;
 using cpu::ConstVec;
 using cpu::Length;
 using cpu::PackedPanels;
+using cpu::PanelView;
 using cpu::Panel;
 using cpu::Pool;
 using cpu::PreviousStep;
@@ -53,20 +54,52 @@ struct Split {
 
 // The forward panels of a [K, 4H] weight matrix (W or U): panel p holds the
 // units [pP, pP+P) of each gate side by side, slot j being gate j / P, unit
-// pP + j % P (P = one packet).
+// pP + j % P (P = one packet). Packed (Pack, once per call; the last
+// panel's missing units as zeros) for a sequence: contiguous panels stream
+// well, where reading a [K, 4H] matrix in place touches four lines K rows
+// apart per row (3x slower at H = 512). A call of a few steps (the step op)
+// does not repay the copy: when H is a whole number of packets, each packet
+// of a panel's row is a contiguous run of the matrix row, read in place.
 template <typename T>
-void PackUnitGatePanels(PackedPanels<T>* panels, int64_t p, const T* weights,
-                        int64_t H) {
-  constexpr int P = Simd<T>::kSize;
-  const int64_t G = kGates * H;
-  panels->Pack(
-      p,
-      [H](int64_t panel, int j) -> int64_t {
-        const int64_t unit = panel * P + j % P;
-        return unit < H ? (j / P) * H + unit : -1;
-      },
-      [weights, G](int64_t k, int64_t n) { return weights[k * G + n]; });
-}
+class UnitGatePanels {
+ public:
+  static constexpr int P = Simd<T>::kSize;
+  static constexpr int64_t kPackFromSteps = 4;
+
+  UnitGatePanels(const T* weights, int64_t depth, int64_t H, int64_t steps)
+      : weights_(weights),
+        H_(H),
+        panels_((H + P - 1) / P),
+        in_place_(H % P == 0 && steps < kPackFromSteps),
+        packed_(in_place_ ? 0 : panels_, in_place_ ? 0 : depth) {}
+
+  int64_t panels() const { return panels_; }
+  bool in_place() const { return in_place_; }
+
+  void Pack(int64_t p) {
+    if (in_place_) return;
+    const int64_t H = H_, G = kGates * H;
+    const T* weights = weights_;
+    packed_.Pack(
+        p,
+        [H](int64_t panel, int j) -> int64_t {
+          const int64_t unit = panel * P + j % P;
+          return unit < H ? (j / P) * H + unit : -1;
+        },
+        [weights, G](int64_t k, int64_t n) { return weights[k * G + n]; });
+  }
+
+  PanelView<T> view(int64_t p) const {
+    if (!in_place_) return packed_.view(p);
+    return {weights_ + p * P, kGates * H_, H_};
+  }
+
+ private:
+  const T* weights_;
+  int64_t H_, panels_;
+  bool in_place_;
+  PackedPanels<T> packed_;
+};
 
 // The new state of `width` units (u0..) of one row.
 template <typename T>
@@ -167,16 +200,30 @@ struct Forward<CPUDevice, T> {
     }
 
     const int64_t panels = (H + P - 1) / P;
-    PackedPanels<T> w_panels(panels, I), u_panels(panels, H);
-    const Split split{panels, cpu::StepParts(pool, 2.0 * B * H * G, panels)};
+    UnitGatePanels<T> w_panels(kernel, I, H, max_len);
+    UnitGatePanels<T> u_panels(recurrent_kernel, H, H, max_len);
+    const Split split{panels, cpu::StepParts(pool, 2.0 * B * H * G, max_len,
+                                             panels)};
+    // A call of a few steps of fewer rows than a register block (decoding
+    // one sequence) reads U in place, where the panel kernel would walk it
+    // panel by panel, K rows apart (slower than the reference at H = 512).
+    // Eigen's product streams U row by row instead.
+    const bool rows_via_eigen =
+        u_panels.in_place() && B < Panel<T>::kMaxRows;
+    tensorflow::Tensor h_times_u_holder;
+    T* h_times_u = nullptr;
+    if (rows_via_eigen) {
+      h_times_u = cpu::AllocateScratch<T>(ctx, B * G, &h_times_u_holder);
+      if (h_times_u == nullptr) return;
+    }
     // Phase 0 packs; phase 1 + s runs step s.
     cpu::RunPhases(pool, max_len + 1, split.parts, [&](int64_t phase,
                                                        int64_t part) {
       const int64_t first = split.First(part), last = split.First(part + 1);
       if (phase == 0) {
         for (int64_t p = first; p < last; ++p) {
-          PackUnitGatePanels(&w_panels, p, kernel, H);
-          PackUnitGatePanels(&u_panels, p, recurrent_kernel, H);
+          w_panels.Pack(p);
+          u_panels.Pack(p);
         }
         return;
       }
@@ -184,7 +231,8 @@ struct Forward<CPUDevice, T> {
       if (s % chunk == 0) {  // x.W + b for steps s .. s + chunk - 1
         const int64_t steps = std::min(chunk, max_len - s);
         cpu::MultiplyPanels<T>(
-            w_panels, first, last, steps * B,
+            I, [&](int64_t p) { return w_panels.view(p); }, first, last,
+            steps * B,
             [&](int64_t i) {
               return x + ((i % B) * T_ + step_time(s + i / B)) * I;
             },
@@ -213,9 +261,8 @@ struct Forward<CPUDevice, T> {
                       h_write + b * H + u_lo);
         }
       }
-      cpu::MultiplyPanels<T>(
-          u_panels, first, last, B, [&](int64_t b) { return h_read + b * H; },
-          [&](int64_t row0, int64_t rows, int64_t p, const T* tile) {
+      const auto finish_rows = [&](int64_t row0, int64_t rows, int64_t p,
+                                   const T* tile) {
             const int64_t u0 = p * P, width = std::min<int64_t>(P, H - u0);
             for (int64_t r = 0; r < rows; ++r) {
               const int64_t b = row0 + r;
@@ -248,7 +295,31 @@ struct Forward<CPUDevice, T> {
                 cpu::Prefetch(output + (row + next - t) * H + u0, width, true);
               }
             }
-          });
+          };
+      if (!rows_via_eigen) {
+        cpu::MultiplyPanels<T>(
+            H, [&](int64_t p) { return u_panels.view(p); }, first, last, B,
+            [&](int64_t b) { return h_read + b * H; }, finish_rows);
+        return;
+      }
+      // h.U of the part's units, gate by gate, then one row's tile at a
+      // time in the panel layout.
+      for (int j = 0; j < kGates; ++j) {
+        cpu::GemmSlice<T>(false, false, B, u_hi - u_lo, H, h_read, H,
+                          recurrent_kernel + j * H + u_lo, G, false,
+                          h_times_u + j * H + u_lo, G);
+      }
+      alignas(64) T tile[W];
+      for (int64_t p = first; p < last; ++p) {
+        const int64_t u0 = p * P, width = std::min<int64_t>(P, H - u0);
+        for (int64_t b = 0; b < B; ++b) {
+          for (int j = 0; j < kGates; ++j) {
+            std::fill_n(tile + j * P, P, T(0));
+            std::copy_n(h_times_u + b * G + j * H + u0, width, tile + j * P);
+          }
+          finish_rows(b, 1, p, tile);
+        }
+      }
     });
   }
 };
@@ -305,7 +376,7 @@ struct Backward<CPUDevice, T> {
     auto* pool = Pool(ctx);
     const Split split{
         ut_panels.panels(),
-        cpu::StepParts(pool, 2.0 * B * H * G, ut_panels.panels())};
+        cpu::StepParts(pool, 2.0 * B * H * G, max_len, ut_panels.panels())};
     // Step s of the walk is time step StepTime(s).
     const auto step_time = [&](int64_t s) {
       return reverse ? s : max_len - 1 - s;
@@ -383,7 +454,7 @@ struct Backward<CPUDevice, T> {
       } else {
         const int64_t t = step_time(phase - 1);
         cpu::MultiplyPanels<T>(
-            ut_panels, first, last, B,
+            G, [&](int64_t p) { return ut_panels.view(p); }, first, last, B,
             [&](int64_t b) { return d_gates + (b * T_ + t) * G; },
             [&](int64_t row0, int64_t rows, int64_t p, const T* tile) {
               const int64_t v0 = p * W, width = std::min<int64_t>(W, H - v0);
