@@ -1,12 +1,13 @@
 // CPU functors of the fused LSTM.
 //
-// Forward: the weights are packed once into panels holding the i, f, c and o
-// columns of the same units side by side (common/cpu_packed_gemm.h). x.W + b
-// for every step comes first, written time-major so each step reads one
-// contiguous block. The recurrence then splits the hidden units between
-// threads (common/cpu_team.h): each part multiplies h_{t-1} by its own
-// panels of U and runs the gate math of its units on the product while it is
-// hot; threads meet once per step, when h_t is complete.
+// Forward: the hidden units are split between threads (common/cpu_team.h),
+// in panels of one packet of units whose i, f, c and o weight columns lie
+// side by side (common/cpu_packed_gemm.h; packed once per call, or read in
+// place by calls of a few steps). Each part computes x.W + b for its units a
+// chunk of steps ahead, then every step multiplies h_{t-1} by its panels of
+// U and runs the gate math of its units on the product while it is hot;
+// threads meet once per step, when h_t is complete. The saved gates are
+// time-major, so a step's rows are one block.
 // Backward walks the steps the other way with the same split: each part turns
 // the gradient reaching its units' h and c into their gate pre-activation
 // gradients dG, then (once every part's dG of the step is in) multiplies dG
@@ -34,7 +35,6 @@ using CPUDevice = Eigen::ThreadPoolDevice;
 namespace {
 
 using cpu::AlignedVector;
-using cpu::ConstVec;
 using cpu::Length;
 using cpu::PackedPanels;
 using cpu::PanelView;
@@ -42,7 +42,6 @@ using cpu::Panel;
 using cpu::Pool;
 using cpu::PreviousStep;
 using cpu::Simd;
-using cpu::Vec;
 
 constexpr int kGates = 4;
 
@@ -169,7 +168,7 @@ struct Forward<CPUDevice, T> {
     std::copy_n(c0, B * H, c_n);
     // Every step that runs writes its output; the others are zeros.
     for (int64_t b = 0; output != nullptr && b < B; ++b) {
-      const int64_t len = H == 0 ? 0 : Length(lengths, b, T_);
+      const int64_t len = Length(lengths, b, T_);
       std::fill(output + (b * T_ + len) * H, output + (b + 1) * T_ * H, T(0));
     }
     if (B == 0 || max_len == 0 || H == 0) return;
@@ -199,9 +198,9 @@ struct Forward<CPUDevice, T> {
       cpu::CopyMasked(h0 + b * H, recurrent_mask, b, H, h_in.data() + b * H);
     }
 
-    const int64_t panels = (H + P - 1) / P;
     UnitGatePanels<T> w_panels(kernel, I, H, max_len);
     UnitGatePanels<T> u_panels(recurrent_kernel, H, H, max_len);
+    const int64_t panels = u_panels.panels();
     const Split split{panels, cpu::StepParts(pool, 2.0 * B * H * G, max_len,
                                              panels)};
     // A call of a few steps of fewer rows than a register block (decoding
