@@ -102,15 +102,20 @@ const T* MaskedRows(const T* h, const T* mask, int64_t lo, int64_t hi,
   return scratch + lo * units;
 }
 
-// dst = src (one row of H), times row b of mask when there is one.
+// The recurrent mask's values from `index` on, or null when there is no
+// mask (without offsetting a null pointer).
 template <typename T>
-void CopyMasked(const T* src, const T* mask, int64_t b, int64_t units,
-                T* dst) {
+const T* MaskAt(const T* mask, int64_t index) {
+  return mask == nullptr ? nullptr : mask + index;
+}
+
+// dst[0, n) = src[0, n), times mask[0, n) when there is a mask (see MaskAt).
+template <typename T>
+void CopyMasked(const T* src, const T* mask, int64_t n, T* dst) {
   if (mask == nullptr) {
-    std::copy_n(src, units, dst);
+    std::copy_n(src, n, dst);
   } else {
-    Vec<T>(dst, units) =
-        ConstVec<T>(src, units) * ConstVec<T>(mask + b * units, units);
+    Vec<T>(dst, n) = ConstVec<T>(src, n) * ConstVec<T>(mask, n);
   }
 }
 

@@ -151,7 +151,8 @@ struct Backward<CPUDevice, T> {
           const int64_t row = b * T_ + t;
           const T* hp = prev < 0 ? h0 + b * H : output + (b * T_ + prev) * H;
           // dU pairs dR with the h the product saw: masked, when masked.
-          cpu::CopyMasked(hp, recurrent_mask, b, H, h_prev.data() + row * H);
+          cpu::CopyMasked(hp, cpu::MaskAt(recurrent_mask, b * H), H,
+                          h_prev.data() + row * H);
           const T* saved = reserve + row * S;
           const T* dy = d_output + row * H;
           T* dh = dh0 + b * H;

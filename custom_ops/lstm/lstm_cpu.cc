@@ -100,6 +100,14 @@ class UnitGatePanels {
   PackedPanels<T> packed_;
 };
 
+// v times mask[0, width), or v when there is no mask (see cpu::MaskAt).
+template <typename T>
+typename Simd<T>::Packet Masked(const typename Simd<T>::Packet& v,
+                                const T* mask, int64_t width) {
+  if (mask == nullptr) return v;
+  return Eigen::internal::pmul(v, Simd<T>::Load(mask, width));
+}
+
 // The new state of `width` units (u0..) of one row.
 template <typename T>
 struct UnitsState {
@@ -195,7 +203,8 @@ struct Forward<CPUDevice, T> {
     // buffers: step s reads one and writes the other.
     AlignedVector<T> h_in(2 * B * H);
     for (int64_t b = 0; b < B; ++b) {
-      cpu::CopyMasked(h0 + b * H, recurrent_mask, b, H, h_in.data() + b * H);
+      cpu::CopyMasked(h0 + b * H, cpu::MaskAt(recurrent_mask, b * H), H,
+                      h_in.data() + b * H);
     }
 
     UnitGatePanels<T> w_panels(kernel, I, H, max_len);
@@ -262,39 +271,36 @@ struct Forward<CPUDevice, T> {
       }
       const auto finish_rows = [&](int64_t row0, int64_t rows, int64_t p,
                                    const T* tile) {
-            const int64_t u0 = p * P, width = std::min<int64_t>(P, H - u0);
-            for (int64_t r = 0; r < rows; ++r) {
-              const int64_t b = row0 + r;
-              const int64_t len = Length(lengths, b, T_);
-              if (t >= len) continue;
-              const UnitsState<T> state = ActivateTileRow(
-                  tile + r * W, step_gates + b * G, c_n + b * H, H, u0, width);
-              S::Store(c_n + b * H + u0, state.c, width);
-              S::Store(h_n + b * H + u0, state.h, width);
-              S::Store(h_write + b * H + u0,
-                       recurrent_mask == nullptr
-                           ? state.h
-                           : Eigen::internal::pmul(
-                                 state.h,
-                                 S::Load(recurrent_mask + b * H + u0, width)),
-                       width);
-              const int64_t row = b * T_ + t;
-              if (cell != nullptr) S::Store(cell + row * H + u0, state.c, width);
-              if (output != nullptr) {
-                S::Store(output + row * H + u0, state.h, width);
-              }
-              // The row's next step writes the same units of these
-              // batch-major rows, T steps apart.
-              const int64_t next = reverse ? t - 1 : t + 1;
-              if (next < 0 || next >= len) continue;
-              if (cell != nullptr) {
-                cpu::Prefetch(cell + (row + next - t) * H + u0, width, true);
-              }
-              if (output != nullptr) {
-                cpu::Prefetch(output + (row + next - t) * H + u0, width, true);
-              }
-            }
-          };
+        const int64_t u0 = p * P, width = std::min<int64_t>(P, H - u0);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t b = row0 + r;
+          const int64_t len = Length(lengths, b, T_);
+          if (t >= len) continue;
+          const UnitsState<T> state = ActivateTileRow(
+              tile + r * W, step_gates + b * G, c_n + b * H, H, u0, width);
+          S::Store(c_n + b * H + u0, state.c, width);
+          S::Store(h_n + b * H + u0, state.h, width);
+          S::Store(h_write + b * H + u0,
+                   Masked(state.h, cpu::MaskAt(recurrent_mask, b * H + u0),
+                          width),
+                   width);
+          const int64_t row = b * T_ + t;
+          if (cell != nullptr) S::Store(cell + row * H + u0, state.c, width);
+          if (output != nullptr) {
+            S::Store(output + row * H + u0, state.h, width);
+          }
+          // The row's next step writes the same units of these
+          // batch-major rows, T steps apart.
+          const int64_t next = reverse ? t - 1 : t + 1;
+          if (next < 0 || next >= len) continue;
+          if (cell != nullptr) {
+            cpu::Prefetch(cell + (row + next - t) * H + u0, width, true);
+          }
+          if (output != nullptr) {
+            cpu::Prefetch(output + (row + next - t) * H + u0, width, true);
+          }
+        }
+      };
       if (!rows_via_eigen) {
         cpu::MultiplyPanels<T>(
             H, [&](int64_t p) { return u_panels.view(p); }, first, last, B,
@@ -396,8 +402,6 @@ struct Backward<CPUDevice, T> {
         const T* g = gates + (t * B + b) * G;  // time-major
         const T* dy = d_output + row * H;
         const T* c_row = cell + row * H;
-        const T* mask =
-            recurrent_mask == nullptr ? nullptr : recurrent_mask + b * H;
         T* hp = h_prev + row * H;
         T* dh = dh0 + b * H;
         T* dc = dc0 + b * H;
@@ -407,9 +411,8 @@ struct Backward<CPUDevice, T> {
           const auto at = [j, w](const T* p) { return S::Load(p + j, w); };
           // dU pairs dG with the h the product saw: masked, when masked.
           S::Store(hp + j,
-                   recurrent_mask == nullptr
-                       ? at(h_before)
-                       : Eigen::internal::pmul(at(h_before), at(mask)),
+                   Masked(at(h_before), cpu::MaskAt(recurrent_mask, b * H + j),
+                          w),
                    w);
           const StepGrads<Packet> r = CellBackward(
               at(g), at(g + H), at(g + 2 * H), at(g + 3 * H),
@@ -460,13 +463,9 @@ struct Backward<CPUDevice, T> {
               for (int64_t r = 0; r < rows; ++r) {
                 const int64_t b = row0 + r;
                 if (t >= Length(lengths, b, T_)) continue;
-                const T* sums = tile + r * W;
-                T* dh = dh0 + b * H + v0;
-                for (int64_t l = 0; l < width; ++l) {
-                  dh[l] = recurrent_mask == nullptr
-                              ? sums[l]
-                              : sums[l] * recurrent_mask[b * H + v0 + l];
-                }
+                cpu::CopyMasked(tile + r * W,
+                                cpu::MaskAt(recurrent_mask, b * H + v0), width,
+                                dh0 + b * H + v0);
               }
             });
       }
