@@ -212,12 +212,13 @@ struct Forward<CPUDevice, T> {
     const int64_t panels = u_panels.panels();
     const Split split{panels, cpu::StepParts(pool, 2.0 * B * H * G, max_len,
                                              panels)};
-    // A call of a few steps of fewer rows than a register block (decoding
-    // one sequence) reads U in place, where the panel kernel would walk it
-    // panel by panel, K rows apart (slower than the reference at H = 512).
-    // Eigen's product streams U row by row instead.
+    // A call of a few steps of one row (decoding one sequence) reads U in
+    // place, where the panel kernel would walk it panel by panel, K rows
+    // apart (slower than the reference at H = 512). Eigen's vector-matrix
+    // product streams U row by row instead (with more rows Eigen would pack
+    // U, which costs more than the panel kernel's walk).
     const bool rows_via_eigen =
-        u_panels.in_place() && B < Panel<T>::kMaxRows;
+        u_panels.in_place() && B == 1;
     tensorflow::Tensor h_times_u_holder;
     T* h_times_u = nullptr;
     if (rows_via_eigen) {
@@ -307,12 +308,18 @@ struct Forward<CPUDevice, T> {
             [&](int64_t b) { return h_read + b * H; }, finish_rows);
         return;
       }
-      // h.U of the part's units, gate by gate, then one row's tile at a
-      // time in the panel layout.
-      for (int j = 0; j < kGates; ++j) {
-        cpu::GemmSlice<T>(false, false, B, u_hi - u_lo, H, h_read, H,
-                          recurrent_kernel + j * H + u_lo, G, false,
-                          h_times_u + j * H + u_lo, G);
+      // h.U of the part's units (one product when the part has them all,
+      // else gate by gate), then one row's tile at a time in the panel
+      // layout.
+      if (u_lo == 0 && u_hi == H) {
+        cpu::GemmSlice<T>(false, false, B, G, H, h_read, H, recurrent_kernel,
+                          G, false, h_times_u, G);
+      } else {
+        for (int j = 0; j < kGates; ++j) {
+          cpu::GemmSlice<T>(false, false, B, u_hi - u_lo, H, h_read, H,
+                            recurrent_kernel + j * H + u_lo, G, false,
+                            h_times_u + j * H + u_lo, G);
+        }
       }
       alignas(64) T tile[W];
       for (int64_t p = first; p < last; ++p) {
