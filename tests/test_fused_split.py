@@ -1,11 +1,13 @@
 """The fused ops when the recurrence is split between threads.
 
-The CPU kernels split the hidden units of each step between pool threads
-(in SIMD-width panels) once a step is worth it; the other op tests use small
-layers that run on one thread. Here the layers are wide enough to split,
+The CPU kernels split a recurrence between pool threads once it is worth
+it: the LSTM by hidden units (SIMD-width panels, the threads meeting every
+step) or by batch rows (never meeting), the GRU by rows; the other op tests
+use small layers that run on one thread. Here the layers are wide enough to split,
 with unit counts that leave partial panels, and the results must equal the
 pure-TF reference and not depend on how many threads the pool has."""
 
+import functools
 import json
 import os
 import subprocess
@@ -75,9 +77,16 @@ THREADS_SCRIPT = textwrap.dedent("""
 """) % (LENGTHS, UNITS, UNITS)
 
 
-def results_with_threads(threads):
+@functools.lru_cache(maxsize=None)
+def results_with_threads(threads, split=None):
+    """The script's results in a fresh process with `threads` intra-op
+    threads; `split` ("units" or "rows") forces the LSTM's split
+    (TFRNN_STEP_SPLIT)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(__file__)] + sys.path))
+    env.pop("TFRNN_STEP_SPLIT", None)
+    if split is not None:
+        env["TFRNN_STEP_SPLIT"] = split
     proc = subprocess.run([sys.executable, "-c", THREADS_SCRIPT, str(threads)],
                           capture_output=True, text=True, env=env,
                           timeout=300)
@@ -85,16 +94,24 @@ def results_with_threads(threads):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_results_do_not_depend_on_the_number_of_threads():
+def decoded(value):
+    return np.frombuffer(bytes.fromhex(value), np.float32)
+
+
+# None: the kernel's own choice for four threads. The LSTM forced to split
+# the units of every step between four threads, or the 13 rows (4, 3, 3, 3
+# rows a part: partial register blocks).
+@pytest.mark.parametrize("split", [None, "units", "rows"])
+def test_results_do_not_depend_on_the_number_of_threads(split):
     """One thread (no split) and four (split in up to four parts, more
     threads than this machine may have cores) agree. The LSTM's outputs,
     final states and state gradients come from the packed recurrence alone
-    and are bitwise equal: every unit is computed the same way whichever
-    thread takes its panel. The weight and input gradients are Eigen GEMMs
-    split by the thread count, whose AVX2 kernels sum in another order for
-    other block sizes: equal to float32 rounding. The GRU runs entirely on
-    Eigen GEMMs (row blocks per thread): equal to float32 rounding."""
-    one, four = results_with_threads(1), results_with_threads(4)
+    and are bitwise equal: every unit of every row is computed the same way
+    whichever thread takes it. The weight and input gradients are Eigen
+    GEMMs split by the thread count, whose AVX2 kernels sum in another order
+    for other block sizes: equal to float32 rounding. The GRU runs entirely
+    on Eigen GEMMs (row blocks per thread): equal to float32 rounding."""
+    one, four = results_with_threads(1), results_with_threads(4, split)
     assert one.keys() == four.keys()
     for key in one:
         kind = key.split()[0]
@@ -104,13 +121,29 @@ def test_results_do_not_depend_on_the_number_of_threads():
             if i in bitwise:
                 assert a == b, (key, i)
             else:
-                a, b = (np.frombuffer(bytes.fromhex(v), np.float32)
-                        for v in (a, b))
+                a, b = decoded(a), decoded(b)
                 # The GRU's sums pass through r * (h.U_n): float32 rounding
                 # differences grow, as in the reference test above.
                 tol = 1e-4 if kind == "gru" else 1e-5
                 np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(
                     1.0, float(np.abs(b).max())), err_msg=f"{key} {i}")
+
+
+@pytest.mark.parametrize("split", ["units", "rows"])
+def test_each_lstm_split_matches_the_reference(split):
+    got = results_with_threads(4, split)
+    for reverse in (False, True):
+        rng = np.random.default_rng(5)
+        p = make_problem(rng, len(LENGTHS), 9, 5, UNITS, lengths=LENGTHS,
+                         kind="lstm")
+        mask = dropout_mask(rng, len(LENGTHS), UNITS)
+        want = reference_run("lstm", p, mask, reverse)
+        for i, (a, b) in enumerate(zip(got[f"lstm {reverse}"], want)):
+            b = np.asarray(b)
+            np.testing.assert_allclose(
+                decoded(a).reshape(b.shape), b, rtol=1e-4,
+                atol=1e-4 * max(1.0, float(np.abs(b).max())),
+                err_msg=f"{split} reverse={reverse} result {i}")
 
 
 # Calls of fewer than 4 steps read the weights in place when H is a whole

@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -100,6 +102,61 @@ inline int64_t StepParts(tensorflow::thread::ThreadPool* pool,
   const int64_t by_work =
       static_cast<int64_t>(flops_per_step / kMinFlopsPerStepPart);
   return std::max<int64_t>(1, std::min({threads, by_work, max_parts}));
+}
+
+// How a recurrence's steps are shared between threads. By hidden units: each
+// part owns a slice of the recurrent weights (in its core's cache) and the
+// parts meet every step, when h_t is complete. By batch rows: rows never
+// interact, so each part runs every step of its rows with all the weights
+// and the parts never meet; that needs a full register block of rows per
+// part (fewer would stream the weights for a few rows) and weights that fit
+// in one core's cache beside the rest of the step.
+struct StepSplit {
+  int64_t parts;
+  bool by_rows;
+};
+
+constexpr int64_t kMinRowsPerPart = 6;
+constexpr double kMaxRowSplitWeightBytes = 1 << 20;
+
+// TFRNN_STEP_SPLIT=units or =rows makes every call with more than one pool
+// thread split that way, into as many parts as it can, whatever the work
+// (for tests of each split and benchmarks comparing them).
+enum class ForcedSplit { kNone, kUnits, kRows };
+
+inline ForcedSplit ForcedStepSplit() {
+  static const ForcedSplit forced = [] {
+    const char* value = std::getenv("TFRNN_STEP_SPLIT");
+    if (value == nullptr) return ForcedSplit::kNone;
+    if (std::strcmp(value, "units") == 0) return ForcedSplit::kUnits;
+    if (std::strcmp(value, "rows") == 0) return ForcedSplit::kRows;
+    return ForcedSplit::kNone;
+  }();
+  return forced;
+}
+
+inline StepSplit ChooseStepSplit(tensorflow::thread::ThreadPool* pool,
+                                 double flops_per_step, int64_t steps,
+                                 int64_t max_unit_parts, int64_t batch,
+                                 double weight_bytes) {
+  const int64_t threads = pool == nullptr ? 1 : pool->NumThreads();
+  switch (ForcedStepSplit()) {
+    case ForcedSplit::kUnits:
+      return {std::max<int64_t>(1, std::min(threads, max_unit_parts)), false};
+    case ForcedSplit::kRows:
+      return {std::max<int64_t>(1, std::min(threads, batch)), true};
+    case ForcedSplit::kNone:
+      break;
+  }
+  const int64_t by_units =
+      StepParts(pool, flops_per_step, steps, max_unit_parts);
+  if (flops_per_step * steps < kMinFlopsToSplit ||
+      weight_bytes > kMaxRowSplitWeightBytes) {
+    return {by_units, false};
+  }
+  const int64_t by_rows = std::min(threads, batch / kMinRowsPerPart);
+  if (by_rows >= 2 && by_rows >= by_units) return {by_rows, true};
+  return {by_units, false};
 }
 
 }  // namespace cpu

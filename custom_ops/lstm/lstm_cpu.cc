@@ -1,18 +1,19 @@
 // CPU functors of the fused LSTM.
 //
-// Forward: the hidden units are split between threads (common/cpu_team.h),
-// in panels of one packet of units whose i, f, c and o weight columns lie
-// side by side (common/cpu_packed_gemm.h; packed once per call, or read in
-// place by calls of a few steps). Each part computes x.W + b for its units a
-// chunk of steps ahead, then every step multiplies h_{t-1} by its panels of
-// U and runs the gate math of its units on the product while it is hot;
-// threads meet once per step, when h_t is complete. The saved gates are
+// Forward: the recurrence is split between threads (common/cpu_team.h) by
+// hidden units or by batch rows, its weights as panels of one packet of
+// units whose i, f, c and o weight columns lie side by side
+// (common/cpu_packed_gemm.h; packed once per call, or read in place by
+// calls of a few steps). Each part computes x.W + b for its units and rows a
+// chunk of steps ahead, then every step multiplies h_{t-1} by the panels of
+// U and runs the gate math on the product while it is hot; parts split by
+// units meet once per step, when h_t is complete. The saved gates are
 // time-major, so a step's rows are one block.
 // Backward walks the steps the other way with the same split: each part turns
 // the gradient reaching its units' h and c into their gate pre-activation
-// gradients dG, then (once every part's dG of the step is in) multiplies dG
-// by its panels of U^T for the gradient reaching h_{t-1}. One GEMM each then
-// gives dx, dW and dU from all of dG.
+// gradients dG (summing them for db as it goes), then (once every part's dG
+// of the step is in) multiplies dG by its panels of U^T for the gradient
+// reaching h_{t-1}. One GEMM each then gives dx, dW and dU from all of dG.
 #define EIGEN_USE_THREADS
 
 #include <algorithm>
@@ -45,10 +46,35 @@ using cpu::Simd;
 
 constexpr int kGates = 4;
 
-// The part of a split of `panels` panels into `parts`: [First(p), First(p+1)).
+// The batch rows b = first + i * stride (i < count) of a part.
+struct Rows {
+  int64_t first, stride, count;
+  int64_t operator[](int64_t i) const { return first + i * stride; }
+};
+
+// The parts' shares of a recurrence over `panels` panels and `batch` rows
+// (see cpu::StepSplit): a range of panels of every row, or every panel of
+// every parts-th row (which evens out rows of different lengths). Packing
+// always splits the panels.
 struct Split {
-  int64_t panels, parts;
-  int64_t First(int64_t part) const { return panels * part / parts; }
+  int64_t panels, batch;
+  cpu::StepSplit how;
+
+  int64_t parts() const { return how.parts; }
+  int64_t PackFirst(int64_t part) const { return panels * part / how.parts; }
+  int64_t FirstPanel(int64_t part) const {
+    return how.by_rows ? 0 : PackFirst(part);
+  }
+  int64_t LastPanel(int64_t part) const {
+    return how.by_rows ? panels : PackFirst(part + 1);
+  }
+  Rows RowsOf(int64_t part) const {
+    if (!how.by_rows) return {0, 1, batch};
+    return {part, how.parts, (batch - part + how.parts - 1) / how.parts};
+  }
+  // Phases after the packing phase: one per step when the parts meet every
+  // step, else one for the whole walk.
+  int64_t WalkPhases(int64_t steps) const { return how.by_rows ? 1 : steps; }
 };
 
 // The forward panels of a [K, 4H] weight matrix (W or U): panel p holds the
@@ -210,46 +236,40 @@ struct Forward<CPUDevice, T> {
     UnitGatePanels<T> w_panels(kernel, I, H, max_len);
     UnitGatePanels<T> u_panels(recurrent_kernel, H, H, max_len);
     const int64_t panels = u_panels.panels();
-    const Split split{panels, cpu::StepParts(pool, 2.0 * B * H * G, max_len,
-                                             panels)};
+    const Split split{
+        panels, B,
+        cpu::ChooseStepSplit(pool, 2.0 * B * H * G, max_len, panels, B,
+                             1.0 * sizeof(T) * H * panels * W)};
     // A call of a few steps of one row (decoding one sequence) reads U in
     // place, where the panel kernel would walk it panel by panel, K rows
     // apart (slower than the reference at H = 512). Eigen's vector-matrix
     // product streams U row by row instead (with more rows Eigen would pack
     // U, which costs more than the panel kernel's walk).
-    const bool rows_via_eigen =
-        u_panels.in_place() && B == 1;
+    const bool rows_via_eigen = u_panels.in_place() && B == 1;
     tensorflow::Tensor h_times_u_holder;
     T* h_times_u = nullptr;
     if (rows_via_eigen) {
       h_times_u = cpu::AllocateScratch<T>(ctx, B * G, &h_times_u_holder);
       if (h_times_u == nullptr) return;
     }
-    // Phase 0 packs; phase 1 + s runs step s.
-    cpu::RunPhases(pool, max_len + 1, split.parts, [&](int64_t phase,
-                                                       int64_t part) {
-      const int64_t first = split.First(part), last = split.First(part + 1);
-      if (phase == 0) {
-        for (int64_t p = first; p < last; ++p) {
-          w_panels.Pack(p);
-          u_panels.Pack(p);
-        }
-        return;
-      }
-      const int64_t s = phase - 1;
+
+    // Step s for `rows` and the units of panels [first, last).
+    const auto run_step = [&](int64_t s, const Rows& rows, int64_t first,
+                              int64_t last) {
+      const int64_t n = rows.count;
       if (s % chunk == 0) {  // x.W + b for steps s .. s + chunk - 1
         const int64_t steps = std::min(chunk, max_len - s);
         cpu::MultiplyPanels<T>(
             I, [&](int64_t p) { return w_panels.view(p); }, first, last,
-            steps * B,
+            steps * n,
             [&](int64_t i) {
-              return x + ((i % B) * T_ + step_time(s + i / B)) * I;
+              return x + (rows[i % n] * T_ + step_time(s + i / n)) * I;
             },
-            [&](int64_t row0, int64_t rows, int64_t p, const T* tile) {
+            [&](int64_t row0, int64_t count, int64_t p, const T* tile) {
               const int64_t u0 = p * P, width = std::min<int64_t>(P, H - u0);
-              for (int64_t r = 0; r < rows; ++r) {
+              for (int64_t r = 0; r < count; ++r) {
                 const int64_t i = row0 + r;
-                T* g = gates_of_step(s + i / B) + (i % B) * G;
+                T* g = gates_of_step(s + i / n) + rows[i % n] * G;
                 for (int j = 0; j < kGates; ++j) {
                   S::Store(g + j * H + u0,
                            padd(pload<typename S::Packet>(tile + r * W + j * P),
@@ -264,17 +284,18 @@ struct Forward<CPUDevice, T> {
       T* h_write = h_in.data() + ((s + 1) % 2) * B * H;
       T* step_gates = gates_of_step(s);
       const int64_t u_lo = first * P, u_hi = std::min(H, last * P);
-      for (int64_t b = 0; b < B; ++b) {
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t b = rows[i];
         if (t >= Length(lengths, b, T_)) {  // not running: h carries over
           std::copy_n(h_read + b * H + u_lo, u_hi - u_lo,
                       h_write + b * H + u_lo);
         }
       }
-      const auto finish_rows = [&](int64_t row0, int64_t rows, int64_t p,
+      const auto finish_rows = [&](int64_t row0, int64_t count, int64_t p,
                                    const T* tile) {
         const int64_t u0 = p * P, width = std::min<int64_t>(P, H - u0);
-        for (int64_t r = 0; r < rows; ++r) {
-          const int64_t b = row0 + r;
+        for (int64_t r = 0; r < count; ++r) {
+          const int64_t b = rows[row0 + r];
           const int64_t len = Length(lengths, b, T_);
           if (t >= len) continue;
           const UnitsState<T> state = ActivateTileRow(
@@ -304,13 +325,13 @@ struct Forward<CPUDevice, T> {
       };
       if (!rows_via_eigen) {
         cpu::MultiplyPanels<T>(
-            H, [&](int64_t p) { return u_panels.view(p); }, first, last, B,
-            [&](int64_t b) { return h_read + b * H; }, finish_rows);
+            H, [&](int64_t p) { return u_panels.view(p); }, first, last, n,
+            [&](int64_t i) { return h_read + rows[i] * H; }, finish_rows);
         return;
       }
-      // h.U of the part's units (one product when the part has them all,
-      // else gate by gate), then one row's tile at a time in the panel
-      // layout.
+      // One row (B == 1): h.U of the part's units (one product when the
+      // part has them all, else gate by gate), then the tile of one panel
+      // at a time in the panel layout.
       if (u_lo == 0 && u_hi == H) {
         cpu::GemmSlice<T>(false, false, B, G, H, h_read, H, recurrent_kernel,
                           G, false, h_times_u, G);
@@ -324,15 +345,37 @@ struct Forward<CPUDevice, T> {
       alignas(64) T tile[W];
       for (int64_t p = first; p < last; ++p) {
         const int64_t u0 = p * P, width = std::min<int64_t>(P, H - u0);
-        for (int64_t b = 0; b < B; ++b) {
-          for (int j = 0; j < kGates; ++j) {
-            std::fill_n(tile + j * P, P, T(0));
-            std::copy_n(h_times_u + b * G + j * H + u0, width, tile + j * P);
-          }
-          finish_rows(b, 1, p, tile);
+        for (int j = 0; j < kGates; ++j) {
+          std::fill_n(tile + j * P, P, T(0));
+          std::copy_n(h_times_u + j * H + u0, width, tile + j * P);
         }
+        finish_rows(0, 1, p, tile);
       }
-    });
+    };
+
+    // Phase 0 packs; then each part runs its share of the steps.
+    cpu::RunPhases(
+        pool, 1 + split.WalkPhases(max_len), split.parts(),
+        [&](int64_t phase, int64_t part) {
+          if (phase == 0) {
+            for (int64_t p = split.PackFirst(part);
+                 p < split.PackFirst(part + 1); ++p) {
+              w_panels.Pack(p);
+              u_panels.Pack(p);
+            }
+            return;
+          }
+          const Rows rows = split.RowsOf(part);
+          const int64_t first = split.FirstPanel(part);
+          const int64_t last = split.LastPanel(part);
+          if (!split.how.by_rows) {
+            run_step(phase - 1, rows, first, last);
+            return;
+          }
+          for (int64_t s = 0; s < max_len; ++s) {
+            run_step(s, rows, first, last);
+          }
+        });
   }
 };
 
@@ -387,18 +430,28 @@ struct Backward<CPUDevice, T> {
     };
     auto* pool = Pool(ctx);
     const Split split{
-        ut_panels.panels(),
-        cpu::StepParts(pool, 2.0 * B * H * G, max_len, ut_panels.panels())};
+        ut_panels.panels(), B,
+        cpu::ChooseStepSplit(pool, 2.0 * B * H * G, max_len,
+                             ut_panels.panels(), B,
+                             1.0 * sizeof(T) * G * ut_panels.panels() * W)};
     // Step s of the walk is time step StepTime(s).
     const auto step_time = [&](int64_t s) {
       return reverse ? s : max_len - 1 - s;
     };
 
-    // dG of step t for units [u_lo, u_hi), from the gradient reaching their
-    // h_t (dh0: through the recurrence; d_output) and c_t (dc0).
-    const auto gate_gradients = [&](int64_t t, int64_t u_lo, int64_t u_hi) {
+    // db, as each part's sums (in double, as a column sum over B*T rows
+    // needs) of the dG it computes, while they are in the cache.
+    using Sums = Eigen::Array<double, Eigen::Dynamic, 1>;
+    std::vector<Sums> bias_sums(split.parts(), Sums::Zero(G));
+
+    // dG of step t for `rows` and units [u_lo, u_hi), from the gradient
+    // reaching their h_t (dh0: through the recurrence; d_output) and c_t
+    // (dc0); adds it to bias_sum.
+    const auto gate_gradients = [&](int64_t t, const Rows& rows, int64_t u_lo,
+                                    int64_t u_hi, Sums& bias_sum) {
       const int64_t n = u_hi - u_lo;
-      for (int64_t b = 0; b < B; ++b) {
+      for (int64_t i = 0; i < rows.count; ++i) {
+        const int64_t b = rows[i];
         const int64_t len = Length(lengths, b, T_);
         if (t >= len) continue;
         const int64_t prev = PreviousStep(reverse, t, len);
@@ -431,6 +484,10 @@ struct Backward<CPUDevice, T> {
           S::Store(dg + 3 * H + j, r.do_, w);
           S::Store(dc + j, r.dc_prev, w);
         }
+        for (int j = 0; j < kGates; ++j) {
+          bias_sum.segment(j * H + u_lo, n) +=
+              cpu::ConstVec<T>(dg + j * H + u_lo, n).template cast<double>();
+        }
         // The rows of the row's next visited step, T steps away.
         const int64_t next = reverse ? t + 1 : t - 1;
         if (next < 0 || next >= len) continue;
@@ -449,45 +506,71 @@ struct Backward<CPUDevice, T> {
       }
     };
 
-    // Phase 0 packs and takes the first step's dG; phase s (1..max_len)
-    // multiplies step s-1's complete dG by U^T into dh of the rows that ran
-    // (the gradient reaching h_{t-1}), then takes step s's dG.
-    cpu::RunPhases(pool, max_len + 1, split.parts, [&](int64_t phase,
-                                                       int64_t part) {
-      const int64_t first = split.First(part), last = split.First(part + 1);
-      const int64_t u_lo = first * W, u_hi = std::min(H, last * W);
-      if (phase == 0) {
-        for (int64_t p = first; p < last; ++p) {
-          ut_panels.Pack(p, unit_column, ut_element);
-        }
-      } else {
-        const int64_t t = step_time(phase - 1);
-        cpu::MultiplyPanels<T>(
-            G, [&](int64_t p) { return ut_panels.view(p); }, first, last, B,
-            [&](int64_t b) { return d_gates + (b * T_ + t) * G; },
-            [&](int64_t row0, int64_t rows, int64_t p, const T* tile) {
-              const int64_t v0 = p * W, width = std::min<int64_t>(W, H - v0);
-              for (int64_t r = 0; r < rows; ++r) {
-                const int64_t b = row0 + r;
-                if (t >= Length(lengths, b, T_)) continue;
-                cpu::CopyMasked(tile + r * W,
-                                cpu::MaskAt(recurrent_mask, b * H + v0), width,
-                                dh0 + b * H + v0);
-              }
-            });
-      }
-      if (phase < max_len) gate_gradients(step_time(phase), u_lo, u_hi);
-    });
+    // dh of `rows` += (step t's dG of those rows) . (panels [first, last)
+    // of U^T): the gradient reaching h_{t-1} of the rows that ran.
+    const auto recur = [&](int64_t t, const Rows& rows, int64_t first,
+                           int64_t last) {
+      cpu::MultiplyPanels<T>(
+          G, [&](int64_t p) { return ut_panels.view(p); }, first, last,
+          rows.count, [&](int64_t i) { return d_gates + (rows[i] * T_ + t) * G; },
+          [&](int64_t row0, int64_t count, int64_t p, const T* tile) {
+            const int64_t v0 = p * W, width = std::min<int64_t>(W, H - v0);
+            for (int64_t r = 0; r < count; ++r) {
+              const int64_t b = rows[row0 + r];
+              if (t >= Length(lengths, b, T_)) continue;
+              cpu::CopyMasked(tile + r * W,
+                              cpu::MaskAt(recurrent_mask, b * H + v0), width,
+                              dh0 + b * H + v0);
+            }
+          });
+    };
+
+    // Phase 0 packs. Split by units, phase 0 also takes the first step's
+    // dG, and phase s (1..max_len) multiplies step s-1's complete dG by U^T,
+    // then takes step s's dG. Split by rows, phase 1 walks every step.
+    cpu::RunPhases(
+        pool, 1 + split.WalkPhases(max_len), split.parts(),
+        [&](int64_t phase, int64_t part) {
+          const Rows rows = split.RowsOf(part);
+          const int64_t first = split.FirstPanel(part);
+          const int64_t last = split.LastPanel(part);
+          const int64_t u_lo = first * W, u_hi = std::min(H, last * W);
+          if (phase == 0) {
+            for (int64_t p = split.PackFirst(part);
+                 p < split.PackFirst(part + 1); ++p) {
+              ut_panels.Pack(p, unit_column, ut_element);
+            }
+            if (!split.how.by_rows) {
+              gate_gradients(step_time(0), rows, u_lo, u_hi, bias_sums[part]);
+            }
+            return;
+          }
+          if (!split.how.by_rows) {
+            recur(step_time(phase - 1), rows, first, last);
+            if (phase < max_len) {
+              gate_gradients(step_time(phase), rows, u_lo, u_hi,
+                             bias_sums[part]);
+            }
+            return;
+          }
+          for (int64_t s = 0; s < max_len; ++s) {
+            gate_gradients(step_time(s), rows, u_lo, u_hi, bias_sums[part]);
+            recur(step_time(s), rows, first, last);
+          }
+        });
 
     const T* dG = d_gates;
-    // dx = dG . W^T, dW = x^T . dG, dU = h_prev^T . dG, db = sum(dG).
+    // dx = dG . W^T, dW = x^T . dG, dU = h_prev^T . dG.
     cpu::Gemm<T>(pool, false, true, B * T_, I, G, dG, G, kernel, G, false, dx,
                  I);
     cpu::Gemm<T>(pool, true, false, I, G, B * T_, x, I, dG, G, false, dkernel,
                  G);
     cpu::Gemm<T>(pool, true, false, H, G, B * T_, h_prev, H, dG, G,
                  false, drecurrent_kernel, G);
-    cpu::ColumnSums(pool, dG, B * T_, G, dbias);
+    for (int64_t part = 1; part < split.parts(); ++part) {
+      bias_sums[0] += bias_sums[part];
+    }
+    cpu::Vec<T>(dbias, G) = bias_sums[0].cast<T>();
   }
 };
 
