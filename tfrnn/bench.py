@@ -27,6 +27,7 @@ speed-ups.
 """
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -180,13 +181,22 @@ def time_call(fn, x):
 
 
 def interleaved_medians(candidates, x, rounds, warmup):
-    """Median ms of each candidate, timed round by round in turn."""
+    """Median ms of each candidate, timed round by round in turn.
+
+    Python's garbage collector is off meanwhile, as timeit turns it off: a
+    collection set off by the garbage of one candidate (TensorFlow's object
+    graph makes one take milliseconds) would land in another's time."""
     times = {key: [] for key in candidates}
-    for r in range(warmup + rounds):
-        for key, fn in candidates.items():
-            elapsed = time_call(fn, x)
-            if r >= warmup:
-                times[key].append(elapsed)
+    gc.collect()
+    gc.disable()
+    try:
+        for r in range(warmup + rounds):
+            for key, fn in candidates.items():
+                elapsed = time_call(fn, x)
+                if r >= warmup:
+                    times[key].append(elapsed)
+    finally:
+        gc.enable()
     return {key: statistics.median(t) for key, t in times.items()}
 
 
