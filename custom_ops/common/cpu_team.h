@@ -116,6 +116,9 @@ struct StepSplit {
   bool by_rows;
 };
 
+// A register block of rows (common/cpu_packed_gemm.h) per part; weights of
+// half a typical 2 MiB L2 (the forward's W and U at B64 H256, 2 MiB, run
+// faster split by units, its backward's 1 MiB U^T split by rows).
 constexpr int64_t kMinRowsPerPart = 6;
 constexpr double kMaxRowSplitWeightBytes = 1 << 20;
 

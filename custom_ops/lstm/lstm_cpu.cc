@@ -239,7 +239,8 @@ struct Forward<CPUDevice, T> {
     const Split split{
         panels, B,
         cpu::ChooseStepSplit(pool, 2.0 * B * H * G, max_len, panels, B,
-                             1.0 * sizeof(T) * H * panels * W)};
+                             // split by rows, each part reads all of W and U
+                             1.0 * sizeof(T) * (I + H) * panels * W)};
     // A call of a few steps of one row (decoding one sequence) reads U in
     // place, where the panel kernel would walk it panel by panel, K rows
     // apart (slower than the reference at H = 512). Eigen's vector-matrix
