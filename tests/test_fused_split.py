@@ -3,9 +3,10 @@
 The CPU kernels split a recurrence between pool threads once it is worth
 it: the LSTM by hidden units (SIMD-width panels, the threads meeting every
 step) or by batch rows (never meeting), the GRU by rows; the other op tests
-use small layers that run on one thread. Here the layers are wide enough to split,
-with unit counts that leave partial panels, and the results must equal the
-pure-TF reference and not depend on how many threads the pool has."""
+use small layers that run on one thread. Here the layers are wide enough to
+split, with unit counts that leave partial panels, and the results must equal
+the pure-TF reference and not depend on how many threads the pool has (or,
+for the LSTM, on which split TFRNN_STEP_SPLIT forces)."""
 
 import functools
 import json

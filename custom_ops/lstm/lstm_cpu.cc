@@ -507,13 +507,14 @@ struct Backward<CPUDevice, T> {
       }
     };
 
-    // dh of `rows` += (step t's dG of those rows) . (panels [first, last)
+    // dh of `rows` = (step t's dG of those rows) . (panels [first, last)
     // of U^T): the gradient reaching h_{t-1} of the rows that ran.
     const auto recur = [&](int64_t t, const Rows& rows, int64_t first,
                            int64_t last) {
       cpu::MultiplyPanels<T>(
           G, [&](int64_t p) { return ut_panels.view(p); }, first, last,
-          rows.count, [&](int64_t i) { return d_gates + (rows[i] * T_ + t) * G; },
+          rows.count,
+          [&](int64_t i) { return d_gates + (rows[i] * T_ + t) * G; },
           [&](int64_t row0, int64_t count, int64_t p, const T* tile) {
             const int64_t v0 = p * W, width = std::min<int64_t>(W, H - v0);
             for (int64_t r = 0; r < count; ++r) {
