@@ -4,7 +4,8 @@
 //   c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
 // The CPU kernel evaluates sigmoid/tanh with Eigen's vectorised functions and
 // calls the arithmetic helpers below on whole SIMD packets (GCC/Clang vector
-// types); a GPU kernel calls all of them per element. Keeping the formulas here keeps both devices identical.
+// types); a GPU kernel calls all of them per element. Keeping the formulas
+// here keeps both devices identical.
 #ifndef TFRNN_CUSTOM_OPS_LSTM_LSTM_CELL_H_
 #define TFRNN_CUSTOM_OPS_LSTM_LSTM_CELL_H_
 

@@ -179,7 +179,8 @@ template <typename T>
 int64_t ChunkSteps(int64_t batch, int64_t gate_width, int64_t max_len) {
   constexpr int64_t kChunkValues = 32 * 1024;
   const int64_t min_steps = (Panel<T>::kMaxRows + batch - 1) / batch;
-  const int64_t steps = std::max(min_steps, kChunkValues / (batch * gate_width));
+  const int64_t steps =
+      std::max(min_steps, kChunkValues / (batch * gate_width));
   return std::max<int64_t>(1, std::min({steps, max_len, int64_t{64}}));
 }
 

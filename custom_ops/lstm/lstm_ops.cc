@@ -105,9 +105,10 @@ Row b runs steps 0..sequence_length[b]-1 (reverse: the same steps backwards,
 as tf.reverse_sequence would). Outputs at steps >= sequence_length[b] are 0 and
 h_n/c_n hold the state after the row's last step (h0/c0 when it is empty).
 gates [T,B,4H] (time-major) and cell [B,T,H] are the activated gates and
-cell states the gradient needs; they are empty when is_training is false. recurrent_mask [B,H] (or shape [0] for
-none) multiplies h_{t-1} where it enters the recurrent product: variational
-recurrent dropout, one mask for every step.
+cell states the gradient needs; they are empty when is_training is false.
+recurrent_mask [B,H] (or shape [0] for none) multiplies h_{t-1} where it
+enters the recurrent product: variational recurrent dropout, one mask for
+every step.
 )doc");
 
 REGISTER_OP("TfrnnLstmGrad")
