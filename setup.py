@@ -17,8 +17,8 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 OP_ROOT = "custom_ops"  # include root: "common/...", "lstm/..."
-CPU_SOURCES = ["lstm/lstm_ops.cc", "lstm/lstm_kernels.cc", "lstm/lstm_cpu.cc",
-               "gru/gru_ops.cc", "gru/gru_kernels.cc", "gru/gru_cpu.cc"]
+CPU_SOURCES = ["lstm/lstm_ops.cc", "lstm/lstm_kernels.cc",
+               "gru/gru_ops.cc", "gru/gru_kernels.cc"]
 LIBRARY_NAME = "_tfrnn_ops.so"
 BUILD_INFO = "_build_info.json"
 

@@ -19,17 +19,8 @@
 namespace tfrnn {
 namespace cpu {
 
-// Scratch memory for the kernels, always 64-byte aligned. Eigen's vectorised
-// tanh/sigmoid round differently in the scalar prologue it runs up to an
-// aligned address, so a buffer's alignment must depend only on the shapes,
-// never on where malloc put it: then every call gives bitwise the same
-// result.
-template <typename T>
-using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
-
-// An aligned buffer left uninitialised, for scratch the kernel writes in
-// full before reading: zero-filling megabytes the kernel overwrites anyway
-// costs a pass over memory per call.
+// An aligned buffer left uninitialised (the k-split GEMM's partial
+// products, written in full before they are read).
 template <typename T>
 class Scratch {
  public:
@@ -156,31 +147,6 @@ void Gemm(tensorflow::thread::ThreadPool* pool, bool trans_a, bool trans_b,
       GemmSlice<T>(trans_a, trans_b, m, hi - lo, k, a, lda, b_cols, ldb,
                    accumulate, c + lo, ldc);
     }
-  });
-}
-
-// out[n] = sum over rows of a[rows, n] (row-major, leading dimension n),
-// accumulated in double: bias gradients sum thousands of terms that largely
-// cancel, where float accumulation loses digits. Columns are split between
-// the pool's threads; each sum runs in row order whatever the split.
-template <typename T>
-void ColumnSums(tensorflow::thread::ThreadPool* pool, const T* a, int64_t rows,
-                int64_t n, T* out) {
-  constexpr int64_t kBlock = 64;  // columns: whole cache lines per row
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-  const int64_t parts = PartsFor(pool, 8.0 * rows * n, blocks);
-  RunParts(pool, parts, [&](int64_t p) {
-    const int64_t lo = std::min(n, blocks * p / parts * kBlock);
-    const int64_t hi = std::min(n, blocks * (p + 1) / parts * kBlock);
-    Eigen::Array<double, Eigen::Dynamic, 1> sum =
-        Eigen::Array<double, Eigen::Dynamic, 1>::Zero(hi - lo);
-    for (int64_t r = 0; r < rows; ++r) {
-      sum += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(
-                 a + r * n + lo, hi - lo)
-                 .template cast<double>();
-    }
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(out + lo, hi - lo) =
-        sum.cast<T>();
   });
 }
 

@@ -1,6 +1,6 @@
-// How the CPU kernels walk a batch of sequences: blocks of batch rows, one
-// per thread. Rows of a recurrent layer never interact, so each block runs
-// all its steps without synchronising with the others.
+// Small pieces of the CPU recurrence engine: the pool, scratch from the
+// kernel's allocator, row lengths, step order, prefetches and the recurrent
+// mask's copies.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_RECURRENCE_H_
 #define TFRNN_CUSTOM_OPS_COMMON_CPU_RECURRENCE_H_
 
@@ -9,6 +9,7 @@
 
 #include "Eigen/Core"
 #include "common/cpu_gemm.h"
+#include "common/simd.h"
 #include "tensorflow/core/framework/op_kernel.h"
 
 namespace tfrnn {
@@ -44,28 +45,6 @@ inline int64_t Length(const int32_t* lengths, int64_t b, int64_t time) {
   return lengths == nullptr ? time : lengths[b];
 }
 
-// Runs fn(first_row, last_row) on contiguous row blocks, one per thread when
-// the work is worth it.
-template <typename Fn>
-void ForRowBlocks(tensorflow::OpKernelContext* ctx, int64_t batch,
-                  double flops_per_row, Fn fn) {
-  auto* pool = Pool(ctx);
-  const int64_t blocks = PartsFor(pool, flops_per_row * batch, batch);
-  RunParts(pool, blocks, [&](int64_t p) {
-    fn(batch * p / blocks, batch * (p + 1) / blocks);
-  });
-}
-
-// The longest row in [lo, hi): the block's last useful step.
-inline int64_t BlockSteps(const int32_t* lengths, int64_t lo, int64_t hi,
-                          int64_t time) {
-  int64_t steps = 0;
-  for (int64_t b = lo; b < hi; ++b) {
-    steps = std::max(steps, Length(lengths, b, time));
-  }
-  return steps;
-}
-
 // Step t's state came from the step visited before it, or from the initial
 // state (-1). A reverse row visits len-1 .. 0.
 inline int64_t PreviousStep(bool reverse, int64_t t, int64_t length) {
@@ -90,18 +69,6 @@ inline void Prefetch(const T* p, int64_t n, bool write) {
   }
 }
 
-// Rows lo..hi-1 of h [B,H] as the recurrent product should see them: h
-// itself without a mask, else h * mask copied into scratch (rows lo..hi-1).
-template <typename T>
-const T* MaskedRows(const T* h, const T* mask, int64_t lo, int64_t hi,
-                    int64_t units, T* scratch) {
-  if (mask == nullptr) return h + lo * units;
-  const int64_t n = (hi - lo) * units;
-  Vec<T>(scratch + lo * units, n) =
-      ConstVec<T>(h + lo * units, n) * ConstVec<T>(mask + lo * units, n);
-  return scratch + lo * units;
-}
-
 // The recurrent mask's values from `index` on, or null when there is no
 // mask (without offsetting a null pointer).
 template <typename T>
@@ -117,6 +84,24 @@ void CopyMasked(const T* src, const T* mask, int64_t n, T* dst) {
   } else {
     Vec<T>(dst, n) = ConstVec<T>(src, n) * ConstVec<T>(mask, n);
   }
+}
+
+// dst[0, n) += src[0, n), times mask[0, n) when there is a mask.
+template <typename T>
+void AddMasked(const T* src, const T* mask, int64_t n, T* dst) {
+  if (mask == nullptr) {
+    Vec<T>(dst, n) += ConstVec<T>(src, n);
+  } else {
+    Vec<T>(dst, n) += ConstVec<T>(src, n) * ConstVec<T>(mask, n);
+  }
+}
+
+// v times mask[0, width), or v when there is no mask (see MaskAt).
+template <typename T>
+typename Simd<T>::Packet Masked(const typename Simd<T>::Packet& v,
+                                const T* mask, int64_t width) {
+  if (mask == nullptr) return v;
+  return Eigen::internal::pmul(v, Simd<T>::Load(mask, width));
 }
 
 }  // namespace cpu

@@ -61,6 +61,23 @@ struct Simd {
   }
 };
 
+// The activation policy of the cells' formulas (common/host_device.h) on
+// packets.
+template <typename T>
+struct PacketActivations {
+  using Packet = typename Simd<T>::Packet;
+  static Packet Logistic(const Packet& x) { return Simd<T>::Logistic(x); }
+  static Packet Tanh(const Packet& x) { return Simd<T>::Tanh(x); }
+  static Packet Relu(const Packet& x) {
+    return Eigen::internal::pmax(x, Eigen::internal::pset1<Packet>(T(0)));
+  }
+  static Packet WherePositive(const Packet& y, const Packet& dy) {
+    const Packet zero = Eigen::internal::pset1<Packet>(T(0));
+    return Eigen::internal::pselect(Eigen::internal::pcmp_lt(zero, y), dy,
+                                    zero);
+  }
+};
+
 }  // namespace cpu
 }  // namespace tfrnn
 

@@ -2,6 +2,7 @@
 // reset_after=True variant). Shapes: x [B,T,I], h0 [B,H], kernel [I,3H],
 // recurrent_kernel [H,3H], bias [2,3H], sequence_length [B] int32.
 #include "common/shape_fns.h"
+#include "gru/gru_cell.h"
 #include "tensorflow/core/framework/op.h"
 
 namespace tfrnn {
@@ -13,8 +14,8 @@ using ::tensorflow::shape_inference::ShapeHandle;
 using shape::BiasDims;
 using shape::CommonShape;
 
-constexpr int kGates = 3;
-constexpr int kReserve = 4;  // z, r, n and h.Uh + rh per step
+constexpr int kGates = gru::Cell::kGates;
+constexpr int kReserve = gru::Cell::kSaved;
 
 absl::Status GruShape(InferenceContext* c) {
   ShapeHandle x, lengths;
@@ -32,7 +33,7 @@ absl::Status GruShape(InferenceContext* c) {
   c->set_output(0, c->MakeShape({batch, c->Dim(x, 1), units}));
   c->set_output(1, c->MakeShape({batch, units}));
   c->set_output(2, is_training
-                       ? c->MakeShape({batch, c->Dim(x, 1), reserve})
+                       ? c->MakeShape({c->Dim(x, 1), batch, reserve})
                        : c->MakeShape({0}));
   return absl::OkStatus();
 }
@@ -80,8 +81,8 @@ REGISTER_OP("TfrnnGru")
     .SetShapeFn(GruShape)
     .Doc(R"doc(
 Whole-sequence GRU (Keras reset_after=True, gates z, r, h), batch-major, with
-TfrnnLstm's sequence_length/reverse semantics. reserve holds the activations
-the gradient needs (empty when is_training is false). recurrent_mask [B,H]
+TfrnnLstm's sequence_length/reverse semantics. reserve [T,B,4H] (time-major)
+holds the activations the gradient needs (empty when is_training is false). recurrent_mask [B,H]
 (or shape [0] for none) multiplies h_{t-1} in the recurrent product (not in
 the update z * h_{t-1}): variational recurrent dropout.
 )doc");

@@ -1,69 +1,78 @@
-// Scalar LSTM gate math shared by the CPU and GPU kernels.
+// The LSTM cell: its traits for the engines and its per-unit math, shared by
+// the CPU (on SIMD packets) and the GPU (per element).
 //
 // Gate order is Keras's: i, f, c (the candidate, "g"), o.
 //   c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
-// The CPU kernel evaluates sigmoid/tanh with Eigen's vectorised functions and
-// calls the arithmetic helpers below on whole SIMD packets (GCC/Clang vector
-// types); a GPU kernel calls all of them per element. Keeping the formulas
-// here keeps both devices identical.
+// The formulas are templates over a value type V (a scalar or a packet) and
+// an activation policy Act (common/host_device.h).
 #ifndef TFRNN_CUSTOM_OPS_LSTM_LSTM_CELL_H_
 #define TFRNN_CUSTOM_OPS_LSTM_LSTM_CELL_H_
 
-#include <cmath>
-
-#if defined(__CUDACC__) || defined(__HIPCC__)
-#define TFRNN_HOST_DEVICE __host__ __device__
-#else
-#define TFRNN_HOST_DEVICE
-#endif
+#include "common/host_device.h"
 
 namespace tfrnn {
 namespace lstm {
 
-template <typename T>
-TFRNN_HOST_DEVICE inline T Sigmoid(T x) {
-  return T(1) / (T(1) + exp(-x));
-}
+// See common/recurrent_kernels.h for what each trait means.
+struct Cell {
+  static constexpr int kGates = 4;
+  static constexpr int kSaved = 4;  // the activated i, f, g, o
+  static constexpr int kBiasRows = 0;
+  static constexpr bool kCellState = true;
+  static constexpr bool kRecurrentGradsDiffer = false;
+  static constexpr bool kHiddenBypass = false;
+  static constexpr int kPanelPackets = 4;  // a packet of units a panel
+  static constexpr const char* kSavedName = "gates";
+  using Attrs = NoAttrs;
+};
 
-template <typename T>
-TFRNN_HOST_DEVICE inline T Tanh(T x) {
-  return tanh(x);
+template <typename V>
+struct Gates {
+  V i, f, g, o;
+};
+
+// The activated gates from their pre-activations.
+template <typename Act, typename V>
+TFRNN_HOST_DEVICE inline Gates<V> Activate(V i, V f, V g, V o) {
+  return {Act::Logistic(i), Act::Logistic(f), Act::Tanh(g),
+          Act::Logistic(o)};
 }
 
 // New cell state from activated gates.
-template <typename T>
-TFRNN_HOST_DEVICE inline T CellState(T i, T f, T g, T c_prev) {
-  return f * c_prev + i * g;
+template <typename V>
+TFRNN_HOST_DEVICE inline V CellState(const Gates<V>& a, V c_prev) {
+  return a.f * c_prev + a.i * a.g;
 }
 
 // Hidden state from the output gate and tanh of the new cell state.
-template <typename T>
-TFRNN_HOST_DEVICE inline T HiddenState(T o, T tanh_c) {
+template <typename V>
+TFRNN_HOST_DEVICE inline V HiddenState(V o, V tanh_c) {
   return o * tanh_c;
 }
 
-// Gradients of one step, per unit. Inputs are the activated gates of the step,
-// tanh(c_t), c_{t-1}, the gradient reaching h_t (from the output and from the
-// next step) and the gradient reaching c_t from the next step.
-// Outputs are the gradients of the four gate pre-activations and of c_{t-1}.
-template <typename T>
+// Gradients of one step, per unit: of the four gate pre-activations and of
+// c_{t-1}.
+template <typename V>
 struct StepGrads {
-  T di, df, dg, do_, dc_prev;
+  V di, df, dg, do_, dc_prev;
 };
 
-template <typename T>
-TFRNN_HOST_DEVICE inline StepGrads<T> CellBackward(T i, T f, T g, T o,
-                                                   T tanh_c, T c_prev, T dh,
-                                                   T dc_next) {
-  // "1 - x" rather than "T(1) - x": T may also be a SIMD vector type (the
-  // CPU kernel runs this on whole packets), where 1 broadcasts.
-  StepGrads<T> r;
-  const T dc = dc_next + dh * o * (1 - tanh_c * tanh_c);
-  r.do_ = dh * tanh_c * o * (1 - o);
-  r.di = dc * g * i * (1 - i);
-  r.df = dc * c_prev * f * (1 - f);
-  r.dg = dc * i * (1 - g * g);
-  r.dc_prev = dc * f;
+// a: the step's activated gates; tanh_c: tanh(c_t); dh: the gradient
+// reaching h_t (from the output and from the next step); dc_next: the one
+// reaching c_t from the next step.
+template <typename V>
+TFRNN_HOST_DEVICE inline StepGrads<V> CellBackward(const Gates<V>& a,
+                                                   V tanh_c, V c_prev, V dh,
+                                                   V dc_next) {
+  // "1 - x" rather than "V(1) - x": V may be a SIMD vector type, where 1
+  // broadcasts.
+  StepGrads<V> r;
+  const V dc = dc_next + dh * a.o * (1 - tanh_c * tanh_c);
+  r.do_ = dh * tanh_c * a.o * (1 - a.o);
+  r.di = dc * a.g * a.i * (1 - a.i);
+  r.df = dc * c_prev * a.f * (1 - a.f);
+  r.dg = dc * a.i * (1 - a.g * a.g);
+  r.dc_prev = dc * a.f;
   return r;
 }
 

@@ -5,6 +5,7 @@
 // The shape functions catch what they can at graph construction; the kernels
 // check everything again at run time (shapes may be unknown until then).
 #include "common/shape_fns.h"
+#include "lstm/lstm_cell.h"
 #include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
@@ -20,7 +21,7 @@ namespace {
 using shape::BiasDims;
 using shape::CommonShape;
 
-constexpr int kGates = 4;
+constexpr int kGates = lstm::Cell::kGates;
 
 absl::Status LstmShape(InferenceContext* c) {
   ShapeHandle x, lengths;

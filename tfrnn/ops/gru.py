@@ -77,6 +77,6 @@ def _gru_step_grad(op, d_h_new, unused_d_reserve):
     ones = tf.ones(tf.shape(x)[:1], tf.int32)
     dx, dh, dkernel, drecurrent, dbias = library.ops.tfrnn_gru_grad(
         x[:, None], h, kernel, recurrent_kernel, ones, h_new[:, None],
-        reserve[:, None], d_h_new[:, None], tf.zeros_like(d_h_new),
+        reserve[None], d_h_new[:, None], tf.zeros_like(d_h_new),
         tf.zeros([0], x.dtype))
     return [dx[:, 0], dh, dkernel, drecurrent, dbias]

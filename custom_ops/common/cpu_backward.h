@@ -1,0 +1,300 @@
+// The CPU engine's backward walk of a recurrence, for any cell.
+//
+// It walks the steps the other way with the forward's split: each part turns
+// the gradient reaching its units' h (and c) into their gate pre-activation
+// gradients (the cell's Backward; summing them for db as it goes), then,
+// once every part's gradients of the step are in, multiplies the recurrent
+// side's by its panels of U^T for the gradient reaching h_{t-1}. One GEMM
+// each then gives dx, dW and dU from all the steps' gradients.
+#ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_BACKWARD_H_
+#define TFRNN_CUSTOM_OPS_COMMON_CPU_BACKWARD_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "Eigen/Core"
+#include "common/cpu_cell.h"
+#include "common/cpu_gemm.h"
+#include "common/cpu_layout.h"
+#include "common/cpu_recurrence.h"
+#include "common/recurrent_args.h"
+#include "tensorflow/core/framework/op_kernel.h"
+
+namespace tfrnn {
+namespace cpu {
+
+template <typename Cell>
+class BackwardWalk {
+ public:
+  using T = typename Cell::Scalar;
+  using S = Simd<T>;
+  using Packet = typename S::Packet;
+  static constexpr int P = S::kSize;
+  static constexpr int kGates = Cell::kGates;
+  static constexpr int kWidth = Panel<T>::kWidth;  // units per U^T panel
+  // Cells whose recurrent-side gradients differ keep them apart; their
+  // bias has a row for each side (the GRU's [2, 3H]).
+  static constexpr int kSides = Cell::kRecurrentGradsDiffer ? 2 : 1;
+  using Sums = Eigen::Array<double, Eigen::Dynamic, 1>;
+
+  BackwardWalk(tensorflow::OpKernelContext* ctx, const Cell& cell,
+               const Walk& walk, const SequenceInputs<T>& in,
+               const SavedForward<T>& fwd, const Gradients<T>& grads)
+      : ctx_(ctx), cell_(cell), walk_(walk), in_(in), fwd_(fwd),
+        grads_(grads), B_(walk.dims.batch), T_(walk.dims.time),
+        I_(walk.dims.input), H_(walk.dims.units), G_(kGates * H_),
+        ut_panels_((H_ + kWidth - 1) / kWidth, G_) {}
+
+  void Run() {
+    // dh0 (and dc0) carry the running state gradients backwards in time.
+    std::copy_n(fwd_.d_h_n, B_ * H_, grads_.dh0);
+    if (Cell::kCellState) std::copy_n(fwd_.d_c_n, B_ * H_, grads_.dc0);
+    if (B_ == 0 || walk_.max_len == 0 || H_ == 0) {
+      std::fill_n(grads_.dx, B_ * T_ * I_, T(0));
+      std::fill_n(grads_.dkernel, I_ * G_, T(0));
+      std::fill_n(grads_.drecurrent_kernel, H_ * G_, T(0));
+      std::fill_n(grads_.dbias, kSides * G_, T(0));
+      return;
+    }
+    if (!Prepare()) return;
+    Recurrence();
+    WeightGradients();
+  }
+
+ private:
+  // Gate gradients (per side) and the h each step's product saw; steps that
+  // do not run are zero, so they drop out of the weight GEMMs. False (status
+  // set) when an allocation fails.
+  bool Prepare() {
+    for (int side = 0; side < kSides; ++side) {
+      d_gates_[side] =
+          AllocateScratch<T>(ctx_, B_ * T_ * G_, &d_gates_holder_[side]);
+      if (d_gates_[side] == nullptr) return false;
+    }
+    h_prev_ = AllocateScratch<T>(ctx_, B_ * T_ * H_, &h_prev_holder_);
+    if (h_prev_ == nullptr) return false;
+    T* ut = AllocateScratch<T>(ctx_, ut_panels_.Values(), &ut_holder_);
+    if (ut == nullptr) return false;
+    ut_panels_.Bind(ut);
+    for (int64_t b = 0; b < B_; ++b) {
+      const int64_t len = Length(in_.lengths, b, T_);
+      for (int side = 0; side < kSides; ++side) {
+        std::fill(d_gates_[side] + (b * T_ + len) * G_,
+                  d_gates_[side] + (b + 1) * T_ * G_, T(0));
+      }
+      std::fill(h_prev_ + (b * T_ + len) * H_, h_prev_ + (b + 1) * T_ * H_,
+                T(0));
+    }
+    pool_ = Pool(ctx_);
+    const int64_t panels = ut_panels_.panels();
+    split_ = Split{panels, B_,
+                   ChooseStepSplit(pool_, 2.0 * B_ * H_ * G_, walk_.max_len,
+                                   panels, B_,
+                                   1.0 * sizeof(T) * G_ * panels * kWidth)};
+    bias_sums_.assign(split_.parts(), Sums::Zero(kSides * G_));
+    return true;
+  }
+
+  // Step s of the walk is time step StepTime(s).
+  int64_t StepTime(int64_t s) const {
+    return walk_.reverse ? s : walk_.max_len - 1 - s;
+  }
+
+  // The gate gradients of step t for `rows` and units [u_lo, u_hi), from
+  // the gradient reaching their h_t (dh0: through the recurrence; d_output)
+  // and c_t (dc0); adds them to `sums`.
+  void GateGradients(int64_t t, const Rows& rows, int64_t u_lo, int64_t u_hi,
+                     Sums& sums) {
+    for (int64_t i = 0; i < rows.count; ++i) {
+      const int64_t b = rows[i];
+      const int64_t len = Length(in_.lengths, b, T_);
+      if (t >= len) continue;
+      const int64_t prev = PreviousStep(walk_.reverse, t, len);
+      const int64_t row = b * T_ + t;
+      BackwardView<T> v{
+          fwd_.saved == nullptr
+              ? nullptr
+              : fwd_.saved + (t * B_ + b) * Cell::kSaved * H_,
+          fwd_.output + row * H_,
+          prev < 0 ? in_.h0 + b * H_ : fwd_.output + (b * T_ + prev) * H_,
+          nullptr, nullptr, H_};
+      if (Cell::kCellState) {
+        v.c = fwd_.cell + row * H_;
+        v.c_prev =
+            prev < 0 ? in_.c0 + b * H_ : fwd_.cell + (b * T_ + prev) * H_;
+      }
+      for (int64_t u = u_lo; u < u_hi; u += P) {
+        UnitGradients(v, b, row, u, std::min<int64_t>(P, u_hi - u));
+      }
+      for (int side = 0; side < kSides; ++side) {
+        for (int g = 0; g < kGates; ++g) {
+          const int64_t at = g * H_ + u_lo;
+          sums.segment(side * G_ + at, u_hi - u_lo) +=
+              ConstVec<T>(d_gates_[side] + row * G_ + at, u_hi - u_lo)
+                  .template cast<double>();
+        }
+      }
+      PrefetchNext(b, t, len, u_lo, u_hi - u_lo);
+    }
+  }
+
+  // GateGradients of `width` units u.. of row b (row = b * T + t).
+  void UnitGradients(const BackwardView<T>& v, int64_t b, int64_t row,
+                     int64_t u, int64_t width) {
+    T* dh = grads_.dh0 + b * H_ + u;
+    // dU pairs the gradients with the h the product saw: masked, when masked.
+    S::Store(h_prev_ + row * H_ + u,
+             Masked(S::Load(v.h_prev + u, width),
+                    MaskAt(in_.recurrent_mask, b * H_ + u), width),
+             width);
+    const Packet dh_t = Eigen::internal::padd(
+        S::Load(dh, width), S::Load(fwd_.d_output + row * H_ + u, width));
+    const Packet dc_t = Cell::kCellState
+                            ? S::Load(grads_.dc0 + b * H_ + u, width)
+                            : Eigen::internal::pset1<Packet>(T(0));
+    const StepGrads<Packet, kGates> r = cell_.Backward(v, u, width, dh_t, dc_t);
+    for (int g = 0; g < kGates; ++g) {
+      S::Store(d_gates_[0] + row * G_ + g * H_ + u, r.input[g], width);
+      if (kSides == 2) {
+        S::Store(d_gates_[1] + row * G_ + g * H_ + u, r.recurrent[g], width);
+      }
+    }
+    if (Cell::kCellState) S::Store(grads_.dc0 + b * H_ + u, r.c_prev, width);
+    // dh_{t-1}: what bypasses U now, the product with U^T after the step.
+    if (Cell::kHiddenBypass) S::Store(dh, r.h_prev, width);
+  }
+
+  // The rows of row b's next visited step, T steps away.
+  void PrefetchNext(int64_t b, int64_t t, int64_t len, int64_t u, int64_t n) {
+    const int64_t next = walk_.reverse ? t + 1 : t - 1;
+    if (next < 0 || next >= len) return;
+    const int64_t next_row = b * T_ + next;
+    const int64_t next_prev = PreviousStep(walk_.reverse, next, len);
+    if (Cell::kCellState) Prefetch(fwd_.cell + next_row * H_ + u, n, false);
+    Prefetch(fwd_.output + next_row * H_ + u, n, false);
+    Prefetch(fwd_.d_output + next_row * H_ + u, n, false);
+    Prefetch(h_prev_ + next_row * H_ + u, n, true);
+    for (int side = 0; side < kSides; ++side) {
+      for (int g = 0; g < kGates; ++g) {
+        Prefetch(d_gates_[side] + next_row * G_ + g * H_ + u, n, true);
+      }
+    }
+    if (next_prev >= 0) {
+      if (Cell::kCellState) {
+        Prefetch(fwd_.cell + (b * T_ + next_prev) * H_ + u, n, false);
+      }
+      Prefetch(fwd_.output + (b * T_ + next_prev) * H_ + u, n, false);
+    }
+  }
+
+  // dh of `rows` (+)= (step t's recurrent-side gradients of those rows) .
+  // (panels [first, last) of U^T), times the mask the product's h had:
+  // the gradient reaching h_{t-1} of the rows that ran.
+  void Recur(int64_t t, const Rows& rows, int64_t first, int64_t last) {
+    const T* d_recurrent = d_gates_[kSides - 1];
+    MultiplyPanels<T>(
+        G_, [&](int64_t p) { return ut_panels_.view(p); }, first, last,
+        rows.count,
+        [&](int64_t i) { return d_recurrent + (rows[i] * T_ + t) * G_; },
+        [&](int64_t row0, int64_t count, int64_t p, const T* tile) {
+          const int64_t v0 = p * kWidth;
+          const int64_t width = std::min<int64_t>(kWidth, H_ - v0);
+          for (int64_t r = 0; r < count; ++r) {
+            const int64_t b = rows[row0 + r];
+            if (t >= Length(in_.lengths, b, T_)) continue;
+            const T* mask = MaskAt(in_.recurrent_mask, b * H_ + v0);
+            T* dh = grads_.dh0 + b * H_ + v0;
+            if (Cell::kHiddenBypass) {
+              AddMasked(tile + r * kWidth, mask, width, dh);
+            } else {
+              CopyMasked(tile + r * kWidth, mask, width, dh);
+            }
+          }
+        });
+  }
+
+  // Phase 0 packs U^T. Split by units, phase 0 also takes the first step's
+  // gate gradients, and phase s (1..max_len) multiplies step s-1's complete
+  // gradients by U^T, then takes step s's. Split by rows, phase 1 walks
+  // every step.
+  void Recurrence() {
+    const int64_t max_len = walk_.max_len;
+    const T* u = in_.recurrent_kernel;
+    const int64_t H = H_, G = G_;
+    const auto unit_column = [H](int64_t p, int j) -> int64_t {
+      const int64_t unit = p * kWidth + j;
+      return unit < H ? unit : -1;
+    };
+    const auto ut_element = [u, G](int64_t k, int64_t n) {
+      return u[n * G + k];
+    };
+    RunPhases(pool_, 1 + split_.WalkPhases(max_len), split_.parts(),
+              [&](int64_t phase, int64_t part) {
+                const Rows rows = split_.RowsOf(part);
+                const int64_t first = split_.FirstPanel(part);
+                const int64_t last = split_.LastPanel(part);
+                const int64_t u_lo = first * kWidth;
+                const int64_t u_hi = std::min(H_, last * kWidth);
+                Sums& sums = bias_sums_[part];
+                if (phase == 0) {
+                  for (int64_t p = split_.PackFirst(part);
+                       p < split_.PackFirst(part + 1); ++p) {
+                    ut_panels_.Pack(p, unit_column, ut_element);
+                  }
+                  if (!split_.how.by_rows) {
+                    GateGradients(StepTime(0), rows, u_lo, u_hi, sums);
+                  }
+                  return;
+                }
+                if (!split_.how.by_rows) {
+                  Recur(StepTime(phase - 1), rows, first, last);
+                  if (phase < max_len) {
+                    GateGradients(StepTime(phase), rows, u_lo, u_hi, sums);
+                  }
+                  return;
+                }
+                for (int64_t s = 0; s < max_len; ++s) {
+                  GateGradients(StepTime(s), rows, u_lo, u_hi, sums);
+                  Recur(StepTime(s), rows, first, last);
+                }
+              });
+  }
+
+  // dx = dG_in . W^T, dW = x^T . dG_in, dU = h_prev^T . dG_rec, db the sums.
+  void WeightGradients() {
+    const T* d_input = d_gates_[0];
+    const T* d_recurrent = d_gates_[kSides - 1];
+    const int64_t rows = B_ * T_;
+    Gemm<T>(pool_, false, true, rows, I_, G_, d_input, G_, in_.kernel, G_,
+            false, grads_.dx, I_);
+    Gemm<T>(pool_, true, false, I_, G_, rows, in_.x, I_, d_input, G_, false,
+            grads_.dkernel, G_);
+    Gemm<T>(pool_, true, false, H_, G_, rows, h_prev_, H_, d_recurrent, G_,
+            false, grads_.drecurrent_kernel, G_);
+    for (size_t part = 1; part < bias_sums_.size(); ++part) {
+      bias_sums_[0] += bias_sums_[part];
+    }
+    Vec<T>(grads_.dbias, kSides * G_) = bias_sums_[0].template cast<T>();
+  }
+
+  tensorflow::OpKernelContext* ctx_;
+  const Cell& cell_;
+  const Walk walk_;
+  const SequenceInputs<T> in_;
+  const SavedForward<T> fwd_;
+  const Gradients<T> grads_;
+  const int64_t B_, T_, I_, H_, G_;
+  PackedPanels<T> ut_panels_;  // U^T [G*H, H] as panels of kWidth units
+  tensorflow::thread::ThreadPool* pool_ = nullptr;
+  Split split_{0, 0, {1, false}};
+  std::vector<Sums> bias_sums_;  // per part, in double (B*T terms)
+  tensorflow::Tensor d_gates_holder_[kSides], h_prev_holder_, ut_holder_;
+  T* d_gates_[kSides] = {};  // [B,T,G]: input side, then recurrent side
+  T* h_prev_ = nullptr;      // [B,T,H]
+};
+
+}  // namespace cpu
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_CPU_BACKWARD_H_

@@ -1,0 +1,58 @@
+// What a cell hands the CPU recurrence engine (common/cpu_engine.h), beside
+// its traits (kGates etc., see common/recurrent_kernels.h): its pointwise
+// math on the SIMD packets of `width` units u.. of one batch row, as
+//
+//   StepState<Packet> Forward(const Packet* hu, T* saved, const T* h_prev,
+//                             const T* c_prev, int64_t u, int64_t width);
+//   StepGrads<Packet, kGates> Backward(const BackwardView<T>& v, int64_t u,
+//                                      int64_t width, Packet dh,
+//                                      Packet dc) const;
+//
+// Forward: hu[g] is h_{t-1}.U of gate g; saved is the row's values of the
+// step: x.W + b in its first kGates * H on entry, left holding what the
+// backward needs (kSaved * H values); h_prev, c_prev are the row's state
+// before the step (c_prev null for cells without a cell state).
+// Backward: dh and dc are the gradients reaching h_t and c_t.
+#ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_CELL_H_
+#define TFRNN_CUSTOM_OPS_COMMON_CPU_CELL_H_
+
+#include <cstdint>
+
+namespace tfrnn {
+namespace cpu {
+
+// A row's new state; c only for cells with a cell state.
+template <typename Packet>
+struct StepState {
+  Packet h, c;
+};
+
+// One row's saved values of step t and its states around it (c and c_prev
+// only for cells with a cell state; saved null for cells that save nothing).
+template <typename T>
+struct BackwardView {
+  const T* saved;   // the step's saved row [kSaved * H]
+  const T* h;       // h_t
+  const T* h_prev;  // h_{t-1}, before any recurrent mask
+  const T* c;       // c_t
+  const T* c_prev;  // c_{t-1}
+  int64_t units;    // H
+};
+
+// Gradients of one step for `width` units: of each gate's input-side
+// pre-activation (the x.W + b part: dx, dW, db), of its recurrent-side one
+// (the h.U part: dh_{t-1} through U, dU, the recurrent bias; only read for
+// cells whose two differ), of h_{t-1} by paths that bypass U (only for
+// cells that have one), and of c_{t-1}.
+template <typename Packet, int kGates>
+struct StepGrads {
+  Packet input[kGates];
+  Packet recurrent[kGates];
+  Packet h_prev;
+  Packet c_prev;
+};
+
+}  // namespace cpu
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_CPU_CELL_H_

@@ -1,0 +1,42 @@
+// The CPU engine of the fused recurrent ops: binds a cell's math on packets
+// (a class with the cell's traits, Scalar = T, a constructor taking
+// (attrs, bias, units) and the Forward/Backward of common/cpu_cell.h) to the
+// walks of common/cpu_forward.h and common/cpu_backward.h, for
+// common/recurrent_kernels.h.
+#ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_ENGINE_H_
+#define TFRNN_CUSTOM_OPS_COMMON_CPU_ENGINE_H_
+
+#include "common/cpu_backward.h"
+#include "common/cpu_forward.h"
+#include "common/recurrent_args.h"
+
+namespace tfrnn {
+namespace cpu {
+
+template <typename CellMath>
+struct Engine {
+  using Cell = CellMath;
+  using T = typename CellMath::Scalar;
+
+  static void Forward(tensorflow::OpKernelContext* ctx,
+                      const typename Cell::Attrs& attrs, const Walk& walk,
+                      const SequenceInputs<T>& in,
+                      const ForwardOutputs<T>& out) {
+    const CellMath cell(attrs, in.bias, walk.dims.units);
+    ForwardWalk<CellMath>(ctx, cell, walk, in, out).Run();
+  }
+
+  static void Backward(tensorflow::OpKernelContext* ctx,
+                       const typename Cell::Attrs& attrs, const Walk& walk,
+                       const SequenceInputs<T>& in,
+                       const SavedForward<T>& fwd,
+                       const Gradients<T>& grads) {
+    const CellMath cell(attrs, nullptr, walk.dims.units);
+    BackwardWalk<CellMath>(ctx, cell, walk, in, fwd, grads).Run();
+  }
+};
+
+}  // namespace cpu
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_CPU_ENGINE_H_

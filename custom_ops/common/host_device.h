@@ -1,0 +1,38 @@
+// What the CPU and GPU kernels share per element: the host/device marker and
+// the scalar activations a GPU kernel (and a host test of the cell math)
+// evaluates the cells' formulas with.
+//
+// Each cell writes its formulas once, as templates over a value type V (a
+// scalar, or a SIMD packet on the CPU) and an activation policy Act (the
+// scalar one here, cpu::PacketActivations in common/simd.h).
+#ifndef TFRNN_CUSTOM_OPS_COMMON_HOST_DEVICE_H_
+#define TFRNN_CUSTOM_OPS_COMMON_HOST_DEVICE_H_
+
+#include <cmath>
+
+#if defined(__CUDACC__) || defined(__HIPCC__)
+#define TFRNN_HOST_DEVICE __host__ __device__
+#else
+#define TFRNN_HOST_DEVICE
+#endif
+
+namespace tfrnn {
+
+// The attributes of a cell that has none.
+struct NoAttrs {};
+
+template <typename T>
+struct ScalarActivations {
+  TFRNN_HOST_DEVICE static T Logistic(T x) { return T(1) / (T(1) + exp(-x)); }
+  TFRNN_HOST_DEVICE static T Tanh(T x) { return tanh(x); }
+  TFRNN_HOST_DEVICE static T Relu(T x) { return x > T(0) ? x : T(0); }
+  // dy where y = relu(x) is positive, else 0 (relu's gradient from its
+  // output; 0 at 0, as TensorFlow's).
+  TFRNN_HOST_DEVICE static T WherePositive(T y, T dy) {
+    return y > T(0) ? dy : T(0);
+  }
+};
+
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_HOST_DEVICE_H_

@@ -1,0 +1,66 @@
+// The arguments of a recurrent op's functors, grouped by role. Every tensor
+// is row-major; sequences are batch-major [B,T,..] except the saved values,
+// which are time-major [T,B,..] (a step's rows are one block). Pointers a
+// cell does not use (c0, c_n, cell for cells without a cell state) are null.
+#ifndef TFRNN_CUSTOM_OPS_COMMON_RECURRENT_ARGS_H_
+#define TFRNN_CUSTOM_OPS_COMMON_RECURRENT_ARGS_H_
+
+#include <cstdint>
+
+#include "common/dims.h"
+
+namespace tfrnn {
+
+// Which steps a call visits: 0..max_len-1, or max_len-1..0 when reverse;
+// step t of row b runs when t < lengths[b].
+struct Walk {
+  Dims dims;
+  bool reverse;
+  int64_t max_len;
+};
+
+template <typename T>
+struct SequenceInputs {
+  const T* x;                 // [B,T,I]
+  const T* h0;                // [B,H]
+  const T* c0;                // [B,H]
+  const T* kernel;            // W [I,G*H]
+  const T* recurrent_kernel;  // U [H,G*H]
+  const T* bias;              // [G*H] first: the input-side bias
+  const int32_t* lengths;     // [B], or null: every row runs T steps
+  const T* recurrent_mask;    // [B,H] multiplying h_{t-1} in h.U, or null
+};
+
+template <typename T>
+struct ForwardOutputs {
+  T* output;  // [B,T,H] (zeros where a row has ended), or null
+  T* h_n;     // [B,H]: the state after each row's last step
+  T* c_n;     // [B,H]
+  T* saved;   // [T,B,kSaved*H] for the backward, or null (inference)
+  T* cell;    // [B,T,H] the cell states, or null (inference)
+};
+
+// What the backward reads of the forward, and the incoming gradients.
+template <typename T>
+struct SavedForward {
+  const T* output;    // [B,T,H]
+  const T* saved;     // [T,B,kSaved*H]
+  const T* cell;      // [B,T,H]
+  const T* d_output;  // [B,T,H]
+  const T* d_h_n;     // [B,H]
+  const T* d_c_n;     // [B,H]
+};
+
+template <typename T>
+struct Gradients {
+  T* dx;                 // [B,T,I]
+  T* dh0;                // [B,H]
+  T* dc0;                // [B,H]
+  T* dkernel;            // [I,G*H]
+  T* drecurrent_kernel;  // [H,G*H]
+  T* dbias;              // the bias's shape
+};
+
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_RECURRENT_ARGS_H_
