@@ -18,7 +18,8 @@ from setuptools.command.build_ext import build_ext
 
 OP_ROOT = "custom_ops"  # include root: "common/...", "lstm/..."
 CPU_SOURCES = ["lstm/lstm_ops.cc", "lstm/lstm_kernels.cc",
-               "gru/gru_ops.cc", "gru/gru_kernels.cc"]
+               "gru/gru_ops.cc", "gru/gru_kernels.cc",
+               "rnn/rnn_ops.cc", "rnn/rnn_kernels.cc"]
 LIBRARY_NAME = "_tfrnn_ops.so"
 BUILD_INFO = "_build_info.json"
 

@@ -1,6 +1,8 @@
-"""Random LSTM/GRU problems, and Keras's own layers as the reference."""
+"""Random LSTM/GRU/Elman RNN problems, and Keras's own layers as the
+reference."""
 
 import dataclasses
+import functools
 
 import keras
 import numpy as np
@@ -10,6 +12,10 @@ import tensorflow as tf
 KINDS = {
     "lstm": (4, 2, lambda h: (4 * h,), keras.layers.LSTM),
     "gru": (3, 1, lambda h: (2, 3 * h), keras.layers.GRU),
+    "rnn_tanh": (1, 1, lambda h: (h,),
+                 functools.partial(keras.layers.SimpleRNN, activation="tanh")),
+    "rnn_relu": (1, 1, lambda h: (h,),
+                 functools.partial(keras.layers.SimpleRNN, activation="relu")),
 }
 
 
@@ -39,6 +45,15 @@ class Problem:
     d_c = property(lambda self: self.d_states[1])
 
 
+def recurrent_scale(kind, units):
+    """The recurrent weights' scale: 0.5, or for the Elman RNN (one gate, no
+    gating to damp it) 0.5/sqrt(H), so its h.U neither explodes (relu) nor
+    saturates (tanh) over the steps, as an orthogonal initialisation."""
+    if kind.startswith("rnn"):
+        return 0.5 / max(1.0, float(np.sqrt(units)))
+    return 0.5
+
+
 def make_problem(rng, batch, time, features, units, dtype="float32",
                  lengths=None, kind="lstm"):
     gates, num_states, bias_shape, _ = KINDS[kind]
@@ -50,7 +65,8 @@ def make_problem(rng, batch, time, features, units, dtype="float32",
         kind=kind, x=normal(batch, time, features),
         states=[normal(batch, units, scale=0.5) for _ in range(num_states)],
         kernel=normal(features, gates * units, scale=0.5),
-        recurrent_kernel=normal(units, gates * units, scale=0.5),
+        recurrent_kernel=normal(units, gates * units,
+                                scale=recurrent_scale(kind, units)),
         bias=normal(*bias_shape(units), scale=0.5),
         lengths=None if lengths is None else np.asarray(lengths, np.int32),
         d_output=normal(batch, time, units),

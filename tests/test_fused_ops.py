@@ -1,7 +1,8 @@
-"""The fused LSTM and GRU ops against Keras's own layers and float64
-numeric gradients. Every test runs for both kinds."""
+"""The fused LSTM, GRU and Elman RNN (tanh, relu) ops against Keras's own
+layers and float64 numeric gradients. Every test runs for every kind."""
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -18,6 +19,12 @@ KINDS = {
              keras.layers.LSTMCell, ("h0", "c0")),
     "gru": (ops.gru_sequence, ops.gru_step, reference.gru_sequence,
             keras.layers.GRUCell, ("h0",)),
+    **{f"rnn_{n}": (functools.partial(ops.rnn_sequence, nonlinearity=n),
+                    functools.partial(ops.rnn_step, nonlinearity=n),
+                    functools.partial(reference.rnn_sequence, nonlinearity=n),
+                    functools.partial(keras.layers.SimpleRNNCell,
+                                      activation=n), ("h0",))
+       for n in ("tanh", "relu")},
 }
 pytestmark = pytest.mark.parametrize("kind", sorted(KINDS))
 

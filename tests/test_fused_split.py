@@ -1,12 +1,13 @@
 """The fused ops when the recurrence is split between threads.
 
-The CPU kernels split a recurrence between pool threads once it is worth
-it: the LSTM by hidden units (SIMD-width panels, the threads meeting every
-step) or by batch rows (never meeting), the GRU by rows; the other op tests
-use small layers that run on one thread. Here the layers are wide enough to
-split, with unit counts that leave partial panels, and the results must equal
-the pure-TF reference and not depend on how many threads the pool has (or,
-for the LSTM, on which split TFRNN_STEP_SPLIT forces)."""
+The CPU engine splits a recurrence between pool threads once it is worth
+it, for every cell: by hidden units (panels of a packet of units, four for
+the Elman RNN, the threads meeting every step) or by batch rows (never
+meeting); the other op tests use small layers that run on one thread. Here
+the layers are wide enough to split, with unit counts that leave partial
+panels, and the results must equal the pure-TF reference and not depend on
+how many threads the pool has, nor on which split TFRNN_STEP_SPLIT
+forces."""
 
 import functools
 import json
@@ -25,7 +26,23 @@ from rnn_problems import make_problem
 from test_recurrent_dropout import dropout_mask, run
 
 SEQUENCE = {"lstm": (ops.lstm_sequence, reference.lstm_sequence),
-            "gru": (ops.gru_sequence, reference.gru_sequence)}
+            "gru": (ops.gru_sequence, reference.gru_sequence),
+            **{f"rnn_{n}": (functools.partial(ops.rnn_sequence,
+                                              nonlinearity=n),
+                            functools.partial(reference.rnn_sequence,
+                                              nonlinearity=n))
+               for n in ("tanh", "relu")}}
+STEP = {"lstm": (ops.lstm_step, reference.lstm_step),
+        "gru": (ops.gru_step, reference.gru_step),
+        "rnn_relu": (functools.partial(ops.rnn_step, nonlinearity="relu"),
+                     functools.partial(reference.rnn_step,
+                                       nonlinearity="relu"))}
+# Of the results (output, final states, then the gradients of x, the
+# states, the weights): those the packed recurrence computes alone, the
+# same whichever thread takes a unit of a row; the weight and input
+# gradients are Eigen GEMMs split by the thread count (whose AVX2 kernels
+# sum in another order for other block sizes).
+BITWISE = {"lstm": {0, 1, 2, 4, 5}}
 LENGTHS = [9, 4, 0, 1, 9, 6, 9, 2, 8, 9, 3, 9, 5]  # 13 rows: 2 blocks + 1
 # 150 units: 9 full panels of 16 floats (8 doubles) and a partial one; the
 # backward's 64-unit (32-double) panels end partial too.
@@ -61,11 +78,11 @@ THREADS_SCRIPT = textwrap.dedent("""
     import numpy as np
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(int(sys.argv[1]))
-    from tfrnn import ops
     from rnn_problems import make_problem
+    from test_fused_split import SEQUENCE
     from test_recurrent_dropout import dropout_mask, run
     results = {}
-    for kind, fn in [("lstm", ops.lstm_sequence), ("gru", ops.gru_sequence)]:
+    for kind, (fn, _) in SEQUENCE.items():
         for reverse in (False, True):
             rng = np.random.default_rng(5)
             lengths = %r
@@ -99,25 +116,23 @@ def decoded(value):
     return np.frombuffer(bytes.fromhex(value), np.float32)
 
 
-# None: the kernel's own choice for four threads. The LSTM forced to split
-# the units of every step between four threads, or the 13 rows (4, 3, 3, 3
-# rows a part: partial register blocks).
+# None: the kernel's own choice for four threads. Forced to split the units
+# of every step between four threads, or the 13 rows (4, 3, 3, 3 rows a
+# part: partial register blocks).
 @pytest.mark.parametrize("split", [None, "units", "rows"])
 def test_results_do_not_depend_on_the_number_of_threads(split):
     """One thread (no split) and four (split in up to four parts, more
-    threads than this machine may have cores) agree. The LSTM's outputs,
-    final states and state gradients come from the packed recurrence alone
-    and are bitwise equal: every unit of every row is computed the same way
-    whichever thread takes it. The weight and input gradients are Eigen
-    GEMMs split by the thread count, whose AVX2 kernels sum in another order
-    for other block sizes: equal to float32 rounding. The GRU runs entirely
-    on Eigen GEMMs (row blocks per thread): equal to float32 rounding."""
+    threads than this machine may have cores) agree: bitwise for what the
+    packed recurrence computes alone (BITWISE: outputs, final states and
+    state gradients), to float32 rounding for the weight and input
+    gradients."""
     one, four = results_with_threads(1), results_with_threads(4, split)
-    assert one.keys() == four.keys()
+    assert one.keys() == four.keys() == {
+        f"{kind} {reverse}" for kind in SEQUENCE for reverse in (False, True)}
     for key in one:
         kind = key.split()[0]
         # output, h_n, (c_n,) dx, dh0, (dc0,) dkernel, drecurrent, dbias
-        bitwise = {0, 1, 2, 4, 5} if kind == "lstm" else set()
+        bitwise = BITWISE.get(kind, {0, 1, 3})
         for i, (a, b) in enumerate(zip(one[key], four[key])):
             if i in bitwise:
                 assert a == b, (key, i)
@@ -130,16 +145,17 @@ def test_results_do_not_depend_on_the_number_of_threads(split):
                     1.0, float(np.abs(b).max())), err_msg=f"{key} {i}")
 
 
+@pytest.mark.parametrize("kind", sorted(SEQUENCE))
 @pytest.mark.parametrize("split", ["units", "rows"])
-def test_each_lstm_split_matches_the_reference(split):
+def test_each_split_matches_the_reference(kind, split):
     got = results_with_threads(4, split)
     for reverse in (False, True):
         rng = np.random.default_rng(5)
         p = make_problem(rng, len(LENGTHS), 9, 5, UNITS, lengths=LENGTHS,
-                         kind="lstm")
+                         kind=kind)
         mask = dropout_mask(rng, len(LENGTHS), UNITS)
-        want = reference_run("lstm", p, mask, reverse)
-        for i, (a, b) in enumerate(zip(got[f"lstm {reverse}"], want)):
+        want = reference_run(kind, p, mask, reverse)
+        for i, (a, b) in enumerate(zip(got[f"{kind} {reverse}"], want)):
             b = np.asarray(b)
             np.testing.assert_allclose(
                 decoded(a).reshape(b.shape), b, rtol=1e-4,
@@ -147,11 +163,11 @@ def test_each_lstm_split_matches_the_reference(split):
                 err_msg=f"{split} reverse={reverse} result {i}")
 
 
-# Calls of fewer than 4 steps read the weights in place when H is a whole
-# number of SIMD packets (16 floats or 8 doubles with AVX-512, fewer
-# without), and take h.U from Eigen when there is one row. These shapes reach
-# each of those paths.
-@pytest.mark.parametrize("kind", ["lstm"])
+# Calls of fewer than 4 steps read the weights in place when H fills whole
+# panels (a packet of 16 floats or 8 doubles with AVX-512, fewer without;
+# four packets for the Elman RNN), and take h.U from Eigen when there is one
+# row. These shapes reach each of those paths.
+@pytest.mark.parametrize("kind", sorted(SEQUENCE))
 @pytest.mark.parametrize("batch", [1, 3, 7])
 @pytest.mark.parametrize("time", [1, 3])
 @pytest.mark.parametrize("dtype,tol", [("float32", 1e-5), ("float64", 1e-10)])
@@ -169,20 +185,23 @@ def test_short_calls_with_whole_packets_match_the_reference(kind, batch, time,
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("kind", sorted(STEP))
 @pytest.mark.parametrize("batch", [1, 3, 7])
 @pytest.mark.parametrize("dtype,tol", [("float32", 1e-5), ("float64", 1e-10)])
-def test_step_op_with_whole_packets_matches_the_reference(batch, dtype, tol):
+def test_step_op_with_whole_packets_matches_the_reference(kind, batch, dtype,
+                                                          tol):
     rng = np.random.default_rng(3)
-    p = make_problem(rng, batch, 1, 5, 64, dtype=dtype)
+    p = make_problem(rng, batch, 1, 5, 64, dtype=dtype, kind=kind)
     inputs = [tf.constant(a) for a in
               (p.x[:, 0], *p.states, p.kernel, p.recurrent_kernel, p.bias)]
 
     def results(fn):
         with tf.GradientTape() as tape:
             tape.watch(inputs)
-            h, c = fn(*inputs)[:2]
-            loss = tf.reduce_sum(h * p.d_h) + tf.reduce_sum(c * p.d_c)
-        return [h, c] + tape.gradient(loss, inputs)
+            states = tf.nest.flatten(fn(*inputs))[:len(p.states)]
+            loss = sum(tf.reduce_sum(s * d)
+                       for s, d in zip(states, p.d_states))
+        return states + tape.gradient(loss, inputs)
 
-    for a, b in zip(results(ops.lstm_step), results(reference.lstm_step)):
+    for a, b in zip(results(STEP[kind][0]), results(STEP[kind][1])):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)

@@ -16,7 +16,10 @@ pytestmark = pytest.mark.skipif(library.ops is None,
                                 reason="the compiled op is not loaded")
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
-GATES = {"lstm": 4, "gru": 3}
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+# The bias shape of H units per kind.
+BIAS = {"lstm": lambda h: (4 * h,), "gru": lambda h: (2, 3 * h),
+        "rnn": lambda h: (h,)}
 
 
 def expected_valid(kind, args):
@@ -29,7 +32,7 @@ def expected_valid(kind, args):
     G = GATES[kind]
     shapes = {"h0": (B, H), "kernel": (I, G * H),
               "recurrent_kernel": (H, G * H), "sequence_length": (B,),
-              "bias": (G * H,) if kind == "lstm" else (2, G * H)}
+              "bias": BIAS[kind](H)}
     if kind == "lstm":
         shapes["c0"] = (B, H)
     if any(args[n].shape != shape for n, shape in shapes.items()):
@@ -46,14 +49,14 @@ def expected_valid(kind, args):
 
 @st.composite
 def op_inputs(draw, kind):
-    """(inputs dict, whether they are valid) for TfrnnLstm / TfrnnGru."""
+    """(inputs dict, whether they are valid) for TfrnnLstm / Gru / Rnn."""
     B, T, I, H = (draw(st.integers(0, 4)) for _ in range(4))
     G = GATES[kind]
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     f = lambda *shape: rng.standard_normal(shape).astype("f")  # noqa: E731
     args = {"x": f(B, T, I), "h0": f(B, H), "kernel": f(I, G * H),
             "recurrent_kernel": f(H, G * H),
-            "bias": f(G * H) if kind == "lstm" else f(2, G * H),
+            "bias": f(*BIAS[kind](H)),
             "sequence_length": rng.integers(0, T + 1, B).astype("i"),
             "recurrent_mask": draw(st.sampled_from(
                 [np.zeros([0], "f"), f(B, H)]))}
@@ -94,10 +97,13 @@ def run_op(kind, args):
     names = (["x", "h0", "c0"] if kind == "lstm" else ["x", "h0"]) + [
         "kernel", "recurrent_kernel", "bias", "sequence_length",
         "recurrent_mask"]
-    op = library.ops.tfrnn_lstm if kind == "lstm" else library.ops.tfrnn_gru
     # Tensors, not numpy arrays: the op wrapper would cast arrays to a
     # common dtype, and the kernel must see what a caller really passes.
-    return op(*[tf.constant(args[n]) for n in names], is_training=True)
+    tensors = [tf.constant(args[n]) for n in names]
+    if kind == "rnn":
+        return library.ops.tfrnn_rnn(*tensors, nonlinearity="relu")
+    op = library.ops.tfrnn_lstm if kind == "lstm" else library.ops.tfrnn_gru
+    return op(*tensors, is_training=True)
 
 
 def run_reference(kind, args):
@@ -108,7 +114,11 @@ def run_reference(kind, args):
             args["x"], args["h0"], args["c0"], args["kernel"],
             args["recurrent_kernel"], args["bias"], args["sequence_length"],
             **kwargs)
-    return reference.gru_sequence(
+    if kind == "rnn":
+        kwargs["nonlinearity"] = "relu"
+    sequence = (reference.rnn_sequence if kind == "rnn"
+                else reference.gru_sequence)
+    return sequence(
         args["x"], args["h0"], args["kernel"], args["recurrent_kernel"],
         args["bias"], args["sequence_length"], **kwargs)
 

@@ -1,5 +1,5 @@
-"""tfrnn's LSTM and GRU layers and cells against Keras's own, inside real
-models. Tests taking `kind` run for both."""
+"""tfrnn's LSTM, GRU and SimpleRNN layers and cells against Keras's own,
+inside real models. Tests taking `kind` run for all three."""
 
 import numpy as np
 import pytest
@@ -7,14 +7,18 @@ import keras
 import tensorflow as tf
 
 import tfrnn
-from tfrnn.layers import GRU, LSTM, GRUCell, LSTMCell
+from tfrnn.layers import (GRU, LSTM, GRUCell, LSTMCell, SimpleRNN,
+                          SimpleRNNCell)
 
 VOCAB, EMBED, UNITS = 12, 6, 8
 # kind -> (our layer, Keras's layer, our cell, Keras's cell)
 KINDS = {
     "lstm": (LSTM, keras.layers.LSTM, LSTMCell, keras.layers.LSTMCell),
     "gru": (GRU, keras.layers.GRU, GRUCell, keras.layers.GRUCell),
+    "rnn": (SimpleRNN, keras.layers.SimpleRNN, SimpleRNNCell,
+            keras.layers.SimpleRNNCell),
 }
+OP_TYPES = {"lstm": "TfrnnLstm", "gru": "TfrnnGru", "rnn": "TfrnnRnn"}
 both = pytest.mark.parametrize("kind", sorted(KINDS))
 
 
@@ -71,7 +75,16 @@ LAYER_CASES = [
     dict(use_bias=False, return_sequences=True),
 ]
 KIND_CASES = {"lstm": [dict(unit_forget_bias=False)],
-              "gru": [dict(reset_after=False, return_sequences=True)]}
+              "gru": [dict(reset_after=False, return_sequences=True)],
+              "rnn": [dict(activation="relu", return_sequences=True)]}
+# Options no fused op runs: Keras's loop over our cell.
+UNFUSED_CASES = {
+    "lstm": [dict(activation="relu"),
+             dict(recurrent_activation="hard_sigmoid")],
+    "gru": [dict(activation="relu"),
+            dict(recurrent_activation="hard_sigmoid")],
+    "rnn": [dict(activation="sigmoid")],
+}
 
 
 @pytest.mark.parametrize("padding", ["none", "right", "left", "holes"])
@@ -144,12 +157,9 @@ def test_stateful_carries_state_across_calls_and_resets(kind):
     assert_same_outputs(stateful(x[:, :5]), whole(x[:, :5]))
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(activation="relu"),  # not fusable: Keras's loop over our cell
-    dict(recurrent_activation="hard_sigmoid"),
-    dict(unroll=True),
-], ids=str)
-@both
+@pytest.mark.parametrize("kind,kwargs", [
+    (kind, kwargs) for kind in sorted(KINDS)
+    for kwargs in UNFUSED_CASES[kind] + [dict(unroll=True)]], ids=str)
 def test_options_the_op_lacks_still_match_keras(kind, kwargs):
     reference, ours = twin_models(dict(return_sequences=True, **kwargs),
                                   kind=kind)
@@ -166,7 +176,8 @@ def test_dropout_matches_keras_with_the_same_seed(kind, kwargs):
     """Keras's per-gate dropout masks (implementation=1, which Keras always
     uses with recurrent_dropout); tfrnn's default single recurrent mask is
     tested in test_recurrent_dropout.py."""
-    if "recurrent_dropout" in kwargs:
+    # Keras's SimpleRNN has one recurrent mask itself.
+    if "recurrent_dropout" in kwargs and kind != "rnn":
         kwargs = dict(kwargs, implementation=1)
     reference, ours = twin_models(dict(return_sequences=True, seed=7,
                                        **kwargs), kind=kind)
@@ -267,8 +278,7 @@ def test_mixed_precision_float16(kind):
                                atol=5e-3)
 
 
-@pytest.mark.parametrize("kind,op_type", [("lstm", "TfrnnLstm"),
-                                          ("gru", "TfrnnGru")])
+@pytest.mark.parametrize("kind,op_type", sorted(OP_TYPES.items()))
 def test_layer_uses_the_fused_op(kind, op_type):
     """The fused path is what the parity tests measured (not Keras's loop)."""
     layer = KINDS[kind][0](4)
@@ -316,5 +326,4 @@ def test_bidirectional_wrapper_matches_keras_and_runs_our_op(kind, padding):
     # With a mask the fused calls sit in tf.cond branch functions.
     nodes = list(graph_def.node) + [
         n for f in graph_def.library.function for n in f.node_def]
-    op_type = {"lstm": "TfrnnLstm", "gru": "TfrnnGru"}[kind]
-    assert sum(n.op == op_type for n in nodes) == 2  # one per direction
+    assert sum(n.op == OP_TYPES[kind] for n in nodes) == 2  # one per direction

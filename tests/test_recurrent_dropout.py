@@ -9,13 +9,14 @@ import pytest
 import tensorflow as tf
 
 from tfrnn import ops
-from tfrnn.layers import GRU, LSTM
+from tfrnn.layers import GRU, LSTM, SimpleRNN
 from tfrnn.ops import reference
 from rnn_problems import make_problem
 
 SEQUENCE = {"lstm": (ops.lstm_sequence, reference.lstm_sequence),
-            "gru": (ops.gru_sequence, reference.gru_sequence)}
-LAYERS = {"lstm": LSTM, "gru": GRU}
+            "gru": (ops.gru_sequence, reference.gru_sequence),
+            "rnn_tanh": (ops.rnn_sequence, reference.rnn_sequence)}
+LAYERS = {"lstm": LSTM, "gru": GRU, "rnn_tanh": SimpleRNN}
 kinds = pytest.mark.parametrize("kind", sorted(SEQUENCE))
 
 

@@ -77,7 +77,9 @@ def test_simple_rnn_matches_keras_and_round_trips(nonlinearity, tmp_path):
     reference_layer(x)
     ours.build(x.shape)
     ours.set_weights(reference_layer.get_weights())
-    np.testing.assert_array_equal(ours(x), reference_layer(x))
+    # The fused op against Keras's loop: equal to float32 rounding.
+    np.testing.assert_allclose(ours(x), reference_layer(x), rtol=1e-6,
+                               atol=1e-6)
     model = keras.Sequential([keras.Input((6, 4)), ours])
     path = str(tmp_path / "simple.keras")
     model.save(path)
@@ -89,8 +91,23 @@ def test_simple_rnn_matches_keras_and_round_trips(nonlinearity, tmp_path):
         cell.get_config()).nonlinearity == nonlinearity
 
 
+@pytest.mark.parametrize("spelling", ["activation", "nonlinearity"])
+def test_simple_rnn_takes_keras_and_torch_spellings(spelling):
+    layer = tfrnn.layers.SimpleRNN(4, **{spelling: "relu"})
+    assert layer.nonlinearity == "relu"
+    assert layer.get_config()["activation"] == "relu"
+
+
+def test_simple_rnn_loads_a_keras_simple_rnn_config():
+    config = keras.layers.SimpleRNN(4, activation="relu",
+                                    return_sequences=True).get_config()
+    layer = tfrnn.layers.SimpleRNN.from_config(config)
+    assert layer.nonlinearity == "relu" and layer.return_sequences
+
+
 @pytest.mark.parametrize("kwargs", [dict(nonlinearity="sigmoid"),
-                                    dict(activation="relu")])
-def test_simple_rnn_rejects_other_activations(kwargs):
+                                    dict(nonlinearity="tanh",
+                                         activation="relu")])
+def test_simple_rnn_rejects_bad_or_conflicting_nonlinearity(kwargs):
     with pytest.raises(ValueError, match="nonlinearity"):
         tfrnn.layers.SimpleRNN(4, **kwargs)

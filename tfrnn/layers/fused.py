@@ -31,7 +31,8 @@ def step_fusable(cell, training):
 def per_gate_masks(cell):
     """Keras's implementation 1 with dropout: a mask per gate, which only
     Keras's step loop runs."""
-    return cell.implementation == 1 and (cell.dropout > 0
+    implementation = getattr(cell, "implementation", 2)  # SimpleRNN: none
+    return implementation == 1 and (cell.dropout > 0
                                          or cell.recurrent_dropout > 0)
 
 

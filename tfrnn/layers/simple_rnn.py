@@ -1,15 +1,21 @@
-"""Keras 3 SimpleRNN layer and cell (Elman RNN), tanh or relu.
+"""Keras 3 SimpleRNN layer and cell (the Elman RNN) on the fused RNN op.
 
-`nonlinearity` is PyTorch's name for the activation ("tanh" or "relu"); the
-weights and results are keras.layers.SimpleRNN's, and a torch.nn.RNN state
-dict loads through `tfrnn.interop.from_torch(sd, "rnn_tanh"/"rnn_relu")`.
-There is no fused op for it yet: every step runs Keras's loop. It shares the
-LSTM/GRU options (time_major, trainable_initial_state).
+`SimpleRNN` is `keras.layers.SimpleRNN` with its inner loop replaced by the
+fused whole-sequence op (tanh or relu; any other activation, `unroll` and
+masks that are not right-padded run Keras's step loop over the cell).
+Weights, results and config are Keras's, so a keras.layers.SimpleRNN config
+or `.keras` file loads. `nonlinearity` ("tanh" or "relu") is PyTorch's
+spelling of the activation and is accepted too; a torch.nn.RNN state dict
+loads through `tfrnn.interop.from_torch(sd, "rnn_tanh"/"rnn_relu")`.
+recurrent_dropout is Keras's: one mask on h_{t-1} where it enters h.U, run
+inside the fused op.
 """
 
 import keras
 
-from tfrnn.layers.fused import FusedRNN, split_cell_kwargs
+from tfrnn.layers.fused import (FusedRNN, bias_or_zeros, dropout_masks,
+                                split_cell_kwargs)
+from tfrnn.ops import rnn_sequence, rnn_step
 
 NONLINEARITIES = ("tanh", "relu")
 _CELL_ARGS = (
@@ -19,39 +25,86 @@ _CELL_ARGS = (
     "bias_constraint", "dropout", "recurrent_dropout", "seed")
 
 
-def _nonlinearity(nonlinearity, kwargs):
-    if "activation" in kwargs:
-        raise ValueError("pass nonlinearity ('tanh' or 'relu'), not "
-                         "activation")
+def _activation(activation, nonlinearity):
+    """The cell's activation from Keras's `activation` or torch's
+    `nonlinearity` (which must then be "tanh" or "relu")."""
+    if nonlinearity is None:
+        return activation
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got "
                          f"{nonlinearity!r}")
+    if activation not in (None, "tanh", nonlinearity):
+        raise ValueError(f"nonlinearity={nonlinearity!r} and "
+                         f"activation={activation!r} disagree; pass one")
     return nonlinearity
+
+
+def fused_nonlinearity(activation):
+    """"tanh" or "relu" when the op can run `activation`, else None."""
+    for name in NONLINEARITIES:
+        if activation is keras.activations.get(name):
+            return name
+    return None
 
 
 @keras.saving.register_keras_serializable(package="tfrnn")
 class SimpleRNNCell(keras.layers.SimpleRNNCell):
-    """`keras.layers.SimpleRNNCell` with nonlinearity "tanh" or "relu"."""
+    """`keras.layers.SimpleRNNCell` whose step runs the fused single-step op
+    when its activation is tanh or relu. Same arguments, weights and config
+    as Keras's, plus `nonlinearity` (torch's name for the activation).
 
-    def __init__(self, units, nonlinearity="tanh", **kwargs):
-        super().__init__(units, activation=_nonlinearity(nonlinearity, kwargs),
+    >>> cell = SimpleRNNCell(4, nonlinearity="relu")
+    >>> cell.nonlinearity
+    'relu'
+    """
+
+    def __init__(self, units, activation="tanh", nonlinearity=None,
+                 **kwargs):
+        super().__init__(units, activation=_activation(activation,
+                                                       nonlinearity),
                          **kwargs)
-        self.nonlinearity = nonlinearity
 
-    def get_config(self):
-        config = super().get_config()
-        del config["activation"]
-        return {**config, "nonlinearity": self.nonlinearity}
+    @property
+    def nonlinearity(self):
+        """"tanh" or "relu", or None for an activation the op cannot run."""
+        return fused_nonlinearity(self.activation)
+
+    def call(self, sequence, states, training=False):
+        if self.nonlinearity is None:
+            return super().call(sequence, states, training=training)
+        nested = isinstance(states, (list, tuple))
+        h = states[0] if nested else states
+        dp_mask, rec_mask = dropout_masks(self, sequence, h, training)
+        if dp_mask is not None:
+            sequence = sequence * dp_mask
+        if rec_mask is not None:
+            h = h * rec_mask  # the product's h only: the state is replaced
+        h = rnn_step(sequence, h, self.kernel, self.recurrent_kernel,
+                     bias_or_zeros(self, [self.units]),
+                     nonlinearity=self.nonlinearity)
+        return h, [h] if nested else h
 
 
 @keras.saving.register_keras_serializable(package="tfrnn")
 class SimpleRNN(FusedRNN, keras.layers.SimpleRNN):
-    """Fully-connected RNN, h' = nonlinearity(x.W + h.U + b)."""
+    """Fully-connected RNN, h' = activation(x.W + h.U + b), on the fused op.
 
-    def __init__(self, units, nonlinearity="tanh", **kwargs):
+    Takes the arguments of `keras.layers.SimpleRNN` (activation "tanh" or
+    "relu" fused; others run Keras's loop) and gives Keras's results for
+    them. Beyond Keras: `nonlinearity` (torch's spelling), `time_major`,
+    `trainable_initial_state` (see FusedRNN). Not XLA-compilable.
+
+    >>> import numpy as np
+    >>> layer = SimpleRNN(8, activation="relu", return_sequences=True)
+    >>> layer(np.zeros((2, 5, 3), "float32")).shape
+    TensorShape([2, 5, 8])
+    """
+
+    def __init__(self, units, activation="tanh", nonlinearity=None,
+                 **kwargs):
         cell = SimpleRNNCell(
-            units, nonlinearity=_nonlinearity(nonlinearity, kwargs), name="simple_rnn_cell",
-            dtype=kwargs.get("dtype"),
+            units, activation=activation, nonlinearity=nonlinearity,
+            name="simple_rnn_cell", dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             **split_cell_kwargs(kwargs, _CELL_ARGS))
         self._init_fused(cell, kwargs)
@@ -61,10 +114,18 @@ class SimpleRNN(FusedRNN, keras.layers.SimpleRNN):
         return self.cell.nonlinearity
 
     def get_config(self):
-        config = super().get_config()
-        del config["activation"]
-        config["nonlinearity"] = self.nonlinearity
-        return self._fused_config(config)
+        return self._fused_config(super().get_config())
 
     def _cell_fusable(self):
-        return False  # no fused op: Keras's loop over the cell
+        return self.cell.nonlinearity is not None
+
+    def _fused_op(self, sequences, initial_state, lengths, training,
+                  recurrent_mask):
+        output, h_n = rnn_sequence(
+            sequences, initial_state[0], self.cell.kernel,
+            self.cell.recurrent_kernel,
+            bias_or_zeros(self.cell, [self.cell.units]), lengths,
+            reverse=self.go_backwards, nonlinearity=self.cell.nonlinearity,
+            recurrent_mask=recurrent_mask)
+        return output, [h_n]
+

@@ -1,4 +1,4 @@
-"""Pure-TensorFlow LSTM and GRU with the fused ops' exact contracts.
+"""Pure-TensorFlow LSTM, GRU and Elman RNN with the fused ops' exact contracts.
 
 Used when the compiled library is unavailable, and in tests as a second
 reference. Semantics (see the op's doc): batch-major, Keras gate order
@@ -191,3 +191,36 @@ def gru_step(x, h, kernel, recurrent_kernel, bias, recurrent_mask=None):
                  gates=3, bias_rows=2)
     return _gru_cell(tf.matmul(x, kernel) + bias[0], h, recurrent_kernel,
                      bias[1], recurrent_mask)
+
+
+def _rnn_activation(nonlinearity):
+    if nonlinearity not in ("tanh", "relu"):
+        raise invalid_argument(
+            f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return tf.tanh if nonlinearity == "tanh" else tf.nn.relu
+
+
+def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
+                 reverse=False, nonlinearity="tanh", recurrent_mask=None):
+    """Returns (output [B,T,H], h_n) of a whole-sequence Elman RNN:
+    h_t = nonlinearity(x.W + b + h_{t-1}.U), bias [H]."""
+    activation = _rnn_activation(nonlinearity)
+    x = _checked(x, [("h0", h0)], kernel, recurrent_kernel, bias,
+                 sequence_length, gates=1)
+    xw = tf.einsum("bti,ig->tbg", x, kernel) + bias
+
+    def step(t, states):
+        h = activation(xw[t] + tf.matmul(_masked(states[0], recurrent_mask),
+                                         recurrent_kernel))
+        return h, (h,)
+
+    return _run_sequence(x, [h0], sequence_length, reverse, step)
+
+
+def rnn_step(x, h, kernel, recurrent_kernel, bias, nonlinearity="tanh"):
+    """Returns h_new of one Elman RNN step on x [B,I]."""
+    activation = _rnn_activation(nonlinearity)
+    x = _checked(x, [("h", h)], kernel, recurrent_kernel, bias, x_rank=2,
+                 gates=1)
+    return activation(tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel)
+                      + bias)

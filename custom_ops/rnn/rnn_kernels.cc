@@ -1,0 +1,28 @@
+// The fused Elman RNN's CPU kernels: the shared OpKernels on the CPU engine.
+#define EIGEN_USE_THREADS
+
+#include <string>
+
+#include "common/cpu_engine.h"
+#include "common/recurrent_kernels.h"
+#include "rnn/rnn_cell_cpu.h"
+
+namespace tfrnn {
+namespace rnn {
+
+// Found by argument-dependent lookup from the shared kernels.
+absl::Status ReadCellAttrs(tensorflow::OpKernelConstruction* ctx,
+                           Attrs* attrs) {
+  std::string nonlinearity;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("nonlinearity", &nonlinearity));
+  attrs->relu = nonlinearity == "relu";  // the op's attr admits tanh, relu
+  return absl::OkStatus();
+}
+
+TFRNN_REGISTER_RECURRENT_KERNELS("Rnn", ::tensorflow::DEVICE_CPU, float,
+                                 cpu::Engine<CpuCell<float>>);
+TFRNN_REGISTER_RECURRENT_KERNELS("Rnn", ::tensorflow::DEVICE_CPU, double,
+                                 cpu::Engine<CpuCell<double>>);
+
+}  // namespace rnn
+}  // namespace tfrnn

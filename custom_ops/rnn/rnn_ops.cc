@@ -1,0 +1,109 @@
+// Op registrations and shape functions for the fused Elman RNN. Shapes:
+// x [B,T,I], h0 [B,H], kernel [I,H], recurrent_kernel [H,H], bias [H],
+// sequence_length [B] int32.
+#include "common/shape_fns.h"
+#include "rnn/rnn_cell.h"
+#include "tensorflow/core/framework/op.h"
+
+namespace tfrnn {
+namespace {
+
+using ::tensorflow::shape_inference::DimensionHandle;
+using ::tensorflow::shape_inference::InferenceContext;
+using ::tensorflow::shape_inference::ShapeHandle;
+using shape::BiasDims;
+using shape::CommonShape;
+
+constexpr int kGates = rnn::Cell::kGates;
+
+absl::Status RnnShape(InferenceContext* c) {
+  ShapeHandle x, lengths, mask;
+  DimensionHandle batch, units;
+  TF_RETURN_IF_ERROR(CommonShape(c, 3, 1, kGates, &x, &batch, &units));
+  TF_RETURN_IF_ERROR(BiasDims(c, 4, kGates, 0, units));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 1, &lengths));
+  TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
+  TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(6), 2, &mask));
+  c->set_output(0, c->MakeShape({batch, c->Dim(x, 1), units}));
+  c->set_output(1, c->MakeShape({batch, units}));
+  return absl::OkStatus();
+}
+
+absl::Status RnnGradShape(InferenceContext* c) {
+  ShapeHandle x;
+  DimensionHandle batch, units;
+  TF_RETURN_IF_ERROR(CommonShape(c, 3, 1, kGates, &x, &batch, &units));
+  c->set_output(0, x);
+  c->set_output(1, c->MakeShape({batch, units}));
+  c->set_output(2, c->input(2));
+  c->set_output(3, c->input(3));
+  c->set_output(4, c->MakeShape({units}));
+  return absl::OkStatus();
+}
+
+absl::Status RnnStepShape(InferenceContext* c) {
+  ShapeHandle x;
+  DimensionHandle batch, units;
+  TF_RETURN_IF_ERROR(CommonShape(c, 2, 1, kGates, &x, &batch, &units));
+  TF_RETURN_IF_ERROR(BiasDims(c, 4, kGates, 0, units));
+  c->set_output(0, c->MakeShape({batch, units}));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+REGISTER_OP("TfrnnRnn")
+    .Input("x: T")
+    .Input("h0: T")
+    .Input("kernel: T")
+    .Input("recurrent_kernel: T")
+    .Input("bias: T")
+    .Input("sequence_length: int32")
+    .Input("recurrent_mask: T")
+    .Output("output: T")
+    .Output("h_n: T")
+    .Attr("T: {float, double}")
+    .Attr("reverse: bool = false")
+    .Attr("nonlinearity: {'tanh', 'relu'} = 'tanh'")
+    .SetShapeFn(RnnShape)
+    .Doc(R"doc(
+Whole-sequence Elman RNN, h_t = nonlinearity(x.W + b + h_{t-1}.U), batch-major,
+Keras's SimpleRNN weight layout, with TfrnnLstm's sequence_length/reverse
+semantics. The gradient needs only the outputs. recurrent_mask [B,H] (or shape
+[0] for none) multiplies h_{t-1} in the recurrent product.
+)doc");
+
+REGISTER_OP("TfrnnRnnGrad")
+    .Input("x: T")
+    .Input("h0: T")
+    .Input("kernel: T")
+    .Input("recurrent_kernel: T")
+    .Input("sequence_length: int32")
+    .Input("output: T")
+    .Input("d_output: T")
+    .Input("d_h_n: T")
+    .Input("recurrent_mask: T")
+    .Output("dx: T")
+    .Output("dh0: T")
+    .Output("dkernel: T")
+    .Output("drecurrent_kernel: T")
+    .Output("dbias: T")
+    .Attr("T: {float, double}")
+    .Attr("reverse: bool = false")
+    .Attr("nonlinearity: {'tanh', 'relu'} = 'tanh'")
+    .SetShapeFn(RnnGradShape)
+    .Doc("Backward pass of TfrnnRnn from its outputs.");
+
+REGISTER_OP("TfrnnRnnStep")
+    .Input("x: T")
+    .Input("h: T")
+    .Input("kernel: T")
+    .Input("recurrent_kernel: T")
+    .Input("bias: T")
+    .Output("h_new: T")
+    .Attr("T: {float, double}")
+    .Attr("nonlinearity: {'tanh', 'relu'} = 'tanh'")
+    .SetShapeFn(RnnStepShape)
+    .Doc("One Elman RNN step (decoding).");
+
+}  // namespace tfrnn

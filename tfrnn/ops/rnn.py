@@ -1,0 +1,108 @@
+"""Python entry points of the fused Elman RNN op and their registered
+gradients.
+
+h_t = nonlinearity(x.W + b + h_{t-1}.U), nonlinearity "tanh" or "relu", as
+keras.layers.SimpleRNN (kernel [I,H], recurrent_kernel [H,H], bias [H]) and
+torch.nn.RNN (whose b_ih + b_hh add into b). Same sequence_length / reverse
+semantics as `lstm_sequence`; the pure-TF reference runs when the library is
+unavailable.
+"""
+
+import tensorflow as tf
+
+from tfrnn.ops import reference
+from tfrnn.ops.inputs import (as_float_tensors, invalid_argument,
+                              lengths_or_full, mask_or_empty, zeros_if_none)
+from tfrnn.ops.loader import active_ops, library
+
+NONLINEARITIES = ("tanh", "relu")
+
+
+def _check_nonlinearity(nonlinearity):
+    if nonlinearity not in NONLINEARITIES:
+        raise invalid_argument(
+            f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+
+
+def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
+                 reverse=False, training=True, nonlinearity="tanh",
+                 recurrent_mask=None):
+    """Whole-sequence Elman RNN: returns (output [B,T,H], h_n [B,H]).
+
+    x [B,T,I], h0 [B,H], kernel [I,H], recurrent_kernel [H,H], bias [H].
+    Row b runs steps 0..sequence_length[b]-1 (all T when None), backwards
+    when `reverse`; outputs of steps that do not run are 0. recurrent_mask
+    [B,H] multiplies h_{t-1} where it enters h.U, the same at every step
+    (variational recurrent dropout); it gets no gradient. `training` is
+    accepted as the other cells' ops take it: this op saves nothing for its
+    gradient but the outputs, in either mode.
+
+    >>> import numpy as np
+    >>> x = np.ones((2, 3, 4), np.float32)
+    >>> h0 = np.zeros((2, 5), np.float32)
+    >>> out, h_n = rnn_sequence(x, h0, np.full((4, 5), 0.1, np.float32),
+    ...                         np.eye(5, dtype=np.float32),
+    ...                         np.zeros(5, np.float32), nonlinearity="relu")
+    >>> out.shape, round(float(h_n[0, 0]), 4)
+    (TensorShape([2, 3, 5]), 1.2)
+    """
+    del training  # the same op either way
+    _check_nonlinearity(nonlinearity)
+    dtype, (x, h0, kernel, recurrent_kernel, bias) = as_float_tensors(
+        x=x, h0=h0, kernel=kernel, recurrent_kernel=recurrent_kernel,
+        bias=bias)
+    lengths = lengths_or_full(sequence_length, x)
+    mask = mask_or_empty(recurrent_mask, x.dtype)
+    ops = active_ops()
+    if ops is None:
+        result = reference.rnn_sequence(
+            x, h0, kernel, recurrent_kernel, bias, lengths, reverse=reverse,
+            nonlinearity=nonlinearity, recurrent_mask=mask)
+    else:
+        result = ops.tfrnn_rnn(x, h0, kernel, recurrent_kernel, bias, lengths,
+                               mask, reverse=reverse,
+                               nonlinearity=nonlinearity)
+    return tuple(tf.cast(t, dtype) for t in result)
+
+
+def rnn_step(x, h, kernel, recurrent_kernel, bias, nonlinearity="tanh"):
+    """One Elman RNN step for decoding: x [B,I], h [B,H] -> h_new."""
+    _check_nonlinearity(nonlinearity)
+    dtype, (x, h, kernel, recurrent_kernel, bias) = as_float_tensors(
+        x=x, h=h, kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias)
+    ops = active_ops()
+    if ops is None:
+        h_new = reference.rnn_step(x, h, kernel, recurrent_kernel, bias,
+                                   nonlinearity=nonlinearity)
+    else:
+        h_new = ops.tfrnn_rnn_step(x, h, kernel, recurrent_kernel, bias,
+                                   nonlinearity=nonlinearity)
+    return tf.cast(h_new, dtype)
+
+
+@tf.RegisterGradient("TfrnnRnn")
+def _rnn_grad(op, d_output, d_h_n):
+    """Gradient of TfrnnRnn through TfrnnRnnGrad (it needs only the
+    outputs, so an inference forward serves as well)."""
+    x, h0, kernel, recurrent_kernel, _, lengths, mask = op.inputs
+    output, h_n = op.outputs
+    grads = library.ops.tfrnn_rnn_grad(
+        x, h0, kernel, recurrent_kernel, lengths, output,
+        zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n), mask,
+        reverse=op.get_attr("reverse"),
+        nonlinearity=op.get_attr("nonlinearity"))
+    return list(grads) + [None, None]
+
+
+@tf.RegisterGradient("TfrnnRnnStep")
+def _rnn_step_grad(op, d_h_new):
+    """Gradient of one step: the sequence gradient with T = 1."""
+    x, h, kernel, recurrent_kernel, _ = op.inputs
+    h_new = op.outputs[0]
+    d_h_new = zeros_if_none(d_h_new, h_new)
+    ones = tf.ones(tf.shape(x)[:1], tf.int32)
+    dx, dh, dkernel, drecurrent, dbias = library.ops.tfrnn_rnn_grad(
+        x[:, None], h, kernel, recurrent_kernel, ones, h_new[:, None],
+        d_h_new[:, None], tf.zeros_like(d_h_new), tf.zeros([0], x.dtype),
+        nonlinearity=op.get_attr("nonlinearity"))
+    return [dx[:, 0], dh, dkernel, drecurrent, dbias]
