@@ -327,3 +327,14 @@ def test_bidirectional_wrapper_matches_keras_and_runs_our_op(kind, padding):
     nodes = list(graph_def.node) + [
         n for f in graph_def.library.function for n in f.node_def]
     assert sum(n.op == OP_TYPES[kind] for n in nodes) == 2  # one per direction
+
+
+@both
+def test_integer_inputs_are_cast_to_the_compute_dtype(kind):
+    """As Keras's own layers take them (they used to raise "x must be
+    float16, bfloat16, float32 or float64, got int64")."""
+    layer = KINDS[kind][0](4, return_sequences=True)
+    ints = np.arange(30).reshape(2, 5, 3) % 4
+    np.testing.assert_array_equal(layer(ints), layer(ints.astype("float32")))
+    np.testing.assert_array_equal(layer(tf.constant(ints, tf.int64)),
+                                  layer(ints.astype("float32")))

@@ -1,16 +1,31 @@
-"""StackedRNN: PyTorch's num_layers / bidirectional / dropout semantics."""
+"""StackedRNN: PyTorch's num_layers / bidirectional / dropout semantics, its
+initial states, packed sequences, time-major input, bias=False, proj_size,
+the Elman RNN, and its (output, h_n[, c_n]) results."""
 
 import os
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfrnn.layers import StackedRNN
 
 DATA = np.load(os.path.join(os.path.dirname(__file__), "data",
                             "torch_rnn_reference.npz"))
+STACKS = np.load(os.path.join(os.path.dirname(__file__), "data",
+                              "torch_stacked_reference.npz"))
 cells = pytest.mark.parametrize("cell", ["lstm", "gru"])
+# torch_stacked_reference.npz case -> StackedRNN arguments (tests/data/
+# make_torch_stacks.py: 2 bidirectional layers of 5 units, packed lengths,
+# given initial states)
+TORCH_STACKS = {
+    "rnn_tanh": dict(cell="rnn", nonlinearity="tanh"),
+    "rnn_relu": dict(cell="rnn", nonlinearity="relu", bias=False),
+    "lstm_proj": dict(cell="lstm", proj_size=2),
+    "gru": dict(cell="gru"),
+    "gru_time_major": dict(cell="gru", time_major=True),
+}
 
 
 def torch_state(mode):
@@ -27,6 +42,57 @@ def test_reproduces_pytorch_and_exports_its_state_dict(cell):
                                rtol=1e-5, atol=1e-5)
     exported = layer.torch_state_dict()
     assert sorted(exported) == sorted(torch_state(cell))
+
+
+def torch_stack(case):
+    """(StackedRNN with the case's torch weights, its call's arguments,
+    torch's output, torch's final states)."""
+    get = lambda name: STACKS[f"{case}/{name}"]  # noqa: E731
+    kwargs = TORCH_STACKS[case]
+    layer = StackedRNN(5, num_layers=2, bidirectional=True, return_state=True,
+                       state_layout="torch", **kwargs)
+    x, output = get("x"), get("output")
+    if kwargs.get("time_major"):
+        x, output = np.swapaxes(x, 0, 1), np.swapaxes(output, 0, 1)
+    lstm = kwargs["cell"] == "lstm"
+    args = dict(initial_state=(get("h0"), get("c0")) if lstm else get("h0"),
+                sequence_length=STACKS["lengths"])
+    layer(x, **args)
+    layer.load_torch_state_dict(
+        {k.split("/", 1)[1]: STACKS[k] for k in STACKS.files
+         if k.startswith(case + "/") and k.split("/")[1][:4] in ("weig",
+                                                                 "bias")})
+    final = (get("h_n"), get("c_n")) if lstm else get("h_n")
+    return layer, x, args, output, final
+
+
+@pytest.mark.parametrize("case", sorted(TORCH_STACKS))
+def test_reproduces_torch_packed_sequences_from_initial_states(case):
+    layer, x, args, want_output, want_final = torch_stack(case)
+    output, final = layer(x, **args)
+    np.testing.assert_allclose(output, want_output, rtol=1e-5, atol=1e-5)
+    for got, want in zip(tf.nest.flatten(final), tf.nest.flatten(want_final)):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["rnn_relu", "lstm_proj"])
+def test_torch_stack_round_trips_a_keras_file(case, tmp_path):
+    layer, x, args, _, _ = torch_stack(case)
+    model = keras.Sequential([keras.Input(x.shape[1:]), layer])
+    path = str(tmp_path / "stack.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path).layers[0]
+    assert loaded.get_config() == layer.get_config()
+    for got, want in zip(tf.nest.flatten(loaded(x, **args)),
+                         tf.nest.flatten(layer(x, **args))):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_integer_inputs_are_cast_as_keras_does():
+    layer = StackedRNN(3, cell="gru", num_layers=2)
+    ints = np.arange(24).reshape(2, 4, 3) % 5
+    np.testing.assert_array_equal(layer(ints), layer(ints.astype("float32")))
 
 
 def test_state_dict_of_another_shape_is_rejected():
@@ -136,7 +202,19 @@ def test_keras_file_round_trip(tmp_path):
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(cell="transformer"), "cell"), (dict(num_layers=0), "num_layers"),
-    (dict(dropout=1.0), "dropout")])
+    (dict(dropout=1.0), "dropout"),
+    (dict(cell="rnn", nonlinearity="sigmoid"), "nonlinearity"),
+    (dict(cell="gru", proj_size=2), "proj_size"),
+    (dict(state_layout="keras"), "state_layout")])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         StackedRNN(4, **kwargs)
+
+
+def test_bad_call_arguments():
+    x = np.zeros((2, 3, 1), "float32")
+    layer = StackedRNN(4, cell="lstm", num_layers=2)
+    with pytest.raises(ValueError, match=r"\(h0, c0\)"):
+        layer(x, initial_state=np.zeros((2, 2, 4), "float32"))
+    with pytest.raises(ValueError, match="not both"):
+        layer(x, mask=np.ones((2, 3), bool), sequence_length=[3, 1])

@@ -129,6 +129,7 @@ class FusedRNN:
         return shapes
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
+        sequences = as_compute_dtype(sequences, self.compute_dtype)
         if self.time_major:
             sequences = tf.transpose(sequences, [1, 0, 2])
             if mask is not None:
@@ -222,6 +223,15 @@ class FusedRNN:
         if not self.return_sequences:
             output = last[:, None, :]
         return last, output, states
+
+
+def as_compute_dtype(inputs, dtype):
+    """Integer (or bool) inputs cast to the compute dtype, as Keras's own
+    layers accept them; float inputs as they are (Keras autocasts those)."""
+    inputs = tf.convert_to_tensor(inputs)
+    if inputs.dtype.is_floating:
+        return inputs
+    return tf.cast(inputs, dtype)
 
 
 def _swap01(shape):
