@@ -180,6 +180,9 @@ def test_masks_with_left_padding_and_empty_rows():
     mask[1, :2] = False       # left padding
     mask[2, 4:] = False       # right padding
     mask[3] = False           # empty row
+    # Seeded: the weights (and so the float32 rounding of a row alone
+    # against the same row in a batch) must not depend on the tests before.
+    keras.utils.set_random_seed(5)
     layer = LSTM(4, proj_size=2, peephole=True, layer_norm=True,
                  return_state=True)
     out, h, c = layer(x, mask=tf.constant(mask))

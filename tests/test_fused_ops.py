@@ -152,6 +152,26 @@ def test_degenerate_shapes(kind, batch, time, lengths, reverse):
                          reference_results(p, reverse), 0)
 
 
+@pytest.mark.parametrize("batch,units", [(1, 1), (3, 20)])
+def test_zero_input_features_match_the_reference(kind, batch, units):
+    """I = 0 (x.W is empty: only h.U and the bias drive the cell), for the
+    sequence and the step op. The empty packed W once took no scratch and
+    the op returned the initial state unchanged."""
+    rng = np.random.default_rng(14)
+    p = make_problem(rng, batch, 4, 0, units, lengths=[4] + [2] * (batch - 1),
+                     kind=kind)
+    assert_results_close(kind, op_results(p), reference_results(p), 1e-5)
+    step_op = KINDS[kind][1]
+    step_reference = {"lstm": reference.lstm_step,
+                      "gru": reference.gru_step}.get(
+        kind, functools.partial(reference.rnn_step,
+                                nonlinearity=kind[len("rnn_"):]))
+    inputs = [tf.constant(a) for a in step_inputs(p)]
+    for got, want in zip(tf.nest.flatten(step_op(*inputs)),
+                         tf.nest.flatten(step_reference(*inputs))):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("reverse", [False, True])
 def test_inference_mode_same_outputs_and_gradients(kind, reverse):
     """training=False saves no activations; its gradient re-runs the forward

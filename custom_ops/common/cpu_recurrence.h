@@ -26,13 +26,14 @@ inline tensorflow::thread::ThreadPool* Pool(tensorflow::OpKernelContext* ctx) {
 
 // n values of scratch from the kernel's allocator, held by `holder` (so
 // TensorFlow's memory accounting sees them), uninitialised; null, with the
-// kernel's status set, when the allocation fails.
+// kernel's status set, when the allocation fails. Never null otherwise:
+// an empty tensor has no data pointer, so n = 0 gets one value.
 template <typename T>
 T* AllocateScratch(tensorflow::OpKernelContext* ctx, int64_t n,
                    tensorflow::Tensor* holder) {
   const absl::Status status = ctx->allocate_temp(
-      tensorflow::DataTypeToEnum<T>::value, tensorflow::TensorShape({n}),
-      holder);
+      tensorflow::DataTypeToEnum<T>::value,
+      tensorflow::TensorShape({std::max<int64_t>(n, 1)}), holder);
   if (!status.ok()) {
     ctx->SetStatus(status);
     return nullptr;
