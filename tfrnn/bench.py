@@ -1,14 +1,14 @@
-"""Fused LSTM (or GRU) speed against Keras's layer and the other anchors,
-measured in one process.
+"""Fused LSTM (or GRU, or Elman RNN) speed against Keras's layer and the
+other anchors, measured in one process.
 
 For each config (batch-major B, T, I, H; float32) it times a forward pass
 (inference) and a forward+backward pass (gradients of sum(outputs) w.r.t.
 the inputs and weights) of:
-  tfrnn   tfrnn.layers.LSTM / GRU (the fused op)
-  keras   keras.layers.LSTM / GRU with the same weights
+  tfrnn   tfrnn.layers.LSTM / GRU / SimpleRNN (the fused op; rnn: tanh)
+  keras   keras.layers.LSTM / GRU / SimpleRNN with the same weights
   block   TensorFlow's fused BlockLSTMV2, its gradient BlockLSTMGradV2 wired
           by hand (TF's registered gradient for V2 is wrong; see DESIGN.md)
-  torch   torch.nn.LSTM / GRU (oneDNN), when torch is installed
+  torch   torch.nn.LSTM / GRU / RNN (oneDNN), when torch is installed
 Candidates are interleaved round by round after a warm-up, so machine noise
 hits all alike, and reported as medians. torch runs in a phase of its own
 after the TensorFlow candidates: its OpenMP threads spin after each call and
@@ -22,7 +22,7 @@ training step of each TensorFlow candidate adds to a fresh process at its
 peak (saved activations, gradients, scratch); `--plot F.png` draws the
 speed-ups.
 
-    tfrnn bench [--cell gru] [--rounds 15] [--configs 32,100,128,128 ...]
+    tfrnn bench [--cell gru|rnn] [--rounds 15] [--configs 32,100,128,128 ...]
                 [--memory] [--plot speed.png] [--json results.json]
 """
 
@@ -36,13 +36,11 @@ import sys
 import threading
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import tensorflow as tf
+import keras
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import keras  # noqa: E402
-
-import tfrnn  # noqa: E402
+import tfrnn
 
 # The four configs of DESIGN.md: (B, T, I, H).
 DEFAULT_CONFIGS = [(32, 100, 128, 128), (64, 100, 256, 256),
@@ -110,8 +108,8 @@ def block_lstm_candidates(x, weights):
 
 
 def torch_candidates(cell, x, weights):
-    """torch.nn.LSTM/GRU (batch_first, oneDNN on CPU) with the same weights,
-    or {} when torch is not installed."""
+    """torch.nn.LSTM/GRU/RNN (batch_first, oneDNN on CPU) with the same
+    weights, or {} when torch is not installed."""
     try:
         import torch
     except ImportError:
@@ -119,9 +117,10 @@ def torch_candidates(cell, x, weights):
     from tfrnn import interop
     torch.set_num_threads(os.cpu_count())
     units = weights[1].shape[0]
-    module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
-        x.shape[-1], units, batch_first=True)
-    state = interop.to_torch({(0, "forward"): weights}, cell)
+    module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU,
+              "rnn": torch.nn.RNN}[cell](x.shape[-1], units, batch_first=True)
+    mode = "rnn_tanh" if cell == "rnn" else cell
+    state = interop.to_torch({(0, "forward"): weights}, mode)
     module.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
     tx = torch.from_numpy(x.numpy())
 
@@ -140,7 +139,8 @@ def torch_candidates(cell, x, weights):
 
 # cell -> (tfrnn layer, Keras layer)
 CELLS = {"lstm": (tfrnn.layers.LSTM, keras.layers.LSTM),
-         "gru": (tfrnn.layers.GRU, keras.layers.GRU)}
+         "gru": (tfrnn.layers.GRU, keras.layers.GRU),
+         "rnn": (tfrnn.layers.SimpleRNN, keras.layers.SimpleRNN)}
 
 
 def problem(config, cell):
@@ -215,7 +215,7 @@ def flops(config, cell, forward_backward):
     """Multiply-adds x 2 of the layer's GEMMs: the forward pass does x.W and
     h.U for every step; the backward pass twice that (dx, dh and dW, dU)."""
     batch, steps, features, units = config
-    gates = {"lstm": 4, "gru": 3}[cell]
+    gates = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
     forward = 2.0 * batch * steps * (features + units) * gates * units
     return 3 * forward if forward_backward else forward
 

@@ -3,7 +3,7 @@
     tfrnn train charlstm [--text FILE] [--workdir DIR] [--epochs N] ...
     tfrnn generate MODEL.keras --prime "ROMEO:" [--length 300] ...
     tfrnn export MODEL.keras BASE_DIR --name NAME [--version N]
-    tfrnn bench [--cell lstm|gru] [--rounds N] [--configs B,T,I,H ...]
+    tfrnn bench [--cell lstm|gru|rnn] [--rounds N] [--configs B,T,I,H ...]
 
 `tfrnn train charlstm` without --text trains on the Python standard
 library's own source (on every machine, no download), prints a sample,
