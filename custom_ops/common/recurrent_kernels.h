@@ -90,13 +90,13 @@ tensorflow::TensorShape BiasShape(const Dims& d) {
   return {Cell::kBiasRows, width};
 }
 
-// x, the states and the weights; the states' data into h, c.
+// Takes and checks x, the states and the weights (the inputs every op
+// starts with) into args and d; returns x.
 template <typename Cell, typename T>
-absl::Status CheckStatesAndWeights(InputList& in, int x_rank,
-                                   const char* h_name, const char* c_name,
-                                   Dims* d, const tensorflow::Tensor** x,
-                                   const T** h, const T** c,
-                                   const T** kernel, const T** recurrent) {
+absl::Status TakeStatesAndWeights(InputList& in, int x_rank,
+                                  const char* h_name, const char* c_name,
+                                  Dims* d, SequenceInputs<T>* args,
+                                  const tensorflow::Tensor** x) {
   *x = &in.Next();
   const tensorflow::Tensor& h_t = in.Next();
   const tensorflow::Tensor& c_t = Cell::kCellState ? in.Next() : h_t;
@@ -109,10 +109,30 @@ absl::Status CheckStatesAndWeights(InputList& in, int x_rank,
     TF_RETURN_IF_ERROR(CheckInputs(**x, x_rank, {{h_t, h_name}}, kernel_t,
                                    recurrent_t, Cell::kGates, d));
   }
-  *h = In<T>(h_t);
-  *c = Cell::kCellState ? In<T>(c_t) : nullptr;
-  *kernel = In<T>(kernel_t);
-  *recurrent = In<T>(recurrent_t);
+  args->x = In<T>(**x);
+  args->h0 = In<T>(h_t);
+  args->c0 = Cell::kCellState ? In<T>(c_t) : nullptr;
+  args->kernel = In<T>(kernel_t);
+  args->recurrent_kernel = In<T>(recurrent_t);
+  return absl::OkStatus();
+}
+
+// The next input as the bias, checked.
+template <typename Cell, typename T>
+absl::Status TakeBias(InputList& in, const Dims& d, SequenceInputs<T>* args) {
+  const tensorflow::Tensor& bias = in.Next();
+  TF_RETURN_IF_ERROR(CheckBias<Cell>(bias, d));
+  args->bias = In<T>(bias);
+  return absl::OkStatus();
+}
+
+// The next input as sequence_length, checked; sets walk->max_len.
+template <typename T>
+absl::Status TakeLengths(InputList& in, Walk* walk, SequenceInputs<T>* args) {
+  const tensorflow::Tensor& lengths = in.Next();
+  TF_RETURN_IF_ERROR(CheckLengths(lengths, walk->dims.batch, walk->dims.time,
+                                  &walk->max_len));
+  args->lengths = In<int32_t>(lengths);
   return absl::OkStatus();
 }
 
@@ -141,16 +161,10 @@ class SequenceOp : public tensorflow::OpKernel {
     Dims& d = walk.dims;
     SequenceInputs<T> args{};
     const tensorflow::Tensor* x;
-    TF_RETURN_IF_ERROR((CheckStatesAndWeights<Cell, T>(
-        in, 3, "h0", "c0", &d, &x, &args.h0, &args.c0, &args.kernel,
-        &args.recurrent_kernel)));
-    args.x = In<T>(*x);
-    const tensorflow::Tensor& bias = in.Next();
-    TF_RETURN_IF_ERROR(CheckBias<Cell>(bias, d));
-    args.bias = In<T>(bias);
-    const tensorflow::Tensor& lengths = in.Next();
-    TF_RETURN_IF_ERROR(CheckLengths(lengths, d.batch, d.time, &walk.max_len));
-    args.lengths = In<int32_t>(lengths);
+    TF_RETURN_IF_ERROR(
+        (TakeStatesAndWeights<Cell, T>(in, 3, "h0", "c0", &d, &args, &x)));
+    TF_RETURN_IF_ERROR((TakeBias<Cell, T>(in, d, &args)));
+    TF_RETURN_IF_ERROR(TakeLengths(in, &walk, &args));
     TF_RETURN_IF_ERROR(CheckRecurrentMask(in.Next(), d, &args.recurrent_mask));
 
     OutputList out(ctx);
@@ -204,13 +218,9 @@ class SequenceGradOp : public tensorflow::OpKernel {
     Dims& d = walk.dims;
     SequenceInputs<T> args{};
     const tensorflow::Tensor* x;
-    TF_RETURN_IF_ERROR((CheckStatesAndWeights<Cell, T>(
-        in, 3, "h0", "c0", &d, &x, &args.h0, &args.c0, &args.kernel,
-        &args.recurrent_kernel)));
-    args.x = In<T>(*x);
-    const tensorflow::Tensor& lengths = in.Next();
-    TF_RETURN_IF_ERROR(CheckLengths(lengths, d.batch, d.time, &walk.max_len));
-    args.lengths = In<int32_t>(lengths);
+    TF_RETURN_IF_ERROR(
+        (TakeStatesAndWeights<Cell, T>(in, 3, "h0", "c0", &d, &args, &x)));
+    TF_RETURN_IF_ERROR(TakeLengths(in, &walk, &args));
 
     const tensorflow::TensorShape seq_h{d.batch, d.time, d.units};
     const tensorflow::TensorShape state{d.batch, d.units};
@@ -276,13 +286,9 @@ class StepOp : public tensorflow::OpKernel {
     Dims& d = walk.dims;
     SequenceInputs<T> args{};
     const tensorflow::Tensor* x;
-    TF_RETURN_IF_ERROR((CheckStatesAndWeights<Cell, T>(
-        in, 2, "h", "c", &d, &x, &args.h0, &args.c0, &args.kernel,
-        &args.recurrent_kernel)));
-    args.x = In<T>(*x);
-    const tensorflow::Tensor& bias = in.Next();
-    TF_RETURN_IF_ERROR(CheckBias<Cell>(bias, d));
-    args.bias = In<T>(bias);
+    TF_RETURN_IF_ERROR(
+        (TakeStatesAndWeights<Cell, T>(in, 2, "h", "c", &d, &args, &x)));
+    TF_RETURN_IF_ERROR((TakeBias<Cell, T>(in, d, &args)));
 
     OutputList out(ctx);
     ForwardOutputs<T> results{};

@@ -1,6 +1,6 @@
-// Shape-function helpers shared by the recurrent ops. Inputs follow one
-// layout: x at 0, then the states, then kernel [I,G*H] and
-// recurrent_kernel [H,G*H] with G gates.
+// Shape functions of the recurrent ops. Inputs follow one layout: x at 0,
+// then the states, then kernel [I,G*H] and recurrent_kernel [H,G*H] with G
+// gates.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_SHAPE_FNS_H_
 #define TFRNN_CUSTOM_OPS_COMMON_SHAPE_FNS_H_
 
@@ -65,6 +65,82 @@ inline absl::Status BiasDims(InferenceContext* c, int idx, int gates,
   }
   return c->Merge(c->Dim(bias, rows == 0 ? 0 : 1), width, &unused);
 }
+
+// The shape functions of a cell's three ops (their inputs and outputs in
+// the order common/recurrent_kernels.h lists), from the cell's traits.
+template <typename Cell>
+struct RecurrentShapes {
+  static constexpr int kStates = Cell::kCellState ? 2 : 1;
+
+  static absl::Status Sequence(InferenceContext* c) {
+    ShapeHandle x, lengths, mask;
+    DimensionHandle batch, units, saved;
+    TF_RETURN_IF_ERROR(
+        CommonShape(c, 3, kStates, Cell::kGates, &x, &batch, &units));
+    TF_RETURN_IF_ERROR(
+        BiasDims(c, 3 + kStates, Cell::kGates, Cell::kBiasRows, units));
+    TF_RETURN_IF_ERROR(c->WithRank(c->input(4 + kStates), 1, &lengths));
+    TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
+    TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(5 + kStates), 2, &mask));
+    bool is_training = false;
+    if (Cell::kSaved > 0 || Cell::kCellState) {
+      TF_RETURN_IF_ERROR(c->GetAttr("is_training", &is_training));
+    }
+    const DimensionHandle time = c->Dim(x, 1);
+    int out = 0;
+    c->set_output(out++, c->MakeShape({batch, time, units}));
+    for (int i = 0; i < kStates; ++i) {
+      c->set_output(out++, c->MakeShape({batch, units}));
+    }
+    if (Cell::kSaved > 0) {  // time-major
+      TF_RETURN_IF_ERROR(c->Multiply(units, Cell::kSaved, &saved));
+      c->set_output(out++, is_training ? c->MakeShape({time, batch, saved})
+                                       : c->MakeShape({0}));
+    }
+    if (Cell::kCellState) {
+      c->set_output(out++, is_training ? c->MakeShape({batch, time, units})
+                                       : c->MakeShape({0}));
+    }
+    return absl::OkStatus();
+  }
+
+  static absl::Status Grad(InferenceContext* c) {
+    ShapeHandle x;
+    DimensionHandle batch, units, width;
+    TF_RETURN_IF_ERROR(
+        CommonShape(c, 3, kStates, Cell::kGates, &x, &batch, &units));
+    TF_RETURN_IF_ERROR(c->Multiply(units, Cell::kGates, &width));
+    int out = 0;
+    c->set_output(out++, x);
+    for (int i = 0; i < kStates; ++i) {
+      c->set_output(out++, c->MakeShape({batch, units}));
+    }
+    c->set_output(out++, c->input(1 + kStates));
+    c->set_output(out++, c->input(2 + kStates));
+    c->set_output(out++, Cell::kBiasRows == 0
+                             ? c->MakeShape({width})
+                             : c->MakeShape({Cell::kBiasRows, width}));
+    return absl::OkStatus();
+  }
+
+  static absl::Status Step(InferenceContext* c) {
+    ShapeHandle x;
+    DimensionHandle batch, units, saved;
+    TF_RETURN_IF_ERROR(
+        CommonShape(c, 2, kStates, Cell::kGates, &x, &batch, &units));
+    TF_RETURN_IF_ERROR(
+        BiasDims(c, 3 + kStates, Cell::kGates, Cell::kBiasRows, units));
+    int out = 0;
+    for (int i = 0; i < kStates; ++i) {
+      c->set_output(out++, c->MakeShape({batch, units}));
+    }
+    if (Cell::kSaved > 0) {
+      TF_RETURN_IF_ERROR(c->Multiply(units, Cell::kSaved, &saved));
+      c->set_output(out++, c->MakeShape({batch, saved}));
+    }
+    return absl::OkStatus();
+  }
+};
 
 }  // namespace shape
 }  // namespace tfrnn

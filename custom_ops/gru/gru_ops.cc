@@ -8,59 +8,7 @@
 namespace tfrnn {
 namespace {
 
-using ::tensorflow::shape_inference::DimensionHandle;
-using ::tensorflow::shape_inference::InferenceContext;
-using ::tensorflow::shape_inference::ShapeHandle;
-using shape::BiasDims;
-using shape::CommonShape;
-
-constexpr int kGates = gru::Cell::kGates;
-constexpr int kReserve = gru::Cell::kSaved;
-
-absl::Status GruShape(InferenceContext* c) {
-  ShapeHandle x, lengths;
-  DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 3, 1, kGates, &x, &batch, &units));
-  TF_RETURN_IF_ERROR(BiasDims(c, 4, kGates, 2, units));
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 1, &lengths));
-  TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
-  ShapeHandle mask;
-  TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(6), 2, &mask));
-  bool is_training;
-  TF_RETURN_IF_ERROR(c->GetAttr("is_training", &is_training));
-  DimensionHandle reserve;
-  TF_RETURN_IF_ERROR(c->Multiply(units, kReserve, &reserve));
-  c->set_output(0, c->MakeShape({batch, c->Dim(x, 1), units}));
-  c->set_output(1, c->MakeShape({batch, units}));
-  c->set_output(2, is_training
-                       ? c->MakeShape({c->Dim(x, 1), batch, reserve})
-                       : c->MakeShape({0}));
-  return absl::OkStatus();
-}
-
-absl::Status GruGradShape(InferenceContext* c) {
-  ShapeHandle x;
-  DimensionHandle batch, units, width;
-  TF_RETURN_IF_ERROR(CommonShape(c, 3, 1, kGates, &x, &batch, &units));
-  TF_RETURN_IF_ERROR(c->Multiply(units, kGates, &width));
-  c->set_output(0, x);
-  c->set_output(1, c->MakeShape({batch, units}));
-  c->set_output(2, c->input(2));
-  c->set_output(3, c->input(3));
-  c->set_output(4, c->MakeShape({2, width}));
-  return absl::OkStatus();
-}
-
-absl::Status GruStepShape(InferenceContext* c) {
-  ShapeHandle x;
-  DimensionHandle batch, units, reserve;
-  TF_RETURN_IF_ERROR(CommonShape(c, 2, 1, kGates, &x, &batch, &units));
-  TF_RETURN_IF_ERROR(BiasDims(c, 4, kGates, 2, units));
-  TF_RETURN_IF_ERROR(c->Multiply(units, kReserve, &reserve));
-  c->set_output(0, c->MakeShape({batch, units}));
-  c->set_output(1, c->MakeShape({batch, reserve}));
-  return absl::OkStatus();
-}
+using Shapes = shape::RecurrentShapes<gru::Cell>;
 
 }  // namespace
 
@@ -78,7 +26,7 @@ REGISTER_OP("TfrnnGru")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
     .Attr("is_training: bool = true")
-    .SetShapeFn(GruShape)
+    .SetShapeFn(Shapes::Sequence)
     .Doc(R"doc(
 Whole-sequence GRU (Keras reset_after=True, gates z, r, h), batch-major, with
 TfrnnLstm's sequence_length/reverse semantics. reserve [T,B,4H] (time-major)
@@ -105,7 +53,7 @@ REGISTER_OP("TfrnnGruGrad")
     .Output("dbias: T")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
-    .SetShapeFn(GruGradShape)
+    .SetShapeFn(Shapes::Grad)
     .Doc("Backward pass of TfrnnGru from its saved activations.");
 
 REGISTER_OP("TfrnnGruStep")
@@ -117,7 +65,7 @@ REGISTER_OP("TfrnnGruStep")
     .Output("h_new: T")
     .Output("reserve: T")
     .Attr("T: {float, double}")
-    .SetShapeFn(GruStepShape)
+    .SetShapeFn(Shapes::Step)
     .Doc("One GRU step (decoding). reserve: the activations, for the gradient.");
 
 }  // namespace tfrnn

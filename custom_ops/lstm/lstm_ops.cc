@@ -6,78 +6,12 @@
 // check everything again at run time (shapes may be unknown until then).
 #include "common/shape_fns.h"
 #include "lstm/lstm_cell.h"
-#include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
-#include "tensorflow/core/framework/shape_inference.h"
 
 namespace tfrnn {
-
-using ::tensorflow::shape_inference::DimensionHandle;
-using ::tensorflow::shape_inference::InferenceContext;
-using ::tensorflow::shape_inference::ShapeHandle;
-
 namespace {
 
-using shape::BiasDims;
-using shape::CommonShape;
-
-constexpr int kGates = lstm::Cell::kGates;
-
-absl::Status LstmShape(InferenceContext* c) {
-  ShapeHandle x, lengths;
-  DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 3, 2, kGates, &x, &batch, &units));
-  DimensionHandle time = c->Dim(x, 1);
-  TF_RETURN_IF_ERROR(BiasDims(c, 5, kGates, 0, units));
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(6), 1, &lengths));
-  TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
-  ShapeHandle mask;
-  TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(7), 2, &mask));
-
-  bool is_training;
-  TF_RETURN_IF_ERROR(c->GetAttr("is_training", &is_training));
-  DimensionHandle gates;
-  TF_RETURN_IF_ERROR(c->Multiply(units, kGates, &gates));
-  c->set_output(0, c->MakeShape({batch, time, units}));
-  c->set_output(1, c->MakeShape({batch, units}));
-  c->set_output(2, c->MakeShape({batch, units}));
-  if (is_training) {
-    c->set_output(3, c->MakeShape({time, batch, gates}));  // time-major
-    c->set_output(4, c->MakeShape({batch, time, units}));
-  } else {
-    c->set_output(3, c->MakeShape({0}));
-    c->set_output(4, c->MakeShape({0}));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status LstmGradShape(InferenceContext* c) {
-  ShapeHandle x;
-  DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 3, 2, kGates, &x, &batch, &units));
-  DimensionHandle gates;
-  TF_RETURN_IF_ERROR(c->Multiply(units, kGates, &gates));
-  c->set_output(0, x);
-  c->set_output(1, c->MakeShape({batch, units}));
-  c->set_output(2, c->MakeShape({batch, units}));
-  c->set_output(3, c->input(3));
-  c->set_output(4, c->input(4));
-  c->set_output(5, c->MakeShape({gates}));
-  return absl::OkStatus();
-}
-
-absl::Status LstmStepShape(InferenceContext* c) {
-  ShapeHandle x;
-  DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 2, 2, kGates, &x, &batch, &units));
-  TF_RETURN_IF_ERROR(BiasDims(c, 5, kGates, 0, units));
-  DimensionHandle gates;
-  TF_RETURN_IF_ERROR(c->Multiply(units, kGates, &gates));
-  c->set_output(0, c->MakeShape({batch, units}));
-  c->set_output(1, c->MakeShape({batch, units}));
-  c->set_output(2, c->MakeShape({batch, gates}));
-  return absl::OkStatus();
-}
+using Shapes = shape::RecurrentShapes<lstm::Cell>;
 
 }  // namespace
 
@@ -98,7 +32,7 @@ REGISTER_OP("TfrnnLstm")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
     .Attr("is_training: bool = true")
-    .SetShapeFn(LstmShape)
+    .SetShapeFn(Shapes::Sequence)
     .Doc(R"doc(
 Whole-sequence LSTM, batch-major, Keras weight layout (gate order i, f, c, o).
 
@@ -134,7 +68,7 @@ REGISTER_OP("TfrnnLstmGrad")
     .Output("dbias: T")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
-    .SetShapeFn(LstmGradShape)
+    .SetShapeFn(Shapes::Grad)
     .Doc("Backward pass of TfrnnLstm from its saved gates and cell states.");
 
 REGISTER_OP("TfrnnLstmStep")
@@ -148,7 +82,7 @@ REGISTER_OP("TfrnnLstmStep")
     .Output("c_new: T")
     .Output("gates: T")
     .Attr("T: {float, double}")
-    .SetShapeFn(LstmStepShape)
+    .SetShapeFn(Shapes::Step)
     .Doc("One LSTM step (decoding). gates: the activated gates, for the gradient.");
 
 }  // namespace tfrnn

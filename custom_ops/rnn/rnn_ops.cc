@@ -8,47 +8,7 @@
 namespace tfrnn {
 namespace {
 
-using ::tensorflow::shape_inference::DimensionHandle;
-using ::tensorflow::shape_inference::InferenceContext;
-using ::tensorflow::shape_inference::ShapeHandle;
-using shape::BiasDims;
-using shape::CommonShape;
-
-constexpr int kGates = rnn::Cell::kGates;
-
-absl::Status RnnShape(InferenceContext* c) {
-  ShapeHandle x, lengths, mask;
-  DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 3, 1, kGates, &x, &batch, &units));
-  TF_RETURN_IF_ERROR(BiasDims(c, 4, kGates, 0, units));
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 1, &lengths));
-  TF_RETURN_IF_ERROR(c->Merge(batch, c->Dim(lengths, 0), &batch));
-  TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(6), 2, &mask));
-  c->set_output(0, c->MakeShape({batch, c->Dim(x, 1), units}));
-  c->set_output(1, c->MakeShape({batch, units}));
-  return absl::OkStatus();
-}
-
-absl::Status RnnGradShape(InferenceContext* c) {
-  ShapeHandle x;
-  DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 3, 1, kGates, &x, &batch, &units));
-  c->set_output(0, x);
-  c->set_output(1, c->MakeShape({batch, units}));
-  c->set_output(2, c->input(2));
-  c->set_output(3, c->input(3));
-  c->set_output(4, c->MakeShape({units}));
-  return absl::OkStatus();
-}
-
-absl::Status RnnStepShape(InferenceContext* c) {
-  ShapeHandle x;
-  DimensionHandle batch, units;
-  TF_RETURN_IF_ERROR(CommonShape(c, 2, 1, kGates, &x, &batch, &units));
-  TF_RETURN_IF_ERROR(BiasDims(c, 4, kGates, 0, units));
-  c->set_output(0, c->MakeShape({batch, units}));
-  return absl::OkStatus();
-}
+using Shapes = shape::RecurrentShapes<rnn::Cell>;
 
 }  // namespace
 
@@ -65,7 +25,7 @@ REGISTER_OP("TfrnnRnn")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
     .Attr("nonlinearity: {'tanh', 'relu'} = 'tanh'")
-    .SetShapeFn(RnnShape)
+    .SetShapeFn(Shapes::Sequence)
     .Doc(R"doc(
 Whole-sequence Elman RNN, h_t = nonlinearity(x.W + b + h_{t-1}.U), batch-major,
 Keras's SimpleRNN weight layout, with TfrnnLstm's sequence_length/reverse
@@ -91,7 +51,7 @@ REGISTER_OP("TfrnnRnnGrad")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
     .Attr("nonlinearity: {'tanh', 'relu'} = 'tanh'")
-    .SetShapeFn(RnnGradShape)
+    .SetShapeFn(Shapes::Grad)
     .Doc("Backward pass of TfrnnRnn from its outputs.");
 
 REGISTER_OP("TfrnnRnnStep")
@@ -103,7 +63,7 @@ REGISTER_OP("TfrnnRnnStep")
     .Output("h_new: T")
     .Attr("T: {float, double}")
     .Attr("nonlinearity: {'tanh', 'relu'} = 'tanh'")
-    .SetShapeFn(RnnStepShape)
+    .SetShapeFn(Shapes::Step)
     .Doc("One Elman RNN step (decoding).");
 
 }  // namespace tfrnn
