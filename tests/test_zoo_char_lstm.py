@@ -1,6 +1,8 @@
 """CharLSTM: training, generation, stateful truncated BPTT, .keras."""
 
 import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -148,3 +150,17 @@ def test_throughput_comparison_times_both_layers():
                                  batch_size=8)
     assert set(rates) == {"tfrnn", "keras"}
     assert all(rate > 0 for rate in rates.values())
+
+
+def test_a_saved_model_loads_after_import_tfrnn_alone(tmp_path):
+    """A fresh process that imports tfrnn (not tfrnn.zoo) loads a .keras
+    file holding a CharLSTM: importing tfrnn registers the zoo."""
+    path = str(tmp_path / "char.keras")
+    small_model().save(path)
+    script = ("import sys, keras, tfrnn\n"
+              "model = keras.models.load_model(sys.argv[1])\n"
+              "print(type(model).__name__)\n")
+    proc = subprocess.run([sys.executable, "-c", script, path],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "CharLSTM"

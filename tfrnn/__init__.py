@@ -1,4 +1,8 @@
-"""tfrnn: recurrent networks for TensorFlow / Keras 3 on a fused LSTM op."""
+"""tfrnn: recurrent networks for TensorFlow / Keras 3 on fused LSTM, GRU and
+Elman RNN ops.
+
+Importing tfrnn registers every tfrnn layer and zoo model with Keras, so
+`keras.models.load_model` reads any .keras file that holds them."""
 
 try:
     import tensorflow  # noqa: F401
@@ -8,7 +12,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
         " or 'tfrnn[gpu]' (tensorflow with CUDA)."
     ) from err
 
-from tfrnn import data, layers, ops  # noqa: E402
+from tfrnn import data, layers, ops, zoo  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["data", "layers", "ops"]
+__all__ = ["data", "layers", "ops", "zoo"]
