@@ -1,7 +1,14 @@
 """The tfrnn command line: train -> generate -> export, and clear errors."""
 
+import argparse
 import os
+import subprocess
+import sys
 
+import keras
+import pytest
+
+import tfrnn
 from tfrnn import cli
 from tfrnn.export import versions
 
@@ -49,3 +56,77 @@ def test_bench_passes_its_options_through(capsys):
                      "--warmup", "0", "--cell", "gru"]) == 0
     out = capsys.readouterr().out
     assert "GRU" in out and "2,3,4,4" in out
+
+
+def one_line_error(capsys, argv):
+    """cli.main(argv)'s exit status is 2, with one line on stderr and no
+    traceback; returns the line."""
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("option,value,message", [
+    ("--steps-per-epoch", "-3", "positive integer"),
+    ("--epochs", "0", "positive integer"),
+    ("--seq-length", "0", "positive integer"),
+    ("--batch-size", "0", "positive integer"),
+    ("--units", "ten", "not a number"),
+    ("--learning-rate", "-1", "> 0"),
+    ("--dropout", "1", "[0, 1)"),
+])
+def test_bad_numbers_are_one_line_before_any_work(capsys, option, value,
+                                                  message):
+    err = one_line_error(capsys, ["train", "charlstm", option, value])
+    assert option in err and message in err
+
+
+def test_bad_text_files_are_named(tmp_path, capsys):
+    assert "is not a file" in one_line_error(
+        capsys, ["train", "charlstm", "--text", str(tmp_path)])
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("café au lait".encode("latin-1"))
+    err = one_line_error(capsys, ["train", "charlstm", "--text",
+                                  str(latin1)])
+    assert "latin1.txt is not UTF-8" in err and "byte 3 is 0xe9" in err
+
+
+def test_generate_on_a_model_that_cannot_generate(tmp_path, capsys):
+    path = str(tmp_path / "dense.keras")
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save(path)
+    err = one_line_error(capsys, ["generate", path, "--prime", "a"])
+    assert "does not generate text" in err and "Sequential" in err
+
+
+def test_version_and_python_dash_m(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"tfrnn {tfrnn.__version__}"
+    proc = subprocess.run([sys.executable, "-m", "tfrnn", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "train" in proc.stdout
+
+
+def test_every_option_has_help():
+    def walk(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    if sub.add_help:
+                        yield from walk(sub)
+            elif action.dest not in ("help", "version"):
+                yield parser.prog, action
+    missing = [f"{prog} {a.dest}" for prog, a in walk(cli.parser())
+               if not a.help and a.option_strings]
+    assert not missing, missing
+
+
+def test_interrupted_training_says_how_to_resume(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_train_charlstm", interrupted)
+    assert cli.main(["train", "charlstm"]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err == ("tfrnn train: interrupted; run the same command again to "
+                   "resume from the last finished epoch")

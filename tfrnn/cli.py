@@ -15,6 +15,45 @@ import os
 import sys
 
 
+def _number(kind, test, requirement):
+    """An argparse type: `kind` values passing `test`, else one error line
+    naming the requirement."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number ({requirement})") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(
+                f"{text} is not {requirement}")
+        return value
+    parse.__name__ = requirement  # argparse names the type by it
+    return parse
+
+
+POSITIVE = _number(int, lambda v: v > 0, "a positive integer")
+COUNT = _number(int, lambda v: v >= 0, "an integer >= 0")
+RATE = _number(float, lambda v: v > 0, "a number > 0")
+FRACTION = _number(float, lambda v: 0 <= v < 1, "in [0, 1)")
+
+
+def _existing_file(text):
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"{text} is not a file")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr, exit status 2 (argparse's status,
+    without the usage block; --help shows it)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _train_charlstm(args):
     from tfrnn.data.corpora import read_text, stdlib_text
     from tfrnn.ops import custom_ops_available
@@ -78,6 +117,11 @@ def _generate(args):
     import tfrnn.zoo  # noqa: F401  (registers the zoo models for loading)
 
     model = keras.models.load_model(args.model, compile=False)
+    if not callable(getattr(model, "generate", None)):
+        raise ValueError(
+            f"{args.model} holds a {type(model).__name__}, which does not "
+            "generate text: tfrnn generate takes a CharLSTM saved by "
+            "tfrnn train charlstm")
     print(model.generate(args.prime, args.length, greedy=args.greedy,
                          temperature=args.temperature, top_k=args.top_k,
                          seed=args.seed))
@@ -88,60 +132,98 @@ def _bench(argv):
     bench.main(argv)
 
 
-def parser():
-    p = argparse.ArgumentParser(prog="tfrnn", description=__doc__.split(
-        "\n")[0])
-    commands = p.add_subparsers(dest="command", required=True)
-
-    train = commands.add_parser("train", help="train a zoo model")
-    models = train.add_subparsers(dest="model", required=True)
-    char = models.add_parser("charlstm", help="character language model")
-    char.add_argument("--text", help="UTF-8 text file (default: the Python "
-                      "standard library's source)")
-    char.add_argument("--workdir", default="runs/charlstm")
-    char.add_argument("--epochs", type=int, default=10)
-    char.add_argument("--steps-per-epoch", type=int, default=None)
-    char.add_argument("--units", type=int, default=256)
-    char.add_argument("--layers", type=int, default=2)
-    char.add_argument("--embedding-dim", type=int, default=64)
-    char.add_argument("--dropout", type=float, default=0.0)
-    char.add_argument("--seq-length", type=int, default=100)
-    char.add_argument("--batch-size", type=int, default=64)
-    char.add_argument("--learning-rate", type=float, default=2e-3)
-    char.add_argument("--decay-epochs", type=int, default=5,
-                      help="epochs per halving of the learning rate")
+def _add_train_options(char):
+    char.add_argument("--text", type=_existing_file, help="UTF-8 text file "
+                      "(default: the Python standard library's source)")
+    char.add_argument("--workdir", default="runs/charlstm", help="best "
+                      "model, logs and backups (default: %(default)s)")
+    char.add_argument("--epochs", type=POSITIVE, default=10,
+                      help="epochs of the whole run; a rerun with more "
+                      "continues (default: %(default)s)")
+    char.add_argument("--steps-per-epoch", type=POSITIVE, default=None,
+                      help="batches per epoch (default: the whole corpus)")
+    char.add_argument("--units", type=POSITIVE, default=256,
+                      help="LSTM units per layer (default: %(default)s)")
+    char.add_argument("--layers", type=POSITIVE, default=2,
+                      help="stacked LSTM layers (default: %(default)s)")
+    char.add_argument("--embedding-dim", type=POSITIVE, default=64,
+                      help="character embedding size (default: %(default)s)")
+    char.add_argument("--dropout", type=FRACTION, default=0.0,
+                      help="dropout between layers (default: %(default)s)")
+    char.add_argument("--seq-length", type=POSITIVE, default=100,
+                      help="characters per training window "
+                      "(default: %(default)s)")
+    char.add_argument("--batch-size", type=POSITIVE, default=64,
+                      help="windows per batch (default: %(default)s)")
+    char.add_argument("--learning-rate", type=RATE, default=2e-3,
+                      help="Adam's starting rate (default: %(default)s)")
+    char.add_argument("--decay-epochs", type=POSITIVE, default=5,
+                      help="epochs per halving of the learning rate "
+                      "(default: %(default)s)")
     char.add_argument("--stateful", action="store_true",
                       help="carry states across batches (truncated BPTT)")
-    char.add_argument("--prime", default=None)
-    char.add_argument("--sample-length", type=int, default=300)
-    char.add_argument("--seed", type=int, default=0)
-    char.add_argument("--compare-throughput", type=int, default=0,
+    char.add_argument("--prime", default=None,
+                      help="start of the sample printed at the end "
+                      "(default: the corpus's first character)")
+    char.add_argument("--sample-length", type=POSITIVE, default=300,
+                      help="characters of that sample (default: "
+                      "%(default)s)")
+    char.add_argument("--seed", type=int, default=0,
+                      help="weights, batch order, dropout and sampling "
+                      "(default: %(default)s)")
+    char.add_argument("--compare-throughput", type=COUNT, default=0,
                       metavar="BATCHES", help="first time this many batches "
                       "of the same model with tfrnn's and with Keras's LSTM "
                       "layers and print both chars/s")
-    char.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    char.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                      help="Keras's progress output (default: %(default)s)")
     char.add_argument("--export-dir", default="runs/serving",
                       help="export the best model here for TF Serving "
                       "(empty: do not export)")
+
+
+def parser():
+    from tfrnn import __version__
+
+    p = _Parser(prog="tfrnn", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version",
+                   version=f"tfrnn {__version__}")
+    commands = p.add_subparsers(dest="command", required=True,
+                                parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a zoo model")
+    models = train.add_subparsers(dest="model", required=True,
+                                  parser_class=_Parser)
+    char = models.add_parser("charlstm", help="character language model")
+    _add_train_options(char)
     char.set_defaults(run=_train_charlstm)
 
     gen = commands.add_parser("generate", help="text from a CharLSTM")
-    gen.add_argument("model", help="a .keras file saved by tfrnn train")
-    gen.add_argument("--prime", required=True)
-    gen.add_argument("--length", type=int, default=300)
-    gen.add_argument("--greedy", action="store_true")
-    gen.add_argument("--temperature", type=float, default=1.0)
-    gen.add_argument("--top-k", type=int, default=None)
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("model", type=_existing_file,
+                     help="a .keras file saved by tfrnn train charlstm")
+    gen.add_argument("--prime", required=True,
+                     help="the text the sample continues")
+    gen.add_argument("--length", type=POSITIVE, default=300,
+                     help="characters to generate (default: %(default)s)")
+    gen.add_argument("--greedy", action="store_true",
+                     help="always the likeliest character")
+    gen.add_argument("--temperature", type=RATE, default=1.0,
+                     help="sampling temperature (default: %(default)s)")
+    gen.add_argument("--top-k", type=POSITIVE, default=None,
+                     help="sample from the k likeliest characters only")
+    gen.add_argument("--seed", type=int, default=0,
+                     help="sampling seed (default: %(default)s)")
     gen.set_defaults(run=_generate)
 
     export = commands.add_parser(
         "export", help="a saved zoo model -> SavedModel for TF Serving")
-    export.add_argument("model", help="a .keras file of a zoo model")
+    export.add_argument("model", type=_existing_file,
+                        help="a .keras file of a zoo model")
     export.add_argument("base_dir", help="the serving root; the export goes "
                         "to BASE_DIR/NAME/VERSION")
-    export.add_argument("--name", required=True)
-    export.add_argument("--version", type=int, default=None,
+    export.add_argument("--name", required=True,
+                        help="the model's name in TF Serving")
+    export.add_argument("--version", type=POSITIVE, default=None,
                         help="default: one more than the newest")
     export.set_defaults(run=_export)
 
@@ -156,12 +238,21 @@ def main(argv=None):
     if argv[:1] == ["bench"]:  # every further option is the benchmark's
         _bench(argv[1:])
         return 0
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a bad argument
+        return done.code
     try:
         args.run(args)
     except (ValueError, FileNotFoundError, FileExistsError, TypeError) as err:
         print(f"tfrnn {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        again = ("run the same command again to resume from the last "
+                 "finished epoch" if args.command == "train" else "")
+        print(f"\ntfrnn {args.command}: interrupted"
+              + (f"; {again}" if again else ""), file=sys.stderr)
+        return 130
     return 0
 
 

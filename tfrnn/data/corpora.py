@@ -28,9 +28,21 @@ def stdlib_text(max_chars=400_000):
 
 
 def read_text(path):
-    """A UTF-8 text file's contents, with a clear error when it is empty."""
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    """A UTF-8 text file's contents. ValueError, naming the file (and the
+    byte, for a file that is not UTF-8), when it is missing, not a file,
+    empty or undecodable."""
+    if not os.path.exists(path):
+        raise ValueError(f"{path}: no such file")
+    if not os.path.isfile(path):
+        raise ValueError(f"{path} is not a file")
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path} is not UTF-8 text: byte {err.start} is "
+                         f"0x{raw[err.start]:02x}; convert it, e.g. iconv "
+                         "-f latin1 -t utf-8") from None
     if not text:
         raise ValueError(f"{path} is empty")
     return text
