@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import tfrnn
 from tfrnn.data import Vocabulary
-from tfrnn.export import (export_for_serving, non_stock_ops,
+from tfrnn.export import (check_stock_ops, export_for_serving, non_stock_ops,
                           saved_model_ops, versions)
 from tfrnn.export import serving as serving_module
 from tfrnn.export.signatures import left_padded
@@ -281,7 +282,169 @@ def test_warmup_requests_parse_as_prediction_logs(tmp_path):
         fn(**{k: tf.make_ndarray(v) for k, v in request.inputs.items()})
 
 
-def test_only_zoo_models_export(tmp_path):
-    with pytest.raises(TypeError, match="no serving signatures"):
-        export_for_serving(keras.Sequential([keras.layers.Dense(1)]),
-                           str(tmp_path), "x")
+# A fresh interpreter without tfrnn: loads an export of a plain Keras model,
+# feeds x to its serving_default signature (its one input, whatever Keras
+# named it) and prints the output, whether tfrnn was imported, and the ops
+# this TensorFlow lacks.
+PLAIN_SERVER = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow.python.framework import op_def_registry
+    from tfrnn_free_check import graph_ops
+    path, x = sys.argv[1], np.array(json.loads(sys.argv[2]), np.float32)
+    fn = tf.saved_model.load(path).signatures["serving_default"]
+    (key, spec), = fn.structured_input_signature[1].items()
+    (output,) = fn(**{key: tf.constant(x, spec.dtype)}).values()
+    print("RESULT" + json.dumps({
+        "output": output.numpy().tolist(),
+        "tfrnn_imported": "tfrnn" in sys.modules,
+        "unregistered": sorted(o for o in graph_ops(path)
+                               if op_def_registry.get(o) is None)}))
+""")
+# The op listing, inlined for the server (it must not import tfrnn).
+GRAPH_OPS = textwrap.dedent("""
+    import os
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    def graph_ops(path):
+        proto = saved_model_pb2.SavedModel()
+        with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+            proto.ParseFromString(f.read())
+        ops = set()
+        for g in proto.meta_graphs:
+            ops |= {n.op for n in g.graph_def.node}
+            ops |= {n.op for f in g.graph_def.library.function
+                    for n in f.node_def}
+        return ops
+""")
+
+
+def serve_plain(path, x, tmp_path):
+    (tmp_path / "tfrnn_free_check.py").write_text(GRAPH_OPS)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-c", PLAIN_SERVER, str(path),
+         json.dumps(x.tolist())], capture_output=True, text=True,
+        timeout=300, env=env, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
+    return json.loads(line[-1][len("RESULT"):])
+
+
+class Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.stack = tfrnn.layers.StackedRNN(5, cell="gru", num_layers=2,
+                                             bidirectional=True)
+        self.rnn = tfrnn.layers.SimpleRNN(4, activation="relu")
+        self.head = keras.layers.Dense(2)
+
+    def call(self, x):
+        return self.head(self.rnn(self.stack(x)))
+
+
+def plain_model(kind):
+    """A Sequential, functional or subclassed model of tfrnn layers, built
+    on [B, 6, 3] float inputs."""
+    keras.utils.set_random_seed(0)
+    if kind == "sequential":
+        model = keras.Sequential([
+            keras.Input((None, 3)),
+            tfrnn.layers.LSTM(6, return_sequences=True),
+            tfrnn.layers.GRU(5), keras.layers.Dense(2)])
+    elif kind == "functional":
+        inputs = keras.Input((None, 3))
+        h = tfrnn.layers.StackedRNN(4, cell="lstm", num_layers=2,
+                                    bidirectional=True)(inputs)
+        h = tfrnn.layers.GRU(5, return_sequences=True)(h)
+        model = keras.Model(inputs, tfrnn.layers.LSTM(3)(h))
+    else:
+        model = Subclassed()
+    model(np.zeros((1, 6, 3), "float32"))
+    return model
+
+
+def save_three_ways(model, how, path):
+    if how == "model.export":
+        model.export(path, verbose=False)
+    elif how == "tf.saved_model.save":
+        # A tf.function it traces itself (in its save context).
+        spec = tf.TensorSpec([None, None, 3], tf.float32)
+        tf.saved_model.save(model, path, signatures=tf.function(
+            model.call, input_signature=[spec]))
+    else:
+        path = export_for_serving(model, os.path.dirname(path), "plain")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional", "subclassed"])
+@pytest.mark.parametrize("how", ["model.export", "tf.saved_model.save",
+                                 "export_for_serving"])
+def test_any_model_exports_servably_three_ways(kind, how, tmp_path):
+    """Keras's own export, tf.saved_model.save and export_for_serving of a
+    model of tfrnn layers (traced there, never called in a tf.function
+    before) hold stock ops only and serve the Keras model's numbers in a
+    process that never imports tfrnn."""
+    model = plain_model(kind)
+    path = save_three_ways(model, how, str(tmp_path / "export" / "1"))
+    assert not non_stock_ops(saved_model_ops(path))
+    x = np.random.default_rng(1).standard_normal((3, 6, 3)).astype("f")
+    served = serve_plain(path, x, tmp_path)
+    assert not served["tfrnn_imported"] and not served["unregistered"]
+    np.testing.assert_allclose(served["output"], model(x), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_a_function_traced_before_saving_is_refused_by_the_check(tmp_path):
+    """A tf.function traced outside any export keeps the fused op (it is the
+    fast path); export_for_serving's scan names it."""
+    model = plain_model("sequential")
+    fn = tf.function(model.call)
+    concrete = fn.get_concrete_function(tf.TensorSpec([None, 6, 3]))
+    ops = {op.type for op in concrete.graph.get_operations()}
+    assert {"TfrnnLstm", "TfrnnGru"} <= ops
+    path = str(tmp_path / "m")
+    tf.saved_model.save(model, path, signatures=concrete)
+    with pytest.raises(RuntimeError, match="TfrnnGru"):
+        check_stock_ops(path)
+
+
+def test_xla_compiled_layers_run_the_stock_path():
+    """tf.function(jit_compile=True) around the layers: the stock-op path,
+    the fused op's numbers (it used to fail inside XLA)."""
+    model = plain_model("functional")
+    x = np.random.default_rng(2).standard_normal((2, 6, 3)).astype("f")
+    compiled = tf.function(model, jit_compile=True)
+    np.testing.assert_allclose(compiled(x), model(x), rtol=1e-5, atol=1e-5)
+    ops = {op.type for op in tf.function(model, jit_compile=True)
+           .get_concrete_function(tf.TensorSpec([2, 6, 3]))
+           .graph.get_operations()}
+    assert not any(op.startswith("Tfrnn") for op in ops)
+
+
+def modes_under(root):
+    """{path relative to root: permission bits} of root and all below."""
+    found = {".": os.stat(root).st_mode & 0o777}
+    for where, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(where, name)
+            found[os.path.relpath(path, root)] = os.stat(path).st_mode & 0o777
+    return found
+
+
+def test_exports_are_readable_by_other_users(tmp_path):
+    """A TF Serving process running as another user reads the versions and
+    models.config: 0755 directories, 0644 files under umask 022 (mkdtemp
+    and mkstemp stage them 0700 and 0600)."""
+    old = os.umask(0o022)
+    try:
+        path = export_for_serving(char_model(), str(tmp_path), "char")
+    finally:
+        os.umask(old)
+    modes = modes_under(path)
+    assert {m for p, m in modes.items() if os.path.isdir(
+        os.path.join(path, p))} == {0o755}
+    assert {m for p, m in modes.items() if not os.path.isdir(
+        os.path.join(path, p))} == {0o644}
+    assert os.stat(tmp_path / "models.config").st_mode & 0o777 == 0o644

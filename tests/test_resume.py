@@ -111,3 +111,25 @@ def test_best_model_is_replaced_whole_and_remembered(tmp_path):
     assert KeepBest(path).best == float("inf")  # a new run starts afresh
     x = tf.ones([1, 3])
     np.testing.assert_array_equal(keras.models.load_model(path)(x), model(x))
+
+
+def test_training_files_are_readable_by_other_users(tmp_path):
+    """best.keras, its record and the backup get the modes open() and
+    makedirs() give under umask 022, not mkstemp's 0600 / mkdtemp's 0700."""
+    old = os.umask(0o022)
+    try:
+        model = small_model()
+        keep = KeepBest(str(tmp_path / "best.keras"))
+        keep.set_model(model)
+        keep.on_epoch_end(0, {"val_loss": 1.0})
+        backup = AtomicBackupAndRestore(str(tmp_path / "backup"))
+        backup.set_model(model)
+        backup._save_model()
+    finally:
+        os.umask(old)
+    for name in ("best.keras", "best.keras.json"):
+        assert os.stat(tmp_path / name).st_mode & 0o777 == 0o644, name
+    state = tmp_path / "backup" / "state"
+    assert os.stat(state).st_mode & 0o777 == 0o755
+    for name in os.listdir(state):
+        assert os.stat(state / name).st_mode & 0o777 == 0o644, name

@@ -17,8 +17,10 @@ import tempfile
 import tensorflow as tf
 
 from tfrnn.export.graph_ops import check_stock_ops
-from tfrnn.export.signatures import serving_module
+from tfrnn.export.signatures import has_zoo_signatures, serving_module
 from tfrnn.export.warmup import write_warmup
+from tfrnn.files import share
+from tfrnn.ops import stock_ops_only
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -30,13 +32,32 @@ def versions(model_dir):
     return sorted(int(n) for n in os.listdir(model_dir) if n.isdigit())
 
 
+def _save_zoo_model(model, staging, name, warmup, signature_options):
+    module, signatures, requests = serving_module(model, **signature_options)
+    tf.saved_model.save(module, staging, signatures=signatures)
+    if warmup:
+        write_warmup(staging, name, requests)
+
+
+def _save_keras_model(model, staging):
+    """Any other Keras model: Keras's own export (a `serve` endpoint taking
+    the model's inputs, as model.export makes it), traced with stock ops."""
+    if not model.built:
+        raise ValueError("build the model (call it once) before exporting it")
+    with stock_ops_only():
+        model.export(staging, format="tf_saved_model", verbose=False)
+
+
 def export_for_serving(model, base_dir, name, version=None, warmup=True,
                        **signature_options):
-    """Exports a zoo model as base_dir/name/<version>; returns that path.
+    """Exports a Keras model as base_dir/name/<version>; returns that path.
 
     version: a positive integer, or None for one more than the newest.
-    The SavedModel holds stock TensorFlow ops only; signatures as
-    tfrnn.export.signatures builds them (serving_default included).
+    The SavedModel holds stock TensorFlow ops only. A zoo model gets the
+    signatures tfrnn.export.signatures builds (strings in and out where the
+    task is text, serving_default included) and warmup requests; any other
+    Keras model gets Keras's `serve` signature of its inputs (and
+    serving_default), as model.export makes it.
     """
     if not _NAME.match(name):
         raise ValueError(f"model name {name!r}: use letters, digits, _ . -")
@@ -51,14 +72,18 @@ def export_for_serving(model, base_dir, name, version=None, warmup=True,
     if os.path.exists(final):
         raise FileExistsError(f"{final} exists; versions are never "
                               "overwritten")
-    module, signatures, requests = serving_module(model, **signature_options)
+    zoo = has_zoo_signatures(model)
+    if zoo and not model.built:
+        raise ValueError("build the model (call it once) before exporting it")
     os.makedirs(model_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
     try:
-        tf.saved_model.save(module, staging, signatures=signatures)
+        if zoo:
+            _save_zoo_model(model, staging, name, warmup, signature_options)
+        else:
+            _save_keras_model(model, staging)
         check_stock_ops(staging)
-        if warmup:
-            write_warmup(staging, name, requests)
+        share(staging)
         os.rename(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -82,4 +107,5 @@ def write_models_config(base_dir, serving_root="/models"):
     fd, tmp = tempfile.mkstemp(prefix=".models.config.", dir=base_dir)
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    share(tmp)
     os.replace(tmp, os.path.join(base_dir, "models.config"))

@@ -180,6 +180,11 @@ BUILDERS = ((CharLSTM, char_lstm_signatures), (Seq2Seq, seq2seq_signatures),
             (ConditionedGenerator, generator_signatures))
 
 
+def has_zoo_signatures(model):
+    """Whether serving_module has signatures for this model's class."""
+    return any(isinstance(model, cls) for cls, _ in BUILDERS)
+
+
 def serving_module(model, **options):
     """(module, {name: concrete function}, warmup requests) for a zoo
     model, every function traced with stock ops only."""

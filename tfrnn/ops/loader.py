@@ -7,13 +7,14 @@ TFRNN_DISABLE_CUSTOM_OPS=1) callers get None and use the pure-TF reference;
 one warning says why. The pattern follows TensorFlow Addons' LazySO.
 """
 
-import contextlib
 import json
 import os
 import threading
 import warnings
 
 import tensorflow as tf
+
+from tfrnn.ops.lowering import must_lower
 
 LIBRARY_NAME = "_tfrnn_ops.so"
 BUILD_INFO_NAME = "_build_info.json"
@@ -77,25 +78,9 @@ def custom_ops_available():
     return library.ops is not None
 
 
-_stock = threading.local()
-
-
-@contextlib.contextmanager
-def stock_ops_only():
-    """Within this block (in this thread) every tfrnn op runs its pure-TF
-    reference: graphs traced here hold stock TensorFlow ops only, so a
-    server without tfrnn's library (TF Serving) can load them. Same
-    weights, same results."""
-    previous = getattr(_stock, "active", False)
-    _stock.active = True
-    try:
-        yield
-    finally:
-        _stock.active = previous
-
-
 def active_ops():
-    """The compiled ops to call now, or None for the pure-TF reference."""
-    if getattr(_stock, "active", False):
+    """The compiled ops to call now, or None for the pure-TF reference (no
+    library, or a graph that must hold stock ops only: tfrnn.ops.lowering)."""
+    if must_lower():
         return None
     return library.ops

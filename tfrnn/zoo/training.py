@@ -12,6 +12,8 @@ import time
 import keras
 import numpy as np
 
+from tfrnn.files import share
+
 
 class Throughput(keras.callbacks.Callback):
     """Training speed in items (characters, tokens) per second, per epoch:
@@ -62,6 +64,7 @@ def _write_json_atomically(path, value):
         json.dump(value, f)
         f.flush()
         os.fsync(f.fileno())
+    share(tmp)
     os.replace(tmp, path)
 
 
@@ -108,6 +111,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         _write_json_atomically(
             os.path.join(staging, "training_metadata.json"),
             {"epoch": self._current_epoch, "batch": 0})
+        share(staging)
         old = self._state + ".old"
         shutil.rmtree(old, ignore_errors=True)
         if os.path.isdir(self._state):
@@ -152,6 +156,7 @@ class KeepBest(keras.callbacks.Callback):
                                    dir=directory)
         os.close(fd)
         self.model.save(tmp, overwrite=True)
+        share(tmp)
         os.replace(tmp, self.path)
         _write_json_atomically(self.path + ".json",
                                {"best": self.best, "epoch": epoch + 1,
