@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 
 import tfrnn
-from tfrnn.data import (PAD, MaskedSparseCategoricalCrossentropy,
-                        bucket_boundaries, bucket_by_length, padded_batches,
+from tfrnn.data import (PAD, bucket_boundaries, bucket_by_length, padded_batches,
                         padding_fraction, with_loss_mask)
+from tfrnn.training import MaskedSparseCategoricalCrossentropy
 
 
 def sentence_like_lengths(count, seed=0):

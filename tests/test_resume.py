@@ -13,12 +13,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfrnn.zoo.training import AtomicBackupAndRestore, KeepBest
+from tfrnn.training.callbacks import AtomicBackupAndRestore, KeepBest
 
 DRIVER = textwrap.dedent("""
     import os, signal, sys
     import keras, numpy as np
-    from tfrnn.zoo.recipes import train_char_lstm
+    from tfrnn.training.recipes import train_char_lstm
 
     workdir, kill_epoch = sys.argv[1], int(sys.argv[2])
 

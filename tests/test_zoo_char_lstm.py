@@ -13,7 +13,7 @@ import tfrnn
 
 from tfrnn.data import stream_windows
 from tfrnn.zoo import CharLSTM
-from tfrnn.zoo.recipes import (char_lstm_throughput, char_windows,
+from tfrnn.training.recipes import (char_lstm_throughput, char_windows,
                                nats_per_char, train_char_lstm)
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 +

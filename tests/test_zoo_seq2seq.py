@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfrnn.data import END, PAD, START, Vocabulary
 from tfrnn.zoo import ConditionedGenerator, Seq2Seq
-from tfrnn.zoo.recipes import exact_match, train_seq2seq
+from tfrnn.training.recipes import exact_match, train_seq2seq
 
 LETTERS = list("abcdef")
 

@@ -57,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
 def _train_charlstm(args):
     from tfrnn.data.corpora import read_text, stdlib_text
     from tfrnn.ops import custom_ops_available
-    from tfrnn.zoo.recipes import (char_lstm_throughput, export_if_asked,
+    from tfrnn.training.recipes import (char_lstm_throughput, export_if_asked,
                                    train_char_lstm)
 
     if args.text:

@@ -18,7 +18,7 @@ from tfrnn.data import bucket_boundaries, bucket_by_length
 from tfrnn.data.synthetic import majority_vote
 from tfrnn.data.tfds_adapters import mnist_rows
 from tfrnn.zoo import SequenceClassifier
-from tfrnn.zoo.recipes import export_if_asked, train_classifier
+from tfrnn.training.recipes import export_if_asked, train_classifier
 
 
 def majority_batches(count, seed, batch_size):

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from tfrnn.data.synthetic import spelled_numbers
-from tfrnn.zoo.recipes import export_if_asked, train_generator
+from tfrnn.training.recipes import export_if_asked, train_generator
 
 
 def main(argv=None):

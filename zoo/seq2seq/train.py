@@ -14,7 +14,7 @@ import datetime
 import sys
 
 from tfrnn.data.synthetic import date_normalization
-from tfrnn.zoo.recipes import exact_match, export_if_asked, train_seq2seq
+from tfrnn.training.recipes import exact_match, export_if_asked, train_seq2seq
 
 
 def held_out(iso):

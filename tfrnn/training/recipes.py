@@ -1,5 +1,6 @@
 """Training workflows of the zoo models, shared by the `tfrnn` command line
-and the recipes under zoo/: data, model, optimiser defaults, callbacks."""
+and the recipes under zoo/: data, model, optimiser defaults, callbacks,
+export of the result."""
 
 import os
 import time
@@ -8,15 +9,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfrnn.data.bucketing import MaskedSparseCategoricalCrossentropy
 from tfrnn.data.tfds_adapters import seq2seq_batches
 from tfrnn.data.vocab import Vocabulary
 from tfrnn.data.windows import stream_windows
+from tfrnn.export import export_for_serving
+from tfrnn.training.callbacks import (ResetStates, Throughput,
+                                      backed_up_epochs, decaying_adam,
+                                      recipe_callbacks)
+from tfrnn.training.losses import MaskedSparseCategoricalCrossentropy
 from tfrnn.zoo.char_lstm import CharLSTM
 from tfrnn.zoo.generator import ConditionedGenerator
 from tfrnn.zoo.seq2seq import Seq2Seq
-from tfrnn.zoo.training import (ResetStates, Throughput, backed_up_epochs,
-                                decaying_adam, recipe_callbacks)
 
 
 def char_windows(ids, seq_length, batch_size, shuffle, seed=0):
@@ -268,7 +271,6 @@ def export_if_asked(model, export_dir, name):
     version> and says where, when export_dir is set."""
     if not export_dir:
         return None
-    from tfrnn.export import export_for_serving
     path = export_for_serving(model, export_dir, name)
     print(f"exported for TF Serving (stock ops only): {path}")
     return path
