@@ -1,6 +1,7 @@
 """The tfrnn command line: train -> generate -> export, and clear errors."""
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -130,3 +131,41 @@ def test_interrupted_training_says_how_to_resume(monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert err == ("tfrnn train: interrupted; run the same command again to "
                    "resume from the last finished epoch")
+
+
+def train_args(corpus, workdir, serving, *extra):
+    return ["train", "charlstm", "--text", str(corpus), "--workdir",
+            str(workdir), "--export-dir", str(serving), "--units", "16",
+            "--layers", "1", "--seq-length", "20", "--batch-size", "8",
+            "--sample-length", "10", "--verbose", "0", *extra]
+
+
+def test_reruns_never_destroy_a_finished_run(tmp_path, capsys):
+    """A rerun of a finished workdir says so and touches nothing; more
+    --epochs continue it from the backup (the summary counts the whole
+    run); other settings are refused, naming the setting."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT * 30, encoding="utf-8")
+    workdir, serving = tmp_path / "run", tmp_path / "serving"
+    assert cli.main(train_args(corpus, workdir, serving, "--epochs", "2")) == 0
+    assert "at epoch" in capsys.readouterr().out
+    best = workdir / "best.keras"
+    stamp = os.stat(best).st_mtime_ns
+    record = json.loads((workdir / "best.keras.json").read_text())
+
+    assert cli.main(train_args(corpus, workdir, serving, "--epochs", "2")) == 0
+    out = capsys.readouterr().out
+    assert "is finished: 2 of 2 epochs" in out and "--epochs" in out
+    assert os.stat(best).st_mtime_ns == stamp
+    assert versions(serving / "charlstm") == [1]
+
+    err = one_line_error(capsys, train_args(corpus, workdir, serving,
+                                            "--epochs", "3", "--units", "32"))
+    assert "units=16" in err and "units=32" in err
+
+    assert cli.main(train_args(corpus, workdir, serving, "--epochs", "3")) == 0
+    out = capsys.readouterr().out
+    assert " of 3 (this call: 1 epochs" in out
+    extended = json.loads((workdir / "best.keras.json").read_text())
+    assert extended["best"] <= record["best"]  # never replaced by worse
+    assert versions(serving / "charlstm") == [1, 2]

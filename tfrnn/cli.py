@@ -57,8 +57,9 @@ class _Parser(argparse.ArgumentParser):
 def _train_charlstm(args):
     from tfrnn.data.corpora import read_text, stdlib_text
     from tfrnn.ops import custom_ops_available
-    from tfrnn.training.recipes import (char_lstm_throughput, export_if_asked,
-                                   train_char_lstm)
+    from tfrnn.training.recipes import (char_lstm_throughput,
+                                        export_if_asked, train_char_lstm)
+    from tfrnn.training.runs import best_record
 
     if args.text:
         text, source = read_text(args.text), args.text
@@ -84,10 +85,10 @@ def _train_charlstm(args):
         batch_size=args.batch_size, learning_rate=args.learning_rate,
         decay_epochs=args.decay_epochs, steps_per_epoch=args.steps_per_epoch,
         stateful=args.stateful, seed=args.seed, verbose=args.verbose)
-    val = history["val_loss"]
-    best = min(range(len(val)), key=val.__getitem__)
-    print(f"best validation loss {val[best]:.4f} nats/char at epoch "
-          f"{best + 1} of {len(val)} (this run: {seconds:.0f} s); saved "
+    best = best_record(args.workdir)  # over the whole run, reruns included
+    print(f"best validation loss {best['best']:.4f} nats/char at epoch "
+          f"{best['epoch']} of {args.epochs} (this call: "
+          f"{len(history['val_loss'])} epochs, {seconds:.0f} s); saved "
           f"{os.path.join(args.workdir, 'best.keras')}")
     rates = history.get("items_per_second")
     if rates:
@@ -242,8 +243,13 @@ def main(argv=None):
         args = parser().parse_args(argv)
     except SystemExit as done:  # --help, --version, or a bad argument
         return done.code
+    from tfrnn.training.runs import RunFinished
+
     try:
         args.run(args)
+    except RunFinished as done:
+        print(f"tfrnn {args.command}: {done}")
+        return 0
     except (ValueError, FileNotFoundError, FileExistsError, TypeError) as err:
         print(f"tfrnn {args.command}: error: {err}", file=sys.stderr)
         return 2

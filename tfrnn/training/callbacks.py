@@ -58,7 +58,7 @@ class ResetStates(keras.callbacks.Callback):
         self.model.reset_states()
 
 
-def _write_json_atomically(path, value):
+def write_json_atomically(path, value):
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
     with os.fdopen(fd, "w") as f:
         json.dump(value, f)
@@ -84,7 +84,9 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     next."""
 
     def __init__(self, backup_dir):
-        super().__init__(backup_dir, save_freq="epoch")
+        # Kept after the last epoch: a rerun with more epochs continues it.
+        super().__init__(backup_dir, save_freq="epoch",
+                         delete_checkpoint=False)
         self._state = os.path.join(backup_dir, "state")
         self._weights_path = os.path.join(self._state, "latest.weights.h5")
         self._training_metadata_path = os.path.join(
@@ -108,7 +110,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         np.savez(os.path.join(staging, "rng.npz"), **{
             f"state_{i}": v.numpy()
             for i, v in enumerate(_seed_states(self.model))})
-        _write_json_atomically(
+        write_json_atomically(
             os.path.join(staging, "training_metadata.json"),
             {"epoch": self._current_epoch, "batch": 0})
         share(staging)
@@ -158,18 +160,20 @@ class KeepBest(keras.callbacks.Callback):
         self.model.save(tmp, overwrite=True)
         share(tmp)
         os.replace(tmp, self.path)
-        _write_json_atomically(self.path + ".json",
+        write_json_atomically(self.path + ".json",
                                {"best": self.best, "epoch": epoch + 1,
                                 "monitor": self.monitor})
 
 
 def recipe_callbacks(workdir, monitor="val_loss", tensorboard=True):
-    """Keeps `workdir/best.keras` at the best `monitor`, backs training up to
-    `workdir/backup` every epoch (a run started again with the same workdir
-    resumes after the last complete epoch) and logs to `workdir/logs` for
-    TensorBoard."""
+    """Keeps `workdir/best.keras` at the best `monitor` (across reruns),
+    backs training up to `workdir/backup` every epoch (a run started again
+    with the same workdir resumes after the last complete epoch; the backup
+    stays after the last) and logs to `workdir/logs` for TensorBoard."""
     os.makedirs(workdir, exist_ok=True)
-    resuming = backed_up_epochs(workdir) > 0
+    # A rerun of the same run (tfrnn.training.runs) compares against the
+    # best model so far, never replacing it with a worse one.
+    resuming = os.path.exists(os.path.join(workdir, "best.keras.json"))
     callbacks = [KeepBest(os.path.join(workdir, "best.keras"), monitor,
                           resume=resuming),
                  AtomicBackupAndRestore(os.path.join(workdir, "backup"))]

@@ -2,6 +2,7 @@
 and the recipes under zoo/: data, model, optimiser defaults, callbacks,
 export of the result."""
 
+import hashlib
 import os
 import time
 
@@ -17,6 +18,7 @@ from tfrnn.training.callbacks import (ResetStates, Throughput,
                                       backed_up_epochs, decaying_adam,
                                       recipe_callbacks)
 from tfrnn.training.losses import MaskedSparseCategoricalCrossentropy
+from tfrnn.training.runs import check_rerun
 from tfrnn.zoo.char_lstm import CharLSTM
 from tfrnn.zoo.generator import ConditionedGenerator
 from tfrnn.zoo.seq2seq import Seq2Seq
@@ -69,12 +71,17 @@ def epoch_ordered(batches_for_epoch, first_epoch, epochs, steps):
 
 def fit_recipe(model, train, valid, workdir, loss, epochs, batches,
                learning_rate, decay_epochs, steps_per_epoch=None,
-               callbacks=(), verbose=1, tensorboard=True, metrics=None):
+               callbacks=(), verbose=1, tensorboard=True, metrics=None,
+               settings=None):
     """Builds, compiles and fits a zoo model the recipes' way (clipped,
     decaying Adam; best.keras, backup, TensorBoard in workdir). `train` is
     a dataset, or a function epoch -> that epoch's batches (the order a
-    resumed run reproduces; see epoch_ordered). Returns (the best model
-    reloaded from best.keras, history dict, seconds)."""
+    resumed run reproduces; see epoch_ordered). `settings` (JSON values)
+    identify the run: a rerun in the same workdir must have the same
+    (tfrnn.training.runs). Returns (the best model reloaded from
+    best.keras, history dict of this call's epochs, seconds)."""
+    check_rerun(workdir, dict(settings or {}, learning_rate=learning_rate,
+                              decay_epochs=decay_epochs), epochs)
     if callable(train):
         first = backed_up_epochs(workdir)
         steps_per_epoch = steps_per_epoch or batches
@@ -122,14 +129,26 @@ def train_char_lstm(text, workdir, epochs=10, units=256, num_layers=2,
     ids = model.encode(text)
     train, valid = char_datasets(ids, seq_length, batch_size, stateful,
                                  seed=seed)
+    settings = dict(units=units, num_layers=num_layers,
+                    embedding_dim=embedding_dim, dropout=dropout,
+                    seq_length=seq_length, batch_size=batch_size,
+                    steps_per_epoch=steps_per_epoch, stateful=stateful,
+                    seed=seed, corpus=corpus_fingerprint(text))
     return fit_recipe(
         model, train, valid, workdir,
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         epochs, steps_per_epoch or int(train(0).cardinality()),
         learning_rate, decay_epochs, steps_per_epoch=steps_per_epoch,
+        settings=settings,
         callbacks=([ResetStates()] if stateful else [])
         + [Throughput(batch_size * seq_length)] + list(callbacks),
         verbose=verbose, tensorboard=tensorboard)
+
+
+def corpus_fingerprint(text):
+    """A short digest naming a corpus in a run's record."""
+    return f"{len(text)} chars, sha256 " + hashlib.sha256(
+        text.encode("utf-8")).hexdigest()[:16]
 
 
 def char_lstm_throughput(text, batches=20, units=256, num_layers=2,
