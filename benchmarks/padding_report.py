@@ -5,7 +5,8 @@ lines), encoded as characters; batches of 32. Prints the fraction of padded
 positions for one global pad length, per-batch padding, and bucketing with
 boundaries from the length histogram.
 
-    python benchmarks/padding_report.py [--text ../shared/data/tinyshakespeare.txt]
+    python benchmarks/padding_report.py \
+        [--text ../shared/data/tinyshakespeare.txt]
 """
 
 import argparse

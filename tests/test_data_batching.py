@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 
 import tfrnn
-from tfrnn.data import (PAD, bucket_boundaries, bucket_by_length, padded_batches,
-                        padding_fraction, with_loss_mask)
+from tfrnn.data import (PAD, bucket_boundaries, bucket_by_length,
+                        padded_batches, padding_fraction, with_loss_mask)
 from tfrnn.training import MaskedSparseCategoricalCrossentropy
 
 

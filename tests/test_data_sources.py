@@ -18,7 +18,8 @@ SHAKESPEARE = os.path.join(ROOT, "..", "shared", "data", "tinyshakespeare.txt")
 
 @pytest.fixture
 def mock_tfds():
-    with tfds.testing.mock_data(num_examples=12, policy=tfds.testing.MockPolicy.USE_CODE):
+    with tfds.testing.mock_data(num_examples=12,
+                                policy=tfds.testing.MockPolicy.USE_CODE):
         yield
 
 
@@ -47,7 +48,8 @@ def test_imdb_reviews_bucketed_under_mock_data(mock_tfds):
 def test_mnist_rows_under_mock_data(mock_tfds):
     images, labels = next(iter(adapters.mnist_rows("train", batch_size=6)))
     assert images.shape == (6, 28, 28) and images.dtype == tf.float32
-    assert 0.0 <= float(tf.reduce_min(images)) <= float(tf.reduce_max(images)) <= 1.0
+    low, high = float(tf.reduce_min(images)), float(tf.reduce_max(images))
+    assert 0.0 <= low <= high <= 1.0
     assert labels.shape == (6,)
 
 
@@ -126,7 +128,8 @@ def test_integer_addition():
     for q, a in zip(questions, answers):
         left, right = q.split("+")
         assert int(left) + int(right) == int(a) and len(left) <= 3
-    assert synthetic.integer_addition(5, seed=4) == synthetic.integer_addition(5, seed=4)
+    assert synthetic.integer_addition(5, seed=4) == \
+        synthetic.integer_addition(5, seed=4)
 
 
 def test_date_normalization_forms_parse_to_their_iso_date():
@@ -139,11 +142,13 @@ def test_date_normalization_forms_parse_to_their_iso_date():
         parsed = set()
         for form in forms:
             try:
-                parsed.add(datetime.datetime.strptime(text.title(), form).date())
+                parsed.add(
+                    datetime.datetime.strptime(text.title(), form).date())
             except ValueError:
                 pass
         assert parsed == {datetime.date.fromisoformat(date)}, text
-    assert synthetic.date_normalization(10, seed=1) == synthetic.date_normalization(10, seed=1)
+    assert synthetic.date_normalization(10, seed=1) == \
+        synthetic.date_normalization(10, seed=1)
 
 
 def test_synthetic_tasks_as_datasets():

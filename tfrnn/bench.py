@@ -340,7 +340,8 @@ def main(argv=None):
     except ValueError:
         parser.error("--configs takes B,T,I,H with four positive integers")
     if not tfrnn.ops.custom_ops_available():
-        sys.exit("the compiled op is not loaded; build it with pip install -e .")
+        sys.exit("the compiled op is not loaded; build it with "
+                 "pip install -e .")
 
     peak = gemm_peak()
     print(f"{args.cell.upper()}: TensorFlow {tf.__version__}, Keras "

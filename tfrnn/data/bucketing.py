@@ -7,7 +7,6 @@ turns padded batches into masks the tfrnn layers honour, and
 
 import numpy as np
 import tensorflow as tf
-import keras
 
 from tfrnn.data.vocab import PAD
 

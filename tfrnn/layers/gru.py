@@ -65,7 +65,8 @@ class GRUCell(keras.layers.GRUCell):
         else:  # h is used masked in h.U and unmasked in the update
             h = reference.gru_step(inputs, h, self.kernel,
                                    self.recurrent_kernel,
-                                   _bias_or_zeros(self), recurrent_mask=rec_mask)
+                                   _bias_or_zeros(self),
+                                   recurrent_mask=rec_mask)
         return h, [h] if nested else h
 
 

@@ -6,11 +6,11 @@ handles initial and stateful states, return options and config, and the
 weights (`kernel`, `recurrent_kernel`, `bias`) are Keras's, so weights and
 `.keras` files move between the two. What the op cannot express (other
 activations, per-gate dropout masks (implementation=1), `unroll`, masks
-that are not right-padded) runs Keras's own step loop over `LSTMCell`, whose step is the
-fused single-step op; results follow Keras in every case but one, on
-purpose: `recurrent_dropout` (variational, Gal & Ghahramani 2016) is one
-mask on h_{t-1} shared by the four gates, the same at every step, and runs
-inside the fused op; Keras instead draws a mask per gate, which
+that are not right-padded) runs Keras's own step loop over `LSTMCell`,
+whose step is the fused single-step op; results follow Keras in every case
+but one, on purpose: `recurrent_dropout` (variational, Gal & Ghahramani
+2016) is one mask on h_{t-1} shared by the four gates, the same at every
+step, and runs inside the fused op; Keras instead draws a mask per gate, which
 `implementation=1` reproduces (in Keras's step loop).
 """
 

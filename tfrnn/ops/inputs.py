@@ -15,7 +15,8 @@ def invalid_argument(message):
 def as_float_tensors(**named):
     """Converts the named float inputs; all must share x's dtype."""
     first_name = next(iter(named))
-    tensors = {name: tf.convert_to_tensor(value) for name, value in named.items()}
+    tensors = {name: tf.convert_to_tensor(value)
+               for name, value in named.items()}
     dtype = tensors[first_name].dtype
     if dtype not in _OP_DTYPES + _CAST_DTYPES:
         raise invalid_argument(f"{first_name} must be float16, bfloat16, "

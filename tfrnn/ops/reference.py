@@ -92,7 +92,8 @@ def _run_sequence(x, states, sequence_length, reverse, step,
         runs = active[t]
         outputs = outputs.write(t, tf.where(runs, output,
                                             tf.zeros_like(output)))
-        kept = [tf.where(runs, new, old) for new, old in zip(new_states, states)]
+        kept = [tf.where(runs, new, old)
+                for new, old in zip(new_states, states)]
         return (s + 1, outputs, *kept)
 
     _, outputs, *final = tf.while_loop(

@@ -2,8 +2,9 @@
 
 Training is teacher forcing: `model((source_ids, decoder_input_ids))` gives
 the logits of every next target id. Decoding (`greedy_decode`, `sample`,
-`beam_search`, `translate` for strings; see tfrnn.zoo.decoding) is a tf.while_loop of stock TensorFlow ops around the
-decoder's step, so it runs inside a traced or exported graph.
+`beam_search`, `translate` for strings; see tfrnn.zoo.decoding) is a
+tf.while_loop of stock TensorFlow ops around the decoder's step, so it
+runs inside a traced or exported graph.
 
 Attention (scores masked to the source's real steps):
 - "luong" (Luong et al. 2015, "general" score h_t^T W a_s, no input
