@@ -43,6 +43,11 @@ class GRUCell(keras.layers.GRUCell):
     h_{t-1} where it enters h.U, shared by the gates (what the fused
     sequence op runs); implementation=1, reset_after=False or other
     activations keep Keras's per-gate masks.
+
+    >>> import numpy as np
+    >>> h, _ = GRUCell(4)(np.ones((2, 3), "float32"), np.zeros((2, 4), "f"))
+    >>> h.shape
+    TensorShape([2, 4])
     """
 
     def __init__(self, units, **kwargs):
@@ -78,6 +83,13 @@ class GRU(FusedRNN, keras.layers.GRU):
     them; `use_cudnn` is accepted and ignored. Not XLA-compilable
     (`supports_jit = False`). Beyond Keras: `time_major`,
     `trainable_initial_state` (see FusedRNN).
+
+    >>> import numpy as np
+    >>> layer = GRU(8)
+    >>> layer(np.zeros((2, 5, 3), "float32")).shape
+    TensorShape([2, 8])
+    >>> [w.shape for w in layer.get_weights()]  # bias: input, recurrent
+    [(3, 24), (8, 24), (2, 24)]
     """
 
     def __init__(self, units, **kwargs):

@@ -45,6 +45,13 @@ class LSTMCell(keras.layers.LSTMCell):
     gradient, flowing through early training; Jozefowicz et al. (2015) found
     1.0 closes most of the LSTM's gap to the GRU. Usable in
     `keras.layers.RNN` and for step-by-step decoding.
+
+    >>> import numpy as np
+    >>> cell = LSTMCell(4, forget_bias=1.0)
+    >>> h, (h_again, c) = cell(np.ones((2, 3), "float32"),
+    ...                        [np.zeros((2, 4), "float32")] * 2)
+    >>> h.shape, c.shape
+    (TensorShape([2, 4]), TensorShape([2, 4]))
     """
 
     def __init__(self, units, forget_bias=None, **kwargs):
@@ -93,6 +100,14 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     (`supports_jit = False`). Beyond Keras: `forget_bias` (see LSTMCell),
     `time_major`, `trainable_initial_state` (see FusedRNN). See the module
     docstring for what `recurrent_dropout` does.
+
+    >>> import numpy as np
+    >>> layer = LSTM(8, return_sequences=True, return_state=True)
+    >>> output, h, c = layer(np.zeros((2, 5, 3), "float32"))
+    >>> output.shape, h.shape, c.shape
+    (TensorShape([2, 5, 8]), TensorShape([2, 8]), TensorShape([2, 8]))
+    >>> [w.shape for w in layer.get_weights()]  # Keras's own layout
+    [(3, 32), (8, 32), (32,)]
     """
 
     def __init__(self, units, **kwargs):

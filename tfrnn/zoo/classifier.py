@@ -30,6 +30,13 @@ class SequenceClassifier(keras.Model):
         tokens, level: optional vocabulary (units of a tfrnn.data.Vocabulary)
             so that `classify_texts` and the exported signature take raw
             strings; sets vocab_size.
+
+    >>> import numpy as np
+    >>> model = SequenceClassifier(num_classes=3, vocab_size=20, units=8,
+    ...                            cell="gru", bidirectional=True)
+    >>> ids = np.array([[5, 6, 7, 0], [8, 9, 0, 0]])  # 0: padding
+    >>> model(ids).shape
+    TensorShape([2, 3])
     """
 
     def __init__(self, num_classes, vocab_size=None, embedding_dim=64,

@@ -26,6 +26,13 @@ class ConditionedGenerator(Decoding, keras.Model):
         level: "char" or "token".
         embedding_dim, units: decoder sizes.
         max_decode_length: default output limit.
+
+    >>> import numpy as np
+    >>> model = ConditionedGenerator(list("xyz"), units=8, embedding_dim=4,
+    ...                              max_decode_length=6)
+    >>> texts = model.generate(np.ones((2, 3), "float32"))
+    >>> len(texts), all(len(t) <= 6 for t in texts)
+    (2, True)
     """
 
     def __init__(self, target_tokens, level="char", embedding_dim=32,

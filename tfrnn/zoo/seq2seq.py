@@ -46,6 +46,11 @@ class Seq2Seq(Decoding, keras.Model):
         embedding_dim, units: embedding and LSTM sizes.
         attention: "luong" or "bahdanau".
         max_decode_length: default output limit of the decoders.
+
+    >>> model = Seq2Seq(list("abc"), list("abc"), units=8, embedding_dim=4,
+    ...                 max_decode_length=5)
+    >>> [len(t) <= 5 for t in model.translate(["abc", "ca"], beam_width=2)]
+    [True, True]
     """
 
     def __init__(self, source_tokens, target_tokens, level="char",
