@@ -17,8 +17,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfrnn.data import (Vocabulary, bucket_boundaries, bucket_by_length,  # noqa: E402
-                        padded_batches, padding_fraction)
+from tfrnn.data import (Vocabulary, bucket_boundaries,  # noqa: E402
+                        bucket_by_length, padded_batches, padding_fraction)
+from tfrnn.data.corpora import read_text, stdlib_text  # noqa: E402
 
 DEFAULT_TEXT = os.path.join(os.path.dirname(__file__), "..", "..", "shared",
                             "data", "tinyshakespeare.txt")
@@ -26,12 +27,16 @@ DEFAULT_TEXT = os.path.join(os.path.dirname(__file__), "..", "..", "shared",
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--text", default=DEFAULT_TEXT)
+    parser.add_argument("--text", default=None, help="UTF-8 text, speeches "
+                        "separated by blank lines (default: tinyshakespeare "
+                        "in ../shared/data when present, else the Python "
+                        "standard library's source)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--buckets", type=int, nargs="*", default=[4, 8, 16])
     args = parser.parse_args(argv)
-    with open(args.text, encoding="utf-8") as f:
-        speeches = [s for s in f.read().split("\n\n") if s.strip()]
+    text = read_text(args.text or DEFAULT_TEXT) if args.text or \
+        os.path.isfile(DEFAULT_TEXT) else stdlib_text()
+    speeches = [s for s in text.split("\n\n") if s.strip()]
     vocab = Vocabulary.from_texts(speeches)
     lengths = np.array([len(s) for s in speeches])
     data = tf.data.Dataset.from_tensor_slices(speeches).map(vocab.encode)

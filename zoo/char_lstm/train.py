@@ -3,6 +3,10 @@
     python zoo/char_lstm/train.py [--text ../shared/data/tinyshakespeare.txt]
         [--workdir runs/char_lstm] [extra `tfrnn train charlstm` options]
 
+The default corpus is tinyshakespeare where this checkout has it beside it
+(../shared/data); elsewhere the recipe says so and trains on the Python
+standard library's source, which every machine has.
+
 First times 20 batches of the same model on tfrnn's and on Keras's LSTM
 layers (training chars/s of each), then trains with model.fit (progress
 bars and chars/s per epoch, TensorBoard logs in WORKDIR/logs, the
@@ -26,6 +30,9 @@ DEFAULTS = ["--epochs", "15", "--units", "512", "--layers", "2",
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
-    if "--text" not in argv:
+    if "--text" not in argv and os.path.isfile(DEFAULT_TEXT):
         argv = ["--text", os.path.normpath(DEFAULT_TEXT)] + argv
+    elif "--text" not in argv:
+        print(f"{os.path.normpath(DEFAULT_TEXT)} is not here; training on "
+              "the Python standard library's source (pass --text FILE)")
     sys.exit(cli.main(["train", "charlstm"] + DEFAULTS + argv))
