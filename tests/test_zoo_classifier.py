@@ -35,7 +35,8 @@ def test_beats_chance_by_a_wide_margin_on_a_masked_task():
 
 @pytest.mark.parametrize("pooling", ["last", "mean", "max"])
 @pytest.mark.parametrize("cell, bidirectional", [("lstm", False),
-                                                 ("gru", True)])
+                                                 ("gru", True),
+                                                 ("rnn", True)])
 def test_padding_does_not_change_the_logits(pooling, cell, bidirectional):
     keras.utils.set_random_seed(2)
     model = SequenceClassifier(3, vocab_size=9, embedding_dim=4, units=6,
@@ -84,7 +85,7 @@ def test_keras_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"pooling": "first"}, "pooling"), ({"cell": "rnn"}, "cell"),
+    ({"pooling": "first"}, "pooling"), ({"cell": "transformer"}, "cell"),
     ({"num_classes": 1}, "num_classes")])
 def test_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

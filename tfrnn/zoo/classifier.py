@@ -22,8 +22,8 @@ class SequenceClassifier(keras.Model):
             float feature inputs [B, T, F] instead (e.g. MNIST's 28 rows of
             28 pixels), unmasked: all rows run every step.
         embedding_dim: embedding size for token inputs.
-        units, cell ("lstm"/"gru"), num_layers, bidirectional, dropout: the
-            encoder (tfrnn.layers.StackedRNN; dropout between layers).
+        units, cell ("lstm"/"gru"/"rnn"), num_layers, bidirectional, dropout:
+            the encoder (tfrnn.layers.StackedRNN; dropout between layers).
         pooling: "last" (the final state at each row's own length; both
             directions' finals when bidirectional), "mean" or "max" over the
             real steps.
