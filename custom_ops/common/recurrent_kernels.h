@@ -75,19 +75,17 @@ class OutputList {
   int next_ = 0;
 };
 
-// Checks bias against the cell's shape: [G*H], or [rows, G*H].
-template <typename Cell>
-absl::Status CheckBias(const tensorflow::Tensor& bias, const Dims& d) {
-  const int64_t width = Cell::kGates * d.units;
-  if (Cell::kBiasRows == 0) return CheckShape(bias, "bias", {width});
-  return CheckShape(bias, "bias", {Cell::kBiasRows, width});
-}
-
+// The cell's bias shape: [G*H], or [rows, G*H].
 template <typename Cell>
 tensorflow::TensorShape BiasShape(const Dims& d) {
   const int64_t width = Cell::kGates * d.units;
   if (Cell::kBiasRows == 0) return {width};
   return {Cell::kBiasRows, width};
+}
+
+template <typename Cell>
+absl::Status CheckBias(const tensorflow::Tensor& bias, const Dims& d) {
+  return CheckShape(bias, "bias", BiasShape<Cell>(d));
 }
 
 // Takes and checks x, the states and the weights (the inputs every op

@@ -19,7 +19,7 @@ from tfrnn import interop
 from tfrnn.layers.fused import as_compute_dtype
 from tfrnn.layers.gru import GRU
 from tfrnn.layers.lstm import LSTM
-from tfrnn.layers.simple_rnn import NONLINEARITIES, SimpleRNN
+from tfrnn.layers.simple_rnn import SimpleRNN, check_nonlinearity
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
 STATE_LAYOUTS = ("per_layer", "torch")
@@ -34,9 +34,7 @@ def _check_arguments(cell, num_layers, dropout, nonlinearity, proj_size,
         raise ValueError(f"num_layers must be >= 1, got {num_layers}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, "
-                         f"got {nonlinearity!r}")
+    check_nonlinearity(nonlinearity)
     if proj_size and cell != "lstm":
         raise ValueError("proj_size is for LSTM stacks only (as torch's)")
     if state_layout not in STATE_LAYOUTS:

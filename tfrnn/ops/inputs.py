@@ -12,6 +12,17 @@ def invalid_argument(message):
     return tf.errors.InvalidArgumentError(None, None, message)
 
 
+# The Elman RNN's activations (its op's `nonlinearity` attribute).
+NONLINEARITIES = ("tanh", "relu")
+
+
+def check_nonlinearity(nonlinearity):
+    """Raises InvalidArgumentError unless nonlinearity is "tanh"/"relu"."""
+    if nonlinearity not in NONLINEARITIES:
+        raise invalid_argument(
+            f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+
+
 def as_float_tensors(**named):
     """Converts the named float inputs; all must share x's dtype."""
     first_name = next(iter(named))

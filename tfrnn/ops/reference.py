@@ -9,7 +9,7 @@ row's last step. Gradients come from TensorFlow's autodiff.
 
 import tensorflow as tf
 
-from tfrnn.ops.inputs import invalid_argument
+from tfrnn.ops.inputs import check_nonlinearity, invalid_argument
 
 
 def _assert_equal(actual, expected, message):
@@ -195,9 +195,7 @@ def gru_step(x, h, kernel, recurrent_kernel, bias, recurrent_mask=None):
 
 
 def _rnn_activation(nonlinearity):
-    if nonlinearity not in ("tanh", "relu"):
-        raise invalid_argument(
-            f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    check_nonlinearity(nonlinearity)
     return tf.tanh if nonlinearity == "tanh" else tf.nn.relu
 
 

@@ -11,17 +11,9 @@ unavailable.
 import tensorflow as tf
 
 from tfrnn.ops import reference
-from tfrnn.ops.inputs import (as_float_tensors, invalid_argument,
+from tfrnn.ops.inputs import (as_float_tensors, check_nonlinearity,
                               lengths_or_full, mask_or_empty, zeros_if_none)
 from tfrnn.ops.loader import active_ops, library
-
-NONLINEARITIES = ("tanh", "relu")
-
-
-def _check_nonlinearity(nonlinearity):
-    if nonlinearity not in NONLINEARITIES:
-        raise invalid_argument(
-            f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
 
 
 def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
@@ -47,7 +39,7 @@ def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
     (TensorShape([2, 3, 5]), 1.2)
     """
     del training  # the same op either way
-    _check_nonlinearity(nonlinearity)
+    check_nonlinearity(nonlinearity)
     dtype, (x, h0, kernel, recurrent_kernel, bias) = as_float_tensors(
         x=x, h0=h0, kernel=kernel, recurrent_kernel=recurrent_kernel,
         bias=bias)
@@ -67,7 +59,7 @@ def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
 
 def rnn_step(x, h, kernel, recurrent_kernel, bias, nonlinearity="tanh"):
     """One Elman RNN step for decoding: x [B,I], h [B,H] -> h_new."""
-    _check_nonlinearity(nonlinearity)
+    check_nonlinearity(nonlinearity)
     dtype, (x, h, kernel, recurrent_kernel, bias) = as_float_tensors(
         x=x, h=h, kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias)
     ops = active_ops()
