@@ -96,9 +96,10 @@ class BackwardWalk {
     return true;
   }
 
-  // Step s of the walk is time step StepTime(s).
+  // Step s of the walk is time step StepTime(s): the forward's order
+  // backwards.
   int64_t StepTime(int64_t s) const {
-    return walk_.reverse ? s : walk_.max_len - 1 - s;
+    return ::tfrnn::StepTime(!walk_.reverse, s, walk_.max_len);
   }
 
   // The gate gradients of step t for `rows` and units [u_lo, u_hi), from

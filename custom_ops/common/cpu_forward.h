@@ -131,7 +131,7 @@ class ForwardWalk {
   }
 
   int64_t StepTime(int64_t s) const {
-    return walk_.reverse ? walk_.max_len - 1 - s : s;
+    return ::tfrnn::StepTime(walk_.reverse, s, walk_.max_len);
   }
   T* RowsOfStep(int64_t s) const {
     return out_.saved != nullptr ? out_.saved + StepTime(s) * B_ * R_

@@ -1,6 +1,6 @@
 // Small pieces of the CPU recurrence engine: the pool, scratch from the
-// kernel's allocator, row lengths, step order, prefetches and the recurrent
-// mask's copies.
+// kernel's allocator, prefetches and the recurrent mask's copies (row
+// lengths and step order: common/steps.h).
 #ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_RECURRENCE_H_
 #define TFRNN_CUSTOM_OPS_COMMON_CPU_RECURRENCE_H_
 
@@ -10,6 +10,7 @@
 #include "Eigen/Core"
 #include "common/cpu_gemm.h"
 #include "common/simd.h"
+#include "common/steps.h"
 #include "tensorflow/core/framework/op_kernel.h"
 
 namespace tfrnn {
@@ -39,18 +40,6 @@ T* AllocateScratch(tensorflow::OpKernelContext* ctx, int64_t n,
     return nullptr;
   }
   return holder->flat<T>().data();
-}
-
-// Steps row b runs (every step when there are no lengths).
-inline int64_t Length(const int32_t* lengths, int64_t b, int64_t time) {
-  return lengths == nullptr ? time : lengths[b];
-}
-
-// Step t's state came from the step visited before it, or from the initial
-// state (-1). A reverse row visits len-1 .. 0.
-inline int64_t PreviousStep(bool reverse, int64_t t, int64_t length) {
-  if (reverse) return t + 1 < length ? t + 1 : -1;
-  return t - 1;
 }
 
 // Asks for the cache lines of p[0, n) ahead of their use (for writing when

@@ -21,10 +21,18 @@ namespace tfrnn {
 // The attributes of a cell that has none.
 struct NoAttrs {};
 
+// `using std::exp`: the float overloads, on the host as on the device
+// (unqualified exp of a float could be the C library's double one).
 template <typename T>
 struct ScalarActivations {
-  TFRNN_HOST_DEVICE static T Logistic(T x) { return T(1) / (T(1) + exp(-x)); }
-  TFRNN_HOST_DEVICE static T Tanh(T x) { return tanh(x); }
+  TFRNN_HOST_DEVICE static T Logistic(T x) {
+    using std::exp;
+    return T(1) / (T(1) + exp(-x));
+  }
+  TFRNN_HOST_DEVICE static T Tanh(T x) {
+    using std::tanh;
+    return tanh(x);
+  }
   TFRNN_HOST_DEVICE static T Relu(T x) { return x > T(0) ? x : T(0); }
   // dy where y = relu(x) is positive, else 0 (relu's gradient from its
   // output; 0 at 0, as TensorFlow's).
