@@ -1,0 +1,30 @@
+// Row-major GEMMs on a CUDA stream through cuBLAS, which is loaded at run
+// time (dlopen) rather than linked: the same library then runs with the
+// cuBLAS 12 of TensorFlow's pip CUDA and the cuBLAS 13 of PyTorch's, and
+// builds where no cuBLAS is installed (CI). The five entry points used have
+// one ABI in both. One handle per (device, stream), made on first use and
+// kept for the process. TFRNN_CUBLAS names the library to load instead.
+#ifndef TFRNN_CUSTOM_OPS_COMMON_GPU_BLAS_H_
+#define TFRNN_CUSTOM_OPS_COMMON_GPU_BLAS_H_
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "common/gpu_status.h"
+
+namespace tfrnn {
+namespace gpu {
+
+// C[m,n] = op(A) . op(B) (beta 0), row-major; m, n or k 0 allowed.
+Status BlasGemm(cudaStream_t stream, bool ta, bool tb, int64_t m, int64_t n,
+                int64_t k, const float* a, int64_t lda, const float* b,
+                int64_t ldb, float* c, int64_t ldc);
+Status BlasGemm(cudaStream_t stream, bool ta, bool tb, int64_t m, int64_t n,
+                int64_t k, const double* a, int64_t lda, const double* b,
+                int64_t ldb, double* c, int64_t ldc);
+
+}  // namespace gpu
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_GPU_BLAS_H_

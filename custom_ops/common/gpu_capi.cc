@@ -1,0 +1,190 @@
+// A C ABI over the GPU core, for callers without TensorFlow: ctypes on
+// torch tensors' data pointers (benchmarks/gpu_check.py on a GPU machine)
+// or, in the host build, on numpy arrays (tests/test_gpu_core.py).
+//
+// cell: "lstm", "gru", "rnn_tanh" or "rnn_relu"; dtype_bytes: 4 (float32)
+// or 8 (float64). Pointers follow common/recurrent_args.h (null where a
+// cell has no such tensor, lengths null for full rows, mask null for none);
+// max_len is the largest length (or T). Each call returns 0, or a code
+// whose text tfrnn_gpu_last_error gives (per thread).
+#include <cstdint>
+#include <cstring>
+
+#include "common/gpu_launch.h"
+#include "common/gpu_recurrence.h"
+#include "common/gpu_workspace.h"
+#include "gru/gru_cell_gpu.h"
+#include "lstm/lstm_cell_gpu.h"
+#include "rnn/rnn_cell_gpu.h"
+
+#define TFRNN_C_API extern "C" __attribute__((visibility("default")))
+
+namespace tfrnn {
+namespace gpu {
+namespace {
+
+thread_local const char* last_error = "";
+
+int Report(const Status& s) {
+  last_error = s.message;
+  return s.code;
+}
+
+constexpr int kBadArgument = 3000;
+
+// Calls fn.template Run<Cell, T>(attrs) for the named cell and dtype; a
+// bad name or dtype is kBadArgument.
+template <typename Fn>
+int WithCell(const char* cell, int dtype_bytes, const Fn& fn) {
+  if (dtype_bytes != 4 && dtype_bytes != 8) {
+    return Report({kBadArgument, "dtype_bytes must be 4 or 8"});
+  }
+  const auto run = [&](auto cell_type, auto attrs) {
+    using Cell = decltype(cell_type);
+    if (dtype_bytes == 4) return fn.template Run<Cell, float>(attrs);
+    return fn.template Run<Cell, double>(attrs);
+  };
+  if (std::strcmp(cell, "lstm") == 0) return run(lstm::GpuCell{}, NoAttrs{});
+  if (std::strcmp(cell, "gru") == 0) return run(gru::GpuCell{}, NoAttrs{});
+  rnn::Attrs rnn_attrs;
+  rnn_attrs.relu = std::strcmp(cell, "rnn_relu") == 0;
+  if (rnn_attrs.relu || std::strcmp(cell, "rnn_tanh") == 0) {
+    return run(rnn::GpuCell{}, rnn_attrs);
+  }
+  return Report({kBadArgument, "cell must be lstm, gru, rnn_tanh, rnn_relu"});
+}
+
+
+struct WorkspaceCall {
+  Dims d;
+  bool backward;
+  size_t* bytes;
+  template <typename Cell, typename T, typename Attrs>
+  int Run(const Attrs&) const {
+    *bytes = backward ? BackwardWorkspaceBytes<Cell, T>(d)
+                      : ForwardWorkspaceBytes<Cell, T>(d);
+    return 0;
+  }
+};
+
+template <typename T>
+const T* In(const void* p) {
+  return static_cast<const T*>(p);
+}
+template <typename T>
+T* Out(void* p) {
+  return static_cast<T*>(p);
+}
+
+// The C ABI's arguments of a forward call, typed once the dtype is known.
+struct ForwardCall {
+  Walk walk;
+  const void *x, *h0, *c0, *kernel, *recurrent_kernel, *bias;
+  const int32_t* lengths;
+  const void* recurrent_mask;
+  void *output, *h_n, *c_n, *saved, *cell, *workspace, *stream;
+  template <typename Cell, typename T, typename Attrs>
+  int Run(const Attrs& attrs) const {
+    const SequenceInputs<T> in{In<T>(x),      In<T>(h0),
+                               In<T>(c0),     In<T>(kernel),
+                               In<T>(recurrent_kernel), In<T>(bias),
+                               lengths,       In<T>(recurrent_mask)};
+    const ForwardOutputs<T> out{Out<T>(output), Out<T>(h_n), Out<T>(c_n),
+                                Out<T>(saved), Out<T>(cell)};
+    return Report(Forward<Cell, T>(attrs, walk, in, out, workspace, stream));
+  }
+};
+
+struct BackwardCall {
+  Walk walk;
+  const void *x, *h0, *c0, *kernel, *recurrent_kernel;
+  const int32_t* lengths;
+  const void *recurrent_mask, *output, *saved, *cell, *d_output, *d_h_n,
+      *d_c_n;
+  void *dx, *dh0, *dc0, *dkernel, *drecurrent_kernel, *dbias, *workspace,
+      *stream;
+  template <typename Cell, typename T, typename Attrs>
+  int Run(const Attrs& attrs) const {
+    const SequenceInputs<T> in{In<T>(x),      In<T>(h0),
+                               In<T>(c0),     In<T>(kernel),
+                               In<T>(recurrent_kernel), nullptr,
+                               lengths,       In<T>(recurrent_mask)};
+    const SavedForward<T> fwd{In<T>(output),   In<T>(saved),
+                              In<T>(cell),     In<T>(d_output),
+                              In<T>(d_h_n),    In<T>(d_c_n)};
+    const Gradients<T> grads{Out<T>(dx),      Out<T>(dh0),
+                             Out<T>(dc0),     Out<T>(dkernel),
+                             Out<T>(drecurrent_kernel), Out<T>(dbias)};
+    return Report(
+        Backward<Cell, T>(attrs, walk, in, fwd, grads, workspace, stream));
+  }
+};
+
+}  // namespace
+}  // namespace gpu
+}  // namespace tfrnn
+
+using tfrnn::Walk;
+using tfrnn::gpu::WithCell;
+
+TFRNN_C_API const char* tfrnn_gpu_last_error() {
+  return tfrnn::gpu::last_error;
+}
+
+TFRNN_C_API int tfrnn_gpu_is_cuda_build() {
+  return tfrnn::gpu::IsCudaBuild() ? 1 : 0;
+}
+
+// Bytes of workspace for a forward (backward = 0) or backward call; 0 for
+// a bad cell or dtype.
+TFRNN_C_API size_t tfrnn_gpu_workspace_bytes(const char* cell,
+                                             int dtype_bytes, int backward,
+                                             int64_t batch, int64_t time,
+                                             int64_t input, int64_t units) {
+  size_t bytes = 0;
+  WithCell(cell, dtype_bytes,
+           tfrnn::gpu::WorkspaceCall{{batch, time, input, units},
+                                     backward != 0, &bytes});
+  return bytes;
+}
+
+TFRNN_C_API int tfrnn_gpu_forward(
+    const char* cell, int dtype_bytes, int reverse, int64_t batch,
+    int64_t time, int64_t input, int64_t units, int64_t max_len,
+    const void* x, const void* h0, const void* c0, const void* kernel,
+    const void* recurrent_kernel, const void* bias, const int32_t* lengths,
+    const void* recurrent_mask, void* output, void* h_n, void* c_n,
+    void* saved, void* cell_out, void* workspace, void* stream) {
+  const Walk walk{{batch, time, input, units}, reverse != 0, max_len};
+  return WithCell(cell, dtype_bytes,
+                  tfrnn::gpu::ForwardCall{
+                      walk, x, h0, c0, kernel, recurrent_kernel, bias,
+                      lengths, recurrent_mask, output, h_n, c_n, saved,
+                      cell_out, workspace, stream});
+}
+
+TFRNN_C_API int tfrnn_gpu_backward(
+    const char* cell, int dtype_bytes, int reverse, int64_t batch,
+    int64_t time, int64_t input, int64_t units, int64_t max_len,
+    const void* x, const void* h0, const void* c0, const void* kernel,
+    const void* recurrent_kernel, const int32_t* lengths,
+    const void* recurrent_mask, const void* output, const void* saved,
+    const void* cell_states, const void* d_output, const void* d_h_n,
+    const void* d_c_n, void* dx, void* dh0, void* dc0, void* dkernel,
+    void* drecurrent_kernel, void* dbias, void* workspace, void* stream) {
+  const Walk walk{{batch, time, input, units}, reverse != 0, max_len};
+  return WithCell(cell, dtype_bytes,
+                  tfrnn::gpu::BackwardCall{
+                      walk, x, h0, c0, kernel, recurrent_kernel, lengths,
+                      recurrent_mask, output, saved, cell_states, d_output,
+                      d_h_n, d_c_n, dx, dh0, dc0, dkernel,
+                      drecurrent_kernel, dbias, workspace, stream});
+}
+
+// The launch shape of an element-wise kernel over n elements.
+TFRNN_C_API void tfrnn_gpu_launch_shape(int64_t n, int64_t* blocks,
+                                        int64_t* threads) {
+  const tfrnn::gpu::LaunchShape shape = tfrnn::gpu::ShapeFor(n);
+  *blocks = shape.blocks;
+  *threads = shape.threads;
+}

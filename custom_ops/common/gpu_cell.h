@@ -1,0 +1,51 @@
+// What a cell hands the GPU recurrence (common/gpu_walk.h), beside its
+// traits (kGates etc., see common/recurrent_kernels.h): its math on one
+// unit of one batch row, as static members of a class for the cell,
+//
+//   template <typename T> TFRNN_HOST_DEVICE static ElementState<T> Forward(
+//       const Attrs&, const T* pre, const T* rec, T h_prev, T c_prev,
+//       T* saved);
+//   template <typename T> TFRNN_HOST_DEVICE static ElementGrads<T, kGates>
+//   Backward(const Attrs&, const T* saved, T h, T h_prev, T c, T c_prev,
+//            T dh, T dc);
+//
+// Forward: pre[g] is x.W + b of gate g (the input-side bias), rec[g] is
+// h_{t-1}.U of gate g plus the recurrent bias for cells with one; saved
+// receives the kSaved values the backward reads. Backward: saved as the
+// forward left it, the states around the step (h_prev unmasked; c, c_prev
+// only for cells with a cell state), dh and dc the gradients reaching h_t
+// and c_t. The same code runs in a CUDA kernel and, for the host tests, in
+// a plain loop (common/gpu_backend_host.h).
+#ifndef TFRNN_CUSTOM_OPS_COMMON_GPU_CELL_H_
+#define TFRNN_CUSTOM_OPS_COMMON_GPU_CELL_H_
+
+#include "common/host_device.h"
+
+namespace tfrnn {
+namespace gpu {
+
+// A unit's new state; c only for cells with a cell state.
+template <typename T>
+struct ElementState {
+  T h, c;
+};
+
+// A unit's gradients of one step: of each gate's input-side pre-activation
+// (dx, dW, db), of its recurrent-side one (dU, dh_{t-1} through U, the
+// recurrent bias; read only for cells whose two differ), of h_{t-1} by the
+// path that bypasses U (cells with kHiddenBypass), and of c_{t-1}.
+template <typename T, int kGates>
+struct ElementGrads {
+  T input[kGates];
+  T recurrent[kGates];
+  T h_prev;
+  T c_prev;
+};
+
+// At least one: a cell that saves nothing still declares its saved array.
+constexpr int AtLeastOne(int n) { return n > 0 ? n : 1; }
+
+}  // namespace gpu
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_GPU_CELL_H_

@@ -1,0 +1,174 @@
+// The GPU walks of a recurrence, for any cell (common/gpu_cell.h), over a
+// backend that runs their pieces in order on one stream:
+//
+//   Status Gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+//               const T* a, int64_t lda, const T* b, int64_t ldb, T* c,
+//               int64_t ldc);       // C[m,n] = op(A) . op(B), row-major
+//   template <typename F> Status Each(int64_t n, const F& f);
+//                                   // f(i) for i in [0, n), any order
+//   Status Copy(void* dst, const void* src, size_t bytes);
+//   Status Zero(void* dst, size_t bytes);
+//
+// (CUDA: common/gpu_backend_cuda.h; a host stand-in for the tests:
+// common/gpu_backend_host.h). The algorithm is the proven baseline: x.W for
+// all steps as one GEMM; per step one GEMM h_{t-1}.U and one fused
+// element-wise kernel; backwards per step one element-wise kernel and one
+// GEMM (d_recurrent . U^T), then dx, dW, dU as whole-sequence GEMMs and db
+// as a two-pass reduction. Nothing uses atomics: a call's results are the
+// same bits every run.
+//
+// Every pointer is device memory, lengths included (UploadLengths copies
+// host lengths); the contract is the CPU kernel's (common/recurrent_args.h).
+#ifndef TFRNN_CUSTOM_OPS_COMMON_GPU_WALK_H_
+#define TFRNN_CUSTOM_OPS_COMMON_GPU_WALK_H_
+
+#include <algorithm>
+#include <cstdint>
+
+#include "common/gpu_elements.h"
+#include "common/gpu_status.h"
+#include "common/gpu_workspace.h"
+#include "common/recurrent_args.h"
+#include "common/steps.h"
+
+namespace tfrnn {
+namespace gpu {
+
+// Copies n host lengths to the device, by value in kernel arguments (see
+// LengthsChunk): nothing waits for the stream and the host buffer may go
+// as soon as this returns.
+template <typename Backend>
+Status UploadLengthsWith(Backend& be, const int32_t* host, int64_t n,
+                         int32_t* device) {
+  for (int64_t first = 0; first < n; first += LengthsChunk::kMax) {
+    const int64_t count = std::min<int64_t>(LengthsChunk::kMax, n - first);
+    LengthsChunk chunk;
+    std::copy_n(host + first, count, chunk.values);
+    chunk.dst = device + first;
+    TFRNN_GPU_RETURN_IF_ERROR(be.Each(count, chunk));
+  }
+  return {};
+}
+
+template <typename Cell, typename T, typename Backend>
+Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
+                  const Walk& walk, const SequenceInputs<T>& in,
+                  const ForwardOutputs<T>& out, void* workspace) {
+  const Dims& d = walk.dims;
+  const int64_t B = d.batch, time = d.time, H = d.units;
+  const int64_t G = Cell::kGates * H, BH = B * H;
+  TFRNN_GPU_RETURN_IF_ERROR(be.Copy(out.h_n, in.h0, BH * sizeof(T)));
+  if (Cell::kCellState) {
+    TFRNN_GPU_RETURN_IF_ERROR(be.Copy(out.c_n, in.c0, BH * sizeof(T)));
+  }
+  // Without lengths every step runs and writes its output.
+  if (out.output != nullptr && in.lengths != nullptr) {
+    TFRNN_GPU_RETURN_IF_ERROR(be.Each(
+        B * time * H, ZeroPastLengths<T>{in.lengths, time, H, out.output}));
+  }
+  if (B == 0 || walk.max_len == 0 || H == 0) return {};
+
+  WorkspacePlan plan(workspace);
+  const ForwardScratch<Cell, T> s(plan, d);
+  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B * time, G, d.input, in.x,
+                                    d.input, in.kernel, G, s.xw, G));
+  TFRNN_GPU_RETURN_IF_ERROR(
+      be.Each(BH, CopyMasked<T>{in.h0, in.recurrent_mask, s.h_in}));
+  for (int64_t step = 0; step < walk.max_len; ++step) {
+    const int64_t t = StepTime(walk.reverse, step, walk.max_len);
+    const T* h_read = s.h_in + (step % 2) * BH;
+    T* h_write = s.h_in + ((step + 1) % 2) * BH;
+    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B, G, H, h_read, H,
+                                      in.recurrent_kernel, G, s.hu, G));
+    const ForwardStep<Cell, T> kernel{
+        attrs, time, H, t, in.lengths, s.xw, in.bias, s.hu,
+        in.recurrent_mask, h_read, h_write, out.h_n, out.c_n, out.output,
+        out.cell,
+        out.saved == nullptr ? nullptr : out.saved + t * B * Cell::kSaved * H};
+    TFRNN_GPU_RETURN_IF_ERROR(be.Each(BH, kernel));
+  }
+  return {};
+}
+
+// The weight gradients once every step's gate gradients are in:
+// dx = dG_in . W^T, dW = x^T . dG_in, dU = h_seen^T . dG_rec, db.
+template <typename Cell, typename T, typename Backend>
+Status WeightGradients(Backend& be, const Dims& d,
+                       const SequenceInputs<T>& in,
+                       const BackwardScratch<Cell, T>& s,
+                       const Gradients<T>& grads) {
+  constexpr int kSides = BackwardScratch<Cell, T>::kSides;
+  const int64_t rows = d.batch * d.time, I = d.input, H = d.units;
+  const int64_t G = Cell::kGates * H;
+  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, true, rows, I, G, s.d_input, G,
+                                    in.kernel, G, grads.dx, I));
+  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(true, false, I, G, rows, in.x, I,
+                                    s.d_input, G, grads.dkernel, G));
+  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(true, false, H, G, rows, s.h_seen, H,
+                                    s.d_recurrent, G,
+                                    grads.drecurrent_kernel, G));
+  const int64_t chunks = BiasChunks(d);
+  TFRNN_GPU_RETURN_IF_ERROR(be.Each(
+      chunks * kSides * G,
+      BiasPartialSums<T>{rows, G, kSides, s.d_input, s.d_recurrent,
+                         s.bias_partials}));
+  return be.Each(kSides * G, BiasTotals<T>{chunks, kSides * G,
+                                           s.bias_partials, grads.dbias});
+}
+
+template <typename Cell, typename T, typename Backend>
+Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
+                   const Walk& walk, const SequenceInputs<T>& in,
+                   const SavedForward<T>& fwd, const Gradients<T>& grads,
+                   void* workspace) {
+  constexpr int kSides = BackwardScratch<Cell, T>::kSides;
+  const Dims& d = walk.dims;
+  const int64_t B = d.batch, time = d.time, I = d.input, H = d.units;
+  const int64_t G = Cell::kGates * H, BH = B * H;
+  // dh0 (and dc0) carry the running state gradients backwards in time.
+  TFRNN_GPU_RETURN_IF_ERROR(be.Copy(grads.dh0, fwd.d_h_n, BH * sizeof(T)));
+  if (Cell::kCellState) {
+    TFRNN_GPU_RETURN_IF_ERROR(be.Copy(grads.dc0, fwd.d_c_n, BH * sizeof(T)));
+  }
+  if (B == 0 || walk.max_len == 0 || H == 0) {
+    TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dx, B * time * I * sizeof(T)));
+    TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dkernel, I * G * sizeof(T)));
+    TFRNN_GPU_RETURN_IF_ERROR(
+        be.Zero(grads.drecurrent_kernel, H * G * sizeof(T)));
+    return be.Zero(grads.dbias, kSides * G * sizeof(T));
+  }
+
+  WorkspacePlan plan(workspace);
+  const BackwardScratch<Cell, T> s(plan, d);
+  // Steps a row does not run keep zero gradients: they drop out of the
+  // weight GEMMs.
+  const size_t seq_g = B * time * G * sizeof(T);
+  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.d_input, seq_g));
+  if (kSides == 2) TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.d_recurrent, seq_g));
+  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.h_seen, B * time * H * sizeof(T)));
+  int64_t pending = -1;  // the step whose product dhu holds
+  for (int64_t step = 0; step < walk.max_len; ++step) {
+    const int64_t t = StepTime(!walk.reverse, step, walk.max_len);
+    const BackwardStep<Cell, T> kernel{
+        attrs, B, time, H, t, pending, walk.reverse, in.lengths,
+        in.recurrent_mask, in.h0, in.c0, fwd.output, fwd.cell, fwd.saved,
+        fwd.d_output, s.dhu, grads.dh0, grads.dc0, s.d_input,
+        s.d_recurrent, s.h_seen};
+    TFRNN_GPU_RETURN_IF_ERROR(be.Each(BH, kernel));
+    // dhu = (step t's recurrent-side gradients, rows T*G apart) . U^T
+    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, true, B, H, G,
+                                      s.d_recurrent + t * G, time * G,
+                                      in.recurrent_kernel, G, s.dhu, H));
+    pending = t;
+  }
+  TFRNN_GPU_RETURN_IF_ERROR(
+      be.Each(BH, FinishRecurrent<Cell, T>{pending, time, H, in.lengths,
+                                           in.recurrent_mask, s.dhu,
+                                           grads.dh0}));
+  return WeightGradients(be, d, in, s, grads);
+}
+
+}  // namespace gpu
+}  // namespace tfrnn
+
+#endif  // TFRNN_CUSTOM_OPS_COMMON_GPU_WALK_H_

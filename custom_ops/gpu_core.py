@@ -1,0 +1,80 @@
+"""ctypes binding of the GPU core's C ABI (common/gpu_capi.cc).
+
+Framework-free: arguments are raw addresses (numpy's ``a.ctypes.data`` for
+the host build, torch's ``t.data_ptr()`` on a GPU) or 0 for none, so the
+host tests (tests/test_gpu_core.py) and the GPU check
+(benchmarks/gpu_check.py) share it. Needs only the standard library.
+"""
+
+import ctypes
+
+# cell -> (gates, saved values per unit, bias rows, has a cell state)
+CELLS = {"lstm": (4, 4, 1, True), "gru": (3, 4, 2, False),
+         "rnn_tanh": (1, 0, 1, False), "rnn_relu": (1, 0, 1, False)}
+_P = ctypes.c_void_p
+_I64 = ctypes.c_int64
+_INT = ctypes.c_int
+_DIMS = [_INT, _INT, _I64, _I64, _I64, _I64, _I64]  # dtype, reverse, B..max
+FORWARD_POINTERS = ("x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
+                    "lengths", "recurrent_mask", "output", "h_n", "c_n",
+                    "saved", "cell_states", "workspace", "stream")
+BACKWARD_POINTERS = ("x", "h0", "c0", "kernel", "recurrent_kernel",
+                     "lengths", "recurrent_mask", "output", "saved",
+                     "cell_states",
+                     "d_output", "d_h_n", "d_c_n", "dx", "dh0", "dc0",
+                     "dkernel", "drecurrent_kernel", "dbias", "workspace",
+                     "stream")
+
+
+class GpuCoreError(RuntimeError):
+    """A call of the core that returned an error code."""
+
+
+class GpuCore:
+    """The library at `path`; forward/backward take addresses by name."""
+
+    def __init__(self, path):
+        lib = ctypes.CDLL(path)
+        lib.tfrnn_gpu_last_error.restype = ctypes.c_char_p
+        lib.tfrnn_gpu_workspace_bytes.restype = ctypes.c_size_t
+        lib.tfrnn_gpu_workspace_bytes.argtypes = [ctypes.c_char_p, _INT, _INT,
+                                                  _I64, _I64, _I64, _I64]
+        lib.tfrnn_gpu_forward.argtypes = (
+            [ctypes.c_char_p] + _DIMS + [_P] * len(FORWARD_POINTERS))
+        lib.tfrnn_gpu_backward.argtypes = (
+            [ctypes.c_char_p] + _DIMS + [_P] * len(BACKWARD_POINTERS))
+        lib.tfrnn_gpu_launch_shape.argtypes = [
+            _I64, ctypes.POINTER(_I64), ctypes.POINTER(_I64)]
+        self._lib = lib
+        self.is_cuda = bool(lib.tfrnn_gpu_is_cuda_build())
+
+    def workspace_bytes(self, cell, dtype_bytes, backward, dims):
+        """Bytes of workspace a call needs; dims = (B, T, I, H)."""
+        return self._lib.tfrnn_gpu_workspace_bytes(
+            cell.encode(), dtype_bytes, int(backward), *dims)
+
+    def launch_shape(self, n):
+        """(blocks, threads) of an element-wise kernel over n elements."""
+        blocks, threads = _I64(), _I64()
+        self._lib.tfrnn_gpu_launch_shape(n, ctypes.byref(blocks),
+                                         ctypes.byref(threads))
+        return blocks.value, threads.value
+
+    def forward(self, cell, dtype_bytes, reverse, dims, max_len, **ptrs):
+        self._call(self._lib.tfrnn_gpu_forward, FORWARD_POINTERS, cell,
+                   dtype_bytes, reverse, dims, max_len, ptrs)
+
+    def backward(self, cell, dtype_bytes, reverse, dims, max_len, **ptrs):
+        self._call(self._lib.tfrnn_gpu_backward, BACKWARD_POINTERS, cell,
+                   dtype_bytes, reverse, dims, max_len, ptrs)
+
+    def _call(self, fn, names, cell, dtype_bytes, reverse, dims, max_len,
+              ptrs):
+        unknown = set(ptrs) - set(names)
+        if unknown:
+            raise TypeError(f"unknown arguments {sorted(unknown)}")
+        code = fn(cell.encode(), dtype_bytes, int(reverse), *dims, max_len,
+                  *[ptrs.get(n) or None for n in names])
+        if code != 0:
+            text = self._lib.tfrnn_gpu_last_error().decode()
+            raise GpuCoreError(f"{fn.__name__}: {text} (code {code})")

@@ -1,0 +1,265 @@
+"""The GPU core without a GPU: its host build against the CPU op.
+
+custom_ops/gpu_build.py compiles the GPU core's sources (the walks of
+common/gpu_walk.h, the element kernels, each cell's __host__ __device__
+math, the workspace plan, the C ABI) as C++ with a host stand-in for
+cuBLAS and the launches. Everything of the GPU path but the launches and
+the GEMM library runs here, and must give the CPU op's results: outputs,
+final states, saved values at the steps that ran, and every gradient, with
+lengths (0 included), reverse, the recurrent mask, odd sizes (B = 1, H not
+a multiple of 32, T = 0, I = 0, B = 0) and the single step.
+"""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from tfrnn.ops.loader import library
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "custom_ops"))
+import gpu_build  # noqa: E402
+import gpu_core  # noqa: E402
+
+CELLS = sorted(gpu_core.CELLS)
+# (B, T, I, H): odd sizes, a unit count past a warp, and the empty ones.
+SHAPES = [(5, 7, 3, 13), (1, 4, 2, 33), (3, 0, 2, 5), (0, 3, 2, 4),
+          (4, 5, 0, 6)]
+
+
+@pytest.fixture(scope="module")
+def core(tmp_path_factory):
+    path = gpu_build.build("host", str(tmp_path_factory.mktemp("gpu_core")))
+    built = gpu_core.GpuCore(path)
+    assert not built.is_cuda
+    return built
+
+
+@pytest.fixture(scope="module")
+def cpu_ops():
+    ops = library.ops
+    assert ops is not None, library.unavailable_reason
+    return ops
+
+
+def addr(a):
+    return 0 if a is None else a.ctypes.data
+
+
+class Case:
+    """A random problem of one cell: inputs, and upstream gradients."""
+
+    def __init__(self, cell, shape, dtype, masked, seed, full=False):
+        gates, saved, bias_rows, has_c = gpu_core.CELLS[cell]
+        B, T, I, H = shape
+        rng = np.random.default_rng(seed)
+
+        def rand(*s, scale=0.5):
+            return (rng.standard_normal(s) * scale).astype(dtype)
+
+        self.cell, self.shape, self.dtype = cell, shape, np.dtype(dtype)
+        self.has_c, self.saved_width = has_c, saved * H
+        self.x, self.h0 = rand(B, T, I), rand(B, H)
+        self.c0 = rand(B, H) if has_c else None
+        self.kernel = rand(I, gates * H)
+        self.recurrent_kernel = rand(H, gates * H)
+        self.bias = rand(*((gates * H,) if bias_rows == 1
+                           else (2, gates * H)))
+        self.lengths = (np.full(B, T, np.int32) if full or T == 0 else
+                        rng.integers(0, T + 1, B).astype(np.int32))
+        if B > 1 and T > 0 and not full:
+            self.lengths[0], self.lengths[-1] = 0, T  # an empty and a full row
+        self.mask = ((rng.random((B, H)) > 0.3) / 0.7).astype(dtype) \
+            if masked else None
+        self.d_output, self.d_h_n = rand(B, T, H), rand(B, H)
+        self.d_c_n = rand(B, H) if has_c else None
+
+    @property
+    def max_len(self):
+        return int(self.lengths.max()) if self.lengths.size else 0
+
+    def cpu_forward(self, ops, reverse):
+        """(output, h_n, c_n, saved, cell) of the CPU op (None: none)."""
+        mask = self.mask if self.mask is not None else \
+            np.zeros([0], self.dtype)
+        args = (self.kernel, self.recurrent_kernel, self.bias, self.lengths,
+                mask)
+        if self.cell == "lstm":
+            r = ops.tfrnn_lstm(self.x, self.h0, self.c0, *args,
+                               reverse=reverse)
+            return tuple(t.numpy() for t in r)
+        if self.cell == "gru":
+            out, h_n, reserve = ops.tfrnn_gru(self.x, self.h0, *args,
+                                              reverse=reverse)
+            return out.numpy(), h_n.numpy(), None, reserve.numpy(), None
+        out, h_n = ops.tfrnn_rnn(self.x, self.h0, *args, reverse=reverse,
+                                 nonlinearity=self.cell[4:])
+        return out.numpy(), h_n.numpy(), None, None, None
+
+    def cpu_backward(self, ops, reverse, fwd):
+        """(dx, dh0, dc0, dkernel, drecurrent_kernel, dbias) of the CPU."""
+        output, _, _, saved, cell = fwd
+        mask = self.mask if self.mask is not None else \
+            np.zeros([0], self.dtype)
+        w = (self.kernel, self.recurrent_kernel, self.lengths)
+        if self.cell == "lstm":
+            r = ops.tfrnn_lstm_grad(self.x, self.h0, self.c0, *w, output,
+                                    saved, cell, self.d_output, self.d_h_n,
+                                    self.d_c_n, mask, reverse=reverse)
+            return tuple(t.numpy() for t in r)
+        if self.cell == "gru":
+            dx, dh0, dk, drk, db = ops.tfrnn_gru_grad(
+                self.x, self.h0, *w, output, saved, self.d_output,
+                self.d_h_n, mask, reverse=reverse)
+        else:
+            dx, dh0, dk, drk, db = ops.tfrnn_rnn_grad(
+                self.x, self.h0, *w, output, self.d_output, self.d_h_n,
+                mask, reverse=reverse, nonlinearity=self.cell[4:])
+        return (dx.numpy(), dh0.numpy(), None, dk.numpy(), drk.numpy(),
+                db.numpy())
+
+    def _empty(self, *s):
+        return np.full(s, np.nan, self.dtype)  # the core must write it all
+
+    def core_forward(self, core, reverse, training=True, step=False):
+        B, T, I, H = self.shape
+        out = [None if step else self._empty(B, T, H), self._empty(B, H),
+               self._empty(B, H) if self.has_c else None,
+               self._empty(T, B, self.saved_width)
+               if training and self.saved_width else None,
+               self._empty(B, T, H) if training and self.has_c and not step
+               else None]
+        work = np.zeros(core.workspace_bytes(self.cell, self.dtype.itemsize,
+                                             False, self.shape), np.uint8)
+        core.forward(self.cell, self.dtype.itemsize, reverse, self.shape,
+                     self.max_len, x=addr(self.x), h0=addr(self.h0),
+                     c0=addr(self.c0), kernel=addr(self.kernel),
+                     recurrent_kernel=addr(self.recurrent_kernel),
+                     bias=addr(self.bias),
+                     lengths=0 if step else addr(self.lengths),
+                     recurrent_mask=addr(self.mask), output=addr(out[0]),
+                     h_n=addr(out[1]), c_n=addr(out[2]), saved=addr(out[3]),
+                     cell_states=addr(out[4]), workspace=addr(work))
+        return tuple(out)
+
+    def core_backward(self, core, reverse, fwd):
+        B, T, I, H = self.shape
+        output, _, _, saved, cell = fwd
+        gates = self.kernel.shape[1]
+        grads = [self._empty(B, T, I), self._empty(B, H),
+                 self._empty(B, H) if self.has_c else None,
+                 self._empty(I, gates), self._empty(H, gates),
+                 self._empty(*self.bias.shape)]
+        work = np.zeros(core.workspace_bytes(self.cell, self.dtype.itemsize,
+                                             True, self.shape), np.uint8)
+        core.backward(self.cell, self.dtype.itemsize, reverse, self.shape,
+                      self.max_len, x=addr(self.x), h0=addr(self.h0),
+                      c0=addr(self.c0), kernel=addr(self.kernel),
+                      recurrent_kernel=addr(self.recurrent_kernel),
+                      lengths=addr(self.lengths),
+                      recurrent_mask=addr(self.mask), output=addr(output),
+                      saved=addr(saved), cell_states=addr(cell),
+                      d_output=addr(self.d_output), d_h_n=addr(self.d_h_n),
+                      d_c_n=addr(self.d_c_n), dx=addr(grads[0]),
+                      dh0=addr(grads[1]), dc0=addr(grads[2]),
+                      dkernel=addr(grads[3]),
+                      drecurrent_kernel=addr(grads[4]),
+                      dbias=addr(grads[5]), workspace=addr(work))
+        return tuple(grads)
+
+    def ran(self):
+        """[B,T] True where a row ran the step."""
+        T = self.shape[1]
+        return np.arange(T)[None, :] < self.lengths[:, None]
+
+
+TOLERANCE = {np.float64: 1e-11, np.float32: 2e-5}
+
+
+def assert_close(got, want, what, dtype):
+    """Within tol of the reference, relative to the result's scale (a sum
+    of large terms that cancel is only that close in float32)."""
+    tol = TOLERANCE[dtype]
+    scale = max(1.0, float(np.abs(want).max())) if want.size else 1.0
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale,
+                               err_msg=what)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_sequence_matches_cpu_op(core, cpu_ops, cell, shape, reverse,
+                                 masked):
+    dtype = np.float64
+    case = Case(cell, shape, dtype, masked, seed=hash((cell, shape)) % 1000)
+    want = case.cpu_forward(cpu_ops, reverse)
+    got = case.core_forward(core, reverse)
+    ran = case.ran()
+    for name, g, w in zip(("output", "h_n", "c_n"), got, want):
+        if w is not None:
+            assert_close(g, w, name, dtype)
+    if case.saved_width:  # time-major [T,B,..]: the steps that ran
+        assert_close(got[3][ran.T], want[3][ran.T], "saved", dtype)
+    if case.has_c:
+        assert_close(got[4][ran], want[4][ran], "cell", dtype)
+    want_grads = case.cpu_backward(cpu_ops, reverse, want)
+    got_grads = case.core_backward(core, reverse, got)
+    for name, g, w in zip(("dx", "dh0", "dc0", "dkernel",
+                           "drecurrent_kernel", "dbias"),
+                          got_grads, want_grads):
+        if w is not None:
+            assert_close(g, w, name, dtype)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_float32_matches_cpu_op(core, cpu_ops, cell):
+    case = Case(cell, (6, 9, 5, 37), np.float32, True, seed=7)
+    want = case.cpu_forward(cpu_ops, False)
+    got = case.core_forward(core, False)
+    assert_close(got[0], want[0], "output", np.float32)
+    for g, w in zip(case.core_backward(core, False, got),
+                    case.cpu_backward(cpu_ops, False, want)):
+        if w is not None:
+            assert_close(g, w, "gradient", np.float32)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_inference_and_single_step(core, cpu_ops, cell):
+    """Without saved values (inference) and as the step op (T = 1, no
+    lengths, no output sequence), the states are the training forward's."""
+    case = Case(cell, (3, 1, 4, 10), np.float64, False, seed=3, full=True)
+    want = case.cpu_forward(cpu_ops, False)
+    for kwargs in ({"training": False}, {"step": True}):
+        got = case.core_forward(core, False, **kwargs)
+        assert_close(got[1], want[1], f"h_n {kwargs}", np.float64)
+        if case.has_c:
+            assert_close(got[2], want[2], f"c_n {kwargs}", np.float64)
+
+
+def test_bad_cell_is_an_error_not_a_crash(core):
+    case = Case("lstm", (2, 3, 2, 4), np.float32, False, seed=0)
+    with pytest.raises(gpu_core.GpuCoreError, match="cell must be"):
+        core.forward("lstmx", 4, False, case.shape, 3)
+    with pytest.raises(gpu_core.GpuCoreError, match="dtype_bytes"):
+        core.forward("lstm", 2, False, case.shape, 3)
+
+
+@pytest.mark.parametrize("n,blocks", [(1, 1), (255, 1), (256, 1), (257, 2),
+                                      (256 << 16, 1 << 16),
+                                      ((256 << 16) + 1, 1 << 16)])
+def test_launch_shape(core, n, blocks):
+    """Blocks of 256 threads cover n; past 65536 blocks a grid-stride loop
+    takes the rest."""
+    assert core.launch_shape(n) == (blocks, 256)
+    assert core.launch_shape(0)[0] == 0
+
+
+def test_workspace_grows_with_the_problem(core):
+    small = core.workspace_bytes("lstm", 4, True, (2, 3, 4, 5))
+    large = core.workspace_bytes("lstm", 4, True, (2, 30, 4, 5))
+    assert 0 < small < large
+    assert core.workspace_bytes("lstm", 8, True, (2, 30, 4, 5)) > large
+    assert core.workspace_bytes("nope", 4, True, (2, 3, 4, 5)) == 0
