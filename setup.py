@@ -1,9 +1,15 @@
-"""Builds the fused-LSTM TensorFlow library `tfrnn/ops/_tfrnn_ops.so`.
+"""Builds the fused recurrent ops' TensorFlow library `tfrnn/ops/_tfrnn_ops.so`.
 
 The op is compiled with exactly TensorFlow's own `tf.sysconfig` flags (C++17)
 and linked against libtensorflow_framework; the TensorFlow version and flags
 used are recorded in `_build_info.json` beside the library so the loader can
 refuse a library built for another TensorFlow.
+
+The GPU kernels (custom_ops/gpu_build.py compiles their CUDA core with nvcc)
+are built in when TensorFlow is a CUDA build and nvcc is found;
+TFRNN_CUDA=1 forces them (failing without nvcc), TFRNN_CUDA=0 leaves them
+out. A CPU-only TensorFlow gets the CPU build, with nothing to compile for
+CUDA.
 """
 
 import concurrent.futures
@@ -15,6 +21,10 @@ import sys
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "custom_ops"))
+import gpu_build  # noqa: E402
 
 OP_ROOT = "custom_ops"  # include root: "common/...", "lstm/..."
 CPU_SOURCES = ["lstm/lstm_ops.cc", "lstm/lstm_kernels.cc",
@@ -57,6 +67,20 @@ def _sanitizer_flags():
     return flags, [f"-fsanitize={sanitizer}"]
 
 
+def _cuda_build(tf):
+    """nvcc's path when the GPU kernels are to be built, else None."""
+    wanted = os.environ.get("TFRNN_CUDA", "")
+    if wanted == "0":
+        return None
+    nvcc = gpu_build.find_nvcc()
+    if wanted == "1":
+        if nvcc is None:
+            raise SystemExit("TFRNN_CUDA=1 but nvcc was not found (put it "
+                             "on PATH or set TFRNN_NVCC)")
+        return nvcc
+    return nvcc if tf.test.is_built_with_cuda() else None
+
+
 class BuildTensorFlowOps(build_ext):
     """Compiles the op sources with g++ in parallel and links one .so."""
 
@@ -85,19 +109,32 @@ class BuildTensorFlowOps(build_ext):
                   "-Wno-ignored-attributes",
                   "-I" + OP_ROOT] + _cpu_flags() + sanitize_compile
         os.makedirs(self.build_temp, exist_ok=True)
-
-        def compile_one(source):
+        nvcc = _cuda_build(tf)
+        if nvcc is not None:  # the OpKernels register DEVICE_GPU too
+            common.append("-DGOOGLE_CUDA=1")
+        commands = []
+        for source in ext.sources:
             obj = os.path.join(self.build_temp,
                                os.path.relpath(source, OP_ROOT) + ".o")
+            commands.append(([cxx, "-c", source, "-o", obj] + common +
+                             compile_flags, obj))
+        for source in (gpu_build.CORE_SOURCES + gpu_build.CUDA_ONLY_SOURCES
+                       if nvcc is not None else []):
+            obj = os.path.join(self.build_temp, source + ".o")
+            commands.append((gpu_build.nvcc_command(nvcc, source, obj), obj))
+
+        def compile_one(command):
+            cmd, obj = command
             os.makedirs(os.path.dirname(obj), exist_ok=True)
-            cmd = [cxx, "-c", source, "-o", obj] + common + compile_flags
             print(" ".join(cmd), flush=True)
             subprocess.run(cmd, check=True)
             return obj
 
-        workers = max(1, min(len(ext.sources), os.cpu_count() or 1))
+        workers = max(1, min(len(commands), os.cpu_count() or 1))
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            objects = list(pool.map(compile_one, ext.sources))
+            objects = list(pool.map(compile_one, commands))
+        if nvcc is not None:
+            link_flags = link_flags + gpu_build.cuda_link_flags(nvcc)
 
         output = self.get_ext_fullpath(ext.name)
         os.makedirs(os.path.dirname(output), exist_ok=True)
@@ -109,7 +146,7 @@ class BuildTensorFlowOps(build_ext):
         info = {
             "tensorflow_version": tf.__version__,
             "compile_flags": common + compile_flags,
-            "cuda": False,
+            "cuda": nvcc is not None,
             "sanitize": os.environ.get("TFRNN_SANITIZE") or None,
             "python": sys.version.split()[0],
         }

@@ -1,8 +1,13 @@
-// The fused LSTM's CPU kernels: the shared OpKernels on the CPU engine.
+// The fused LSTM's kernels: the shared OpKernels on the CPU engine and, in a
+// CUDA build, on the GPU engine.
 #define EIGEN_USE_THREADS
 
 #include "common/cpu_engine.h"
 #include "common/recurrent_kernels.h"
+#if GOOGLE_CUDA
+#include "common/gpu_engine.h"
+#include "lstm/lstm_cell_gpu.h"
+#endif
 #include "lstm/lstm_cell_cpu.h"
 
 namespace tfrnn {
@@ -12,6 +17,10 @@ TFRNN_REGISTER_RECURRENT_KERNELS("Lstm", ::tensorflow::DEVICE_CPU, float,
                                  cpu::Engine<CpuCell<float>>);
 TFRNN_REGISTER_RECURRENT_KERNELS("Lstm", ::tensorflow::DEVICE_CPU, double,
                                  cpu::Engine<CpuCell<double>>);
+
+#if GOOGLE_CUDA
+TFRNN_REGISTER_RECURRENT_GPU_KERNELS("Lstm", GpuCell);
+#endif  // GOOGLE_CUDA
 
 }  // namespace lstm
 }  // namespace tfrnn

@@ -1,10 +1,15 @@
-// The fused Elman RNN's CPU kernels: the shared OpKernels on the CPU engine.
+// The fused Elman RNN's kernels: the shared OpKernels on the CPU engine
+// and, in a CUDA build, on the GPU engine.
 #define EIGEN_USE_THREADS
 
 #include <string>
 
 #include "common/cpu_engine.h"
 #include "common/recurrent_kernels.h"
+#if GOOGLE_CUDA
+#include "common/gpu_engine.h"
+#include "rnn/rnn_cell_gpu.h"
+#endif
 #include "rnn/rnn_cell_cpu.h"
 
 namespace tfrnn {
@@ -23,6 +28,10 @@ TFRNN_REGISTER_RECURRENT_KERNELS("Rnn", ::tensorflow::DEVICE_CPU, float,
                                  cpu::Engine<CpuCell<float>>);
 TFRNN_REGISTER_RECURRENT_KERNELS("Rnn", ::tensorflow::DEVICE_CPU, double,
                                  cpu::Engine<CpuCell<double>>);
+
+#if GOOGLE_CUDA
+TFRNN_REGISTER_RECURRENT_GPU_KERNELS("Rnn", GpuCell);
+#endif  // GOOGLE_CUDA
 
 }  // namespace rnn
 }  // namespace tfrnn
