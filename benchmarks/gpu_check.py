@@ -1,0 +1,399 @@
+"""The GPU check, with no TensorFlow: the CUDA core against torch / cuDNN.
+
+Builds the framework-free GPU core (custom_ops/gpu_build.py) and runs it
+through its C ABI (custom_ops/gpu_core.py) on torch tensors' data pointers
+and torch's current stream, then prints one table of:
+
+* parity: random problems of every cell (lengths with empty and full rows,
+  reverse, B = 1, H not a multiple of 32) against torch.nn.LSTM / GRU / RNN
+  (cuDNN, TF32 off) with the same weights: outputs, final states and every
+  gradient, fp32 (targets: outputs 1e-5, gradients 1e-4 relative to the
+  reference's largest value);
+* the recurrent (variational dropout) mask, which torch lacks: the CUDA
+  core against its own host build (the CPU op's numbers, tests/
+  test_gpu_core.py) in float64 (with --host, the host build against
+  itself: that line checks nothing there);
+* determinism: the same call twice, bitwise;
+* time: forward + backward in ms against cuDNN, and the fp32 GEMM peak
+  torch measures in the same run.
+
+Exit status 1 when a parity or determinism check fails. `--host` runs it
+all on the CPU with the host build and CPU torch (to check this script on a
+machine without a GPU; its times mean nothing). benchmarks/gpu_check.sh is
+the one command for the GPU machine.
+"""
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "custom_ops"))
+import gpu_build  # noqa: E402
+import gpu_core  # noqa: E402
+
+# (cell, B, T, I, H): odd sizes for parity, the issue's configs for time.
+PARITY = [(c, B, T, I, H) for c in sorted(gpu_core.CELLS)
+          for (B, T, I, H) in [(1, 9, 5, 33), (7, 23, 17, 64),
+                               (32, 50, 64, 200)]]
+TIMING = [("lstm", 64, 100, 512, 512), ("lstm", 256, 100, 1024, 1024),
+          ("lstm", 8, 500, 256, 256), ("lstm", 8, 500, 512, 512),
+          ("lstm", 1, 500, 256, 256), ("gru", 64, 100, 512, 512),
+          ("rnn_tanh", 64, 100, 512, 512)]
+HOST_TIMING = [("lstm", 4, 10, 16, 16)]
+GRU_ORDER = [1, 0, 2]  # Keras's z, r, h blocks <-> torch's r, z, n
+
+
+def ptr(t):
+    return 0 if t is None or t.numel() == 0 else t.data_ptr()
+
+
+class Problem:
+    """One cell's inputs and upstream gradients, in the op's layouts
+    (batch-major x [B,T,I], Keras's kernel [I,G*H], bias [G*H] or, for the
+    GRU, [2,G*H])."""
+
+    def __init__(self, cell, B, T, I, H, device, dtype, seed,
+                 full=False, masked=False):
+        gates, self.saved_units, bias_rows, self.has_c = gpu_core.CELLS[cell]
+        gen = torch.Generator().manual_seed(seed)
+
+        def rand(*shape, scale=0.5):
+            return (torch.randn(*shape, generator=gen, dtype=torch.float64)
+                    * scale).to(device, dtype)
+
+        self.cell, self.dims, self.device, self.dtype = cell, (B, T, I, H), \
+            device, dtype
+        self.x, self.h0 = rand(B, T, I), rand(B, H)
+        self.c0 = rand(B, H) if self.has_c else None
+        # Weights of a trained-like scale: 1/sqrt(fan-in), half that for
+        # the ungated Elman cell, so no problem is chaotic (float32's
+        # rounding would then decide the comparison, not the kernels).
+        gain = 0.5 if gates == 1 else 1.0
+        self.kernel = rand(I, gates * H, scale=gain / max(I, 1) ** 0.5)
+        self.recurrent_kernel = rand(H, gates * H, scale=gain / H ** 0.5)
+        self.bias = rand(gates * H) if bias_rows == 1 else \
+            rand(2, gates * H)
+        lengths = torch.full((B,), T, dtype=torch.int32)
+        if not full and B > 1:
+            lengths = torch.randint(0, T + 1, (B,), generator=gen,
+                                    dtype=torch.int32)
+            lengths[0], lengths[-1] = 0, T  # an empty and a full row
+        self.lengths = lengths.to(device)
+        self.max_len = int(lengths.max()) if B else 0
+        keep = torch.rand(B, H, generator=gen, dtype=torch.float64) > 0.3
+        self.mask = (keep / 0.7).to(device, dtype) if masked else None
+        self.d_output, self.d_h_n = rand(B, T, H), rand(B, H)
+        self.d_c_n = rand(B, H) if self.has_c else None
+
+    def to(self, device, dtype):
+        """The same problem on another device or in another dtype."""
+        other = object.__new__(Problem)
+        other.__dict__.update({
+            k: (v.to(device, v.dtype if v.dtype == torch.int32 else dtype)
+                if isinstance(v, torch.Tensor) else v)
+            for k, v in self.__dict__.items()})
+        other.device, other.dtype = device, dtype
+        return other
+
+
+def run_core(core, p, reverse, stream, poison=True):
+    """(output, h_n, c_n, dx, dh0, dc0, dkernel, drecurrent_kernel, dbias)
+    of the core's training forward and backward (None where none). Results
+    start as NaN (`poison`) so anything the core leaves unwritten shows."""
+    B, T, I, H = p.dims
+
+    def new(*shape):
+        if not poison:
+            return torch.empty(shape, device=p.device, dtype=p.dtype)
+        return torch.full(shape, float("nan"), device=p.device,
+                          dtype=p.dtype)
+
+    def workspace(backward):
+        n = core.workspace_bytes(p.cell, p.dtype.itemsize, backward, p.dims)
+        return torch.empty(n, dtype=torch.uint8, device=p.device)
+
+    out, h_n = new(B, T, H), new(B, H)
+    c_n, cells = (new(B, H), new(B, T, H)) if p.has_c else (None, None)
+    saved = new(T, B, p.saved_units * H) if p.saved_units else None
+    common = dict(x=ptr(p.x), h0=ptr(p.h0), c0=ptr(p.c0),
+                  kernel=ptr(p.kernel),
+                  recurrent_kernel=ptr(p.recurrent_kernel),
+                  lengths=ptr(p.lengths), recurrent_mask=ptr(p.mask),
+                  stream=stream)
+    work = workspace(False)
+    core.forward(p.cell, p.dtype.itemsize, reverse, p.dims, p.max_len,
+                 bias=ptr(p.bias), output=ptr(out), h_n=ptr(h_n),
+                 c_n=ptr(c_n), saved=ptr(saved), cell_states=ptr(cells),
+                 workspace=ptr(work), **common)
+    grads = [new(B, T, I), new(B, H), new(B, H) if p.has_c else None,
+             new(*p.kernel.shape), new(*p.recurrent_kernel.shape),
+             new(*p.bias.shape)]
+    work = workspace(True)
+    core.backward(p.cell, p.dtype.itemsize, reverse, p.dims, p.max_len,
+                  output=ptr(out), saved=ptr(saved), cell_states=ptr(cells),
+                  d_output=ptr(p.d_output), d_h_n=ptr(p.d_h_n),
+                  d_c_n=ptr(p.d_c_n), dx=ptr(grads[0]), dh0=ptr(grads[1]),
+                  dc0=ptr(grads[2]), dkernel=ptr(grads[3]),
+                  drecurrent_kernel=ptr(grads[4]), dbias=ptr(grads[5]),
+                  workspace=ptr(work), **common)
+    return (out, h_n, c_n, *grads)
+
+
+def torch_blocks(w, cell):
+    """Keras's gate blocks (last axis) in torch's order."""
+    if cell != "gru":
+        return w
+    blocks = w.chunk(3, -1)
+    return torch.cat([blocks[i] for i in GRU_ORDER], -1)
+
+
+def torch_module(p):
+    """torch.nn.LSTM / GRU / RNN with the problem's weights."""
+    B, T, I, H = p.dims
+    if p.cell == "lstm":
+        module = torch.nn.LSTM(I, H, batch_first=True)
+    elif p.cell == "gru":
+        module = torch.nn.GRU(I, H, batch_first=True)
+    else:
+        module = torch.nn.RNN(I, H, batch_first=True,
+                              nonlinearity=p.cell[4:])
+    module = module.to(p.device, p.dtype)
+    with torch.no_grad():
+        module.weight_ih_l0.copy_(torch_blocks(p.kernel, p.cell).T)
+        module.weight_hh_l0.copy_(torch_blocks(p.recurrent_kernel, p.cell).T)
+        if p.bias.dim() == 2:
+            module.bias_ih_l0.copy_(torch_blocks(p.bias[0], p.cell))
+            module.bias_hh_l0.copy_(torch_blocks(p.bias[1], p.cell))
+        else:
+            module.bias_ih_l0.copy_(p.bias)
+            module.bias_hh_l0.zero_()
+    return module
+
+
+def flip_within(x, lengths):
+    """Each row's first lengths[b] steps in reverse order; the rest kept."""
+    t = torch.arange(x.shape[1], device=x.device)[None, :]
+    n = lengths.long()[:, None]
+    index = torch.where(t < n, n - 1 - t, t)
+    return x.gather(1, index[:, :, None].expand(-1, -1, x.shape[2]))
+
+
+def run_torch(p, reverse, module=None):
+    """The same results as run_core, from torch (packed sequences; rows of
+    length 0, which torch refuses, keep their initial state)."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    B, T, I, H = p.dims
+    module = module or torch_module(p)
+    x = p.x.clone().requires_grad_()
+    h0 = p.h0.clone().requires_grad_()
+    c0 = p.c0.clone().requires_grad_() if p.has_c else None
+    rows = (p.lengths > 0).nonzero().flatten()
+    lengths = p.lengths[rows]
+    xs = flip_within(x[rows], lengths) if reverse else x[rows]
+    packed = pack_padded_sequence(xs, lengths.cpu(), batch_first=True,
+                                  enforce_sorted=False)
+    state = (h0[rows][None], c0[rows][None]) if p.has_c else h0[rows][None]
+    out_p, state = module(packed, state)
+    out_r, _ = pad_packed_sequence(out_p, batch_first=True, total_length=T)
+    if reverse:
+        out_r = flip_within(out_r, lengths)
+    out = torch.zeros(B, T, H, device=p.device, dtype=p.dtype).index_copy(
+        0, rows, out_r)
+    h_last = state[0] if p.has_c else state
+    h_n = h0.index_copy(0, rows, h_last[0])
+    c_n = c0.index_copy(0, rows, state[1][0]) if p.has_c else None
+    loss = (out * p.d_output).sum() + (h_n * p.d_h_n).sum()
+    if p.has_c:
+        loss = loss + (c_n * p.d_c_n).sum()
+    inputs = [x, h0] + ([c0] if p.has_c else []) + [
+        module.weight_ih_l0, module.weight_hh_l0, module.bias_ih_l0,
+        module.bias_hh_l0]
+    grads = list(torch.autograd.grad(loss, inputs))
+    dx, dh0 = grads[:2]
+    dc0 = grads[2] if p.has_c else None
+    dw_ih, dw_hh, db_ih, db_hh = grads[-4:]
+    dbias = torch.stack([torch_blocks(db_ih, p.cell),
+                         torch_blocks(db_hh, p.cell)]) \
+        if p.bias.dim() == 2 else db_ih
+    return (out.detach(), h_n.detach(),
+            c_n.detach() if p.has_c else None, dx, dh0, dc0,
+            torch_blocks(dw_ih.T, p.cell), torch_blocks(dw_hh.T, p.cell),
+            dbias)
+
+
+NAMES = ("output", "h_n", "c_n", "dx", "dh0", "dc0", "dkernel",
+         "drecurrent_kernel", "dbias")
+
+
+def worst_errors(got, want):
+    """(largest forward error, largest gradient error), each relative to
+    the reference's largest magnitude."""
+    errors = [0.0, 0.0]
+    for i, (g, w) in enumerate(zip(got, want)):
+        if w is None or w.numel() == 0:
+            continue
+        scale = max(float(w.abs().max()), 1e-30)
+        err = float((g.double() - w.double()).abs().max()) / scale
+        if not math.isfinite(err):  # NaN (unwritten) or inf anywhere
+            err = float("inf")
+        kind = 0 if i < 3 else 1
+        errors[kind] = max(errors[kind], err)
+    return errors
+
+
+def check_parity(core, device, stream, report, quick):
+    cases = [c for c in PARITY if c[1] == 1] if quick else PARITY
+    for n, (cell, B, T, I, H) in enumerate(cases):
+        for reverse in (False, True):
+            p = Problem(cell, B, T, I, H, device, torch.float32, seed=n)
+            fwd, grad = worst_errors(run_core(core, p, reverse, stream),
+                                     run_torch(p, reverse))
+            report(f"parity vs torch {cell} B{B} T{T} I{I} H{H}"
+                   f"{' reverse' if reverse else ''}",
+                   fwd <= 1e-5 and grad <= 1e-4,
+                   f"out {fwd:.1e} grad {grad:.1e}")
+
+
+def check_mask(core, host_core, device, stream, report):
+    for n, cell in enumerate(sorted(gpu_core.CELLS)):
+        p = Problem(cell, 6, 11, 7, 40, device, torch.float64, seed=100 + n,
+                    masked=True)
+        on_host = p.to("cpu", torch.float64)
+        fwd, grad = worst_errors(run_core(core, p, True, stream),
+                                 run_core(host_core, on_host, True, 0))
+        report(f"mask vs host build {cell} (float64, reverse)",
+               max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
+
+
+def check_determinism(core, device, stream, report):
+    for cell in sorted(gpu_core.CELLS):
+        p = Problem(cell, 48, 40, 64, 128, device, torch.float32, seed=7,
+                    masked=True)
+        first = run_core(core, p, False, stream)
+        second = run_core(core, p, False, stream)
+        same = all(a is None or torch.equal(a, b)
+                   for a, b in zip(first, second))
+        report(f"bitwise repeat {cell}", same, "")
+
+
+def timer(device, fn, repeats):
+    """Median ms of fn over repeats, after two warm-up calls."""
+    for _ in range(2):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if device == "cuda":
+            start, end = torch.cuda.Event(enable_timing=True), \
+                torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            end.synchronize()
+            times.append(start.elapsed_time(end))
+        else:
+            t0 = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def gemm_peak(device, repeats):
+    """fp32 GEMM TFLOP/s torch reaches here (TF32 off)."""
+    n = 8192 if device == "cuda" else 512
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    ms = timer(device, lambda: a @ b, repeats)
+    return 2 * n ** 3 / ms / 1e9
+
+
+def time_configs(core, device, stream, configs, repeats):
+    peak = gemm_peak(device, repeats)
+    print(f"\nfp32 GEMM peak measured here: {peak:.3f} TFLOP/s")
+    print(f"{'config':34} {'tfrnn ms':>9} {'torch ms':>9} {'ratio':>6}"
+          f" {'tfrnn %peak':>11}")
+    for cell, B, T, I, H in configs:
+        p = Problem(cell, B, T, I, H, device, torch.float32, seed=1,
+                    full=True)
+        module = torch_module(p)
+        x = p.x.clone().requires_grad_()
+        state = (p.h0[None], p.c0[None]) if p.has_c else p.h0[None]
+
+        def torch_step():
+            out, _ = module(x, state)
+            out.backward(p.d_output)
+
+        ours = timer(device, lambda: run_core(core, p, False, stream,
+                                              poison=False), repeats)
+        theirs = timer(device, torch_step, repeats)
+        gates = p.kernel.shape[1]
+        flops = 3 * 2 * B * T * (I + H) * gates  # forward + 2x backward
+        print(f"{cell} B{B} T{T} I{I} H{H}".ljust(34) +
+              f" {ours:9.2f} {theirs:9.2f} {ours / theirs:6.2f}"
+              f" {100 * flops / ours / 1e9 / peak:10.1f}%")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", action="store_true",
+                        help="the host build on the CPU (checks the script)")
+    parser.add_argument("--no-timing", action="store_true",
+                        help="parity and determinism only (for "
+                             "compute-sanitizer)")
+    parser.add_argument("--quick", action="store_true",
+                        help="the smallest parity problems only")
+    parser.add_argument("--build-dir", default=None,
+                        help="where the libraries are built, or found when "
+                             "built there before (default: a temporary "
+                             "directory)")
+    parser.add_argument("--repeats", type=int, default=10)
+    args = parser.parse_args(argv)
+    if not args.host and not torch.cuda.is_available():
+        parser.error("no CUDA device visible to torch (use --host to check "
+                     "the script on the CPU)")
+    build_dir = args.build_dir or tempfile.mkdtemp(prefix="tfrnn_gpu_")
+
+    def load(kind):
+        path = os.path.join(build_dir, gpu_build.LIBRARIES[kind])
+        if not os.path.exists(path):
+            gpu_build.build(kind, build_dir)
+        return gpu_core.GpuCore(path)
+
+    host_core = load("host")
+    if args.host:
+        core, device, stream = host_core, "cpu", 0
+    else:
+        core = load("cuda")
+        device, stream = "cuda", torch.cuda.current_stream().cuda_stream
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        print("device:", torch.cuda.get_device_name(), "torch",
+              torch.__version__, "cuDNN", torch.backends.cudnn.version())
+    failures = []
+
+    def report(what, ok, detail):
+        print(f"{'ok  ' if ok else 'FAIL'} {what:58} {detail}", flush=True)
+        if not ok:
+            failures.append(what)
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    check_parity(core, device, stream, report, args.quick)
+    check_mask(core, host_core, device, stream, report)
+    if not args.quick:
+        check_determinism(core, device, stream, report)
+    if not args.no_timing:
+        time_configs(core, device, stream,
+                     HOST_TIMING if args.host else TIMING, args.repeats)
+    print(f"\n{len(failures)} check(s) failed" if failures else
+          "\nall checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
