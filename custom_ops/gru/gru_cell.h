@@ -72,6 +72,20 @@ TFRNN_HOST_DEVICE inline StepGrads<V> CellBackward(const Activated<V>& a,
   return g;
 }
 
+// g in an engine's per-gate gradient struct (the CPU's cpu::StepGrads, the
+// GPU's gpu::ElementGrads): z and r enter both GEMMs alike, the candidate's
+// input and recurrent parts differ (r scales the latter).
+template <typename Out, typename V>
+TFRNN_HOST_DEVICE inline Out ToEngine(const StepGrads<V>& g) {
+  Out out;  // the fields a cell does not use are never read
+  out.input[0] = out.recurrent[0] = g.dz;
+  out.input[1] = out.recurrent[1] = g.dr;
+  out.input[2] = g.dn_input;
+  out.recurrent[2] = g.dn_recurrent;
+  out.h_prev = g.dh_prev;
+  return out;
+}
+
 }  // namespace gru
 }  // namespace tfrnn
 

@@ -52,16 +52,9 @@ class CpuCell : public Cell {
                                           Packet dh, Packet) const {
     const auto at = [u, width](const T* p) { return S::Load(p + u, width); };
     const T* s = v.saved;
-    const StepGrads<Packet> g =
+    return ToEngine<cpu::StepGrads<Packet, kGates>>(
         CellBackward(Activated<Packet>{at(s), at(s + H_), at(s + 2 * H_)},
-                     at(s + 3 * H_), at(v.h_prev), dh);
-    cpu::StepGrads<Packet, kGates> out;
-    out.input[0] = out.recurrent[0] = g.dz;
-    out.input[1] = out.recurrent[1] = g.dr;
-    out.input[2] = g.dn_input;
-    out.recurrent[2] = g.dn_recurrent;
-    out.h_prev = g.dh_prev;
-    return out;
+                     at(s + 3 * H_), at(v.h_prev), dh));
   }
 
  private:

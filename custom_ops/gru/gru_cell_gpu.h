@@ -29,15 +29,8 @@ struct GpuCell : Cell {
   template <typename T>
   TFRNN_HOST_DEVICE static gpu::ElementGrads<T, kGates> Backward(
       const Attrs&, const T* saved, T, T h_prev, T, T, T dh, T) {
-    const StepGrads<T> g = CellBackward(
-        Activated<T>{saved[0], saved[1], saved[2]}, saved[3], h_prev, dh);
-    gpu::ElementGrads<T, kGates> out{};
-    out.input[0] = out.recurrent[0] = g.dz;
-    out.input[1] = out.recurrent[1] = g.dr;
-    out.input[2] = g.dn_input;
-    out.recurrent[2] = g.dn_recurrent;
-    out.h_prev = g.dh_prev;
-    return out;
+    return ToEngine<gpu::ElementGrads<T, kGates>>(CellBackward(
+        Activated<T>{saved[0], saved[1], saved[2]}, saved[3], h_prev, dh));
   }
 };
 

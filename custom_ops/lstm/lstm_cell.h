@@ -76,6 +76,20 @@ TFRNN_HOST_DEVICE inline StepGrads<V> CellBackward(const Gates<V>& a,
   return r;
 }
 
+// r in an engine's per-gate gradient struct (the CPU's cpu::StepGrads, the
+// GPU's gpu::ElementGrads): the gates' pre-activation gradients feed both
+// GEMMs, dc_prev the previous step.
+template <typename Out, typename V>
+TFRNN_HOST_DEVICE inline Out ToEngine(const StepGrads<V>& r) {
+  Out out;  // the fields a cell does not use are never read
+  out.input[0] = r.di;
+  out.input[1] = r.df;
+  out.input[2] = r.dg;
+  out.input[3] = r.do_;
+  out.c_prev = r.dc_prev;
+  return out;
+}
+
 }  // namespace lstm
 }  // namespace tfrnn
 

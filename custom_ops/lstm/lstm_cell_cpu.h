@@ -49,13 +49,7 @@ class CpuCell : public Cell {
     const Gates<Packet> a{at(g), at(g + H_), at(g + 2 * H_), at(g + 3 * H_)};
     const StepGrads<Packet> r =
         CellBackward(a, Act::Tanh(at(v.c)), at(v.c_prev), dh, dc);
-    cpu::StepGrads<Packet, kGates> out;
-    out.input[0] = r.di;
-    out.input[1] = r.df;
-    out.input[2] = r.dg;
-    out.input[3] = r.do_;
-    out.c_prev = r.dc_prev;
-    return out;
+    return ToEngine<cpu::StepGrads<Packet, kGates>>(r);
   }
 
  private:

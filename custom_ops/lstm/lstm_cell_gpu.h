@@ -31,15 +31,8 @@ struct GpuCell : Cell {
   TFRNN_HOST_DEVICE static gpu::ElementGrads<T, kGates> Backward(
       const Attrs&, const T* saved, T, T, T c, T c_prev, T dh, T dc) {
     const Gates<T> a{saved[0], saved[1], saved[2], saved[3]};
-    const StepGrads<T> r =
-        CellBackward(a, ScalarActivations<T>::Tanh(c), c_prev, dh, dc);
-    gpu::ElementGrads<T, kGates> out{};
-    out.input[0] = r.di;
-    out.input[1] = r.df;
-    out.input[2] = r.dg;
-    out.input[3] = r.do_;
-    out.c_prev = r.dc_prev;
-    return out;
+    return ToEngine<gpu::ElementGrads<T, kGates>>(
+        CellBackward(a, ScalarActivations<T>::Tanh(c), c_prev, dh, dc));
   }
 };
 
