@@ -107,7 +107,7 @@ def test_stacked_and_compiled_predict_matches_keras(kind, padding):
                         reference.predict(tokens, verbose=0))
 
 
-@pytest.mark.parametrize("padding", ["right", "left"])
+@pytest.mark.parametrize("padding", ["right", "left", "holes"])
 @both
 def test_training_gradients_match_keras(kind, padding):
     reference, ours = twin_models(dict(return_sequences=True), stack=2,
@@ -292,6 +292,31 @@ def test_layer_uses_the_fused_op(kind, op_type):
     op_types = {op.type for op in graph.get_operations()}
     assert tfrnn.ops.custom_ops_available()
     assert op_type in op_types and "While" not in op_types
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("kind,op_type", sorted(OP_TYPES.items()))
+def test_any_mask_runs_the_fused_op(kind, op_type, go_backwards):
+    """Left padding and holes run the op too (rows packed), not Keras's
+    loop, and still give Keras's numbers (the parity tests above)."""
+    layer = KINDS[kind][0](4, return_sequences=True, go_backwards=go_backwards)
+
+    @tf.function
+    def run(x, mask):
+        return layer(x, mask=mask)
+
+    graph = run.get_concrete_function(
+        tf.TensorSpec((2, 5, 3), tf.float32),
+        tf.TensorSpec((2, 5), tf.bool)).graph
+    op_types = {op.type for op in graph.get_operations()}
+    assert op_type in op_types and "While" not in op_types
+    x = np.random.default_rng(0).standard_normal((2, 5, 3)).astype("float32")
+    mask = np.array([[0, 1, 0, 1, 1], [1, 0, 0, 0, 0]], bool)
+    keras_layer = KINDS[kind][1](4, return_sequences=True,
+                                 go_backwards=go_backwards)
+    keras_layer.build(x.shape)
+    keras_layer.set_weights(layer.get_weights())
+    assert_same_outputs(run(x, mask), keras_layer(x, mask=mask))
 
 
 @both

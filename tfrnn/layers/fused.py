@@ -171,25 +171,9 @@ class FusedRNN:
         dropped = sequences
         if dp_mask is not None:
             dropped = sequences * dp_mask[:, None, :]
-        if mask is None:
-            return self._fused(dropped, initial_state, None, None, training,
-                               rec_mask)
-
-        mask = tf.cast(mask, tf.bool)
-        lengths = mask_lengths(mask)
-        right_padded = tf.reduce_all(
-            tf.equal(mask, tf.sequence_mask(lengths, tf.shape(mask)[1])))
-
-        def fused():
-            return self._fused(dropped, initial_state, mask, lengths, training,
-                               rec_mask)
-
-        def keras_loop():
-            return self._keras_loop(sequences, initial_state, mask, training)
-
-        if tf.executing_eagerly():
-            return fused() if bool(right_padded) else keras_loop()
-        return tf.cond(right_padded, fused, keras_loop)
+        if mask is not None:
+            mask = tf.cast(mask, tf.bool)
+        return self._fused(dropped, initial_state, mask, training, rec_mask)
 
     def _keras_loop(self, sequences, initial_state, mask, training):
         """Keras's step loop over the cell, outputs shaped as _fused's."""
@@ -199,30 +183,52 @@ class FusedRNN:
             outputs = last[:, None, :]
         return last, outputs, list(tf.nest.flatten(states))
 
-    def _fused(self, sequences, initial_state, mask, lengths, training,
+    def _fused(self, sequences, initial_state, mask, training,
                recurrent_mask=None):
-        """The whole sequence in one op, with Keras's output conventions:
-        Keras returns a backwards run in reversed order and, unless
-        zero_output_for_mask, repeats the last real output over padding.
-        mask and its lengths are both None or both given."""
+        """The whole sequence in one op, with Keras's mask semantics (a
+        masked step keeps the state; its output is the one before it in the
+        walk, or 0 with zero_output_for_mask) for any mask: each row's
+        unmasked steps run packed to the front. Keras returns a backwards
+        run in reversed order."""
+        lengths = None
+        if mask is not None:
+            sequences, lengths = pack_unmasked(sequences, mask)
         output, states = self._fused_op(
             sequences, list(tf.nest.flatten(initial_state)), lengths,
             keeps_activations(training), recurrent_mask)
-        h_n = states[0]
-        last = h_n
-        if lengths is not None:
-            ran = (lengths > 0)[:, None]
-            last = tf.where(ran, h_n, tf.zeros_like(h_n))
-            if not self.go_backwards and self.zero_output_for_mask:
-                full = (lengths == tf.shape(mask)[1])[:, None]
-                last = tf.where(full, h_n, tf.zeros_like(h_n))
-            elif not self.go_backwards and self.return_sequences:
-                output = tf.where(mask[:, :, None], output, last[:, None, :])
+        if mask is not None:
+            output = unpack_outputs(output, mask, lengths, self.go_backwards,
+                                    self.zero_output_for_mask)
+        # The walk's last step: the final one, or the first backwards.
+        last = output[:, 0] if self.go_backwards else output[:, -1]
         if self.go_backwards:
             output = tf.reverse(output, [1])
         if not self.return_sequences:
             output = last[:, None, :]
         return last, output, states
+
+
+def pack_unmasked(sequences, mask):
+    """(packed [B,T,...], lengths [B]): each row's unmasked steps moved to
+    its front in their order, so any mask runs as per-row lengths."""
+    order = tf.argsort(tf.cast(tf.logical_not(mask), tf.int32), axis=1,
+                       stable=True)
+    return tf.gather(sequences, order, batch_dims=1), mask_lengths(mask)
+
+
+def unpack_outputs(packed, mask, lengths, backwards, zero_masked):
+    """Every step's output [B,T,H] from a packed run's (its output j is
+    that of the row's j-th unmasked step, in the walk's direction): an
+    unmasked step's own; a masked step's the walk's previous output (0
+    before the first), or 0 when zero_masked."""
+    counts = tf.cumsum(tf.cast(mask, tf.int32), axis=1, exclusive=backwards)
+    source = counts if backwards else counts - 1
+    shown = mask if zero_masked else tf.logical_and(
+        source >= 0, source < lengths[:, None])
+    last_step = tf.maximum(tf.shape(mask)[1] - 1, 0)
+    output = tf.gather(packed, tf.clip_by_value(source, 0, last_step),
+                       batch_dims=1)
+    return tf.where(shown[:, :, None], output, tf.zeros_like(output))
 
 
 def as_compute_dtype(inputs, dtype):

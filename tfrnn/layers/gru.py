@@ -3,8 +3,8 @@
 `GRU` is `keras.layers.GRU` (reset_after=True, the Keras/cuDNN variant)
 with its inner loop replaced by the fused whole-sequence op, like
 `tfrnn.layers.LSTM`; weights and config are Keras's. reset_after=False,
-other activations, per-gate dropout masks (implementation=1), `unroll` and
-masks that are not right-padded run Keras's step loop over `GRUCell`.
+other activations, per-gate dropout masks (implementation=1) and `unroll`
+run Keras's step loop over `GRUCell`; any mask runs on the op.
 recurrent_dropout is one mask on h_{t-1} in h.U, shared by the gates, run
 inside the fused op (see GRUCell and tfrnn.layers.lstm).
 """

@@ -4,9 +4,10 @@
 whole-sequence op, the same way Keras plugs in cuDNN: `RNN.call` still
 handles initial and stateful states, return options and config, and the
 weights (`kernel`, `recurrent_kernel`, `bias`) are Keras's, so weights and
-`.keras` files move between the two. What the op cannot express (other
-activations, per-gate dropout masks (implementation=1), `unroll`, masks
-that are not right-padded) runs Keras's own step loop over `LSTMCell`,
+`.keras` files move between the two. Any mask runs on the op (left
+padding and holes too: see tfrnn.layers.fused). What the op cannot express
+(other activations, per-gate dropout masks (implementation=1), `unroll`)
+runs Keras's own step loop over `LSTMCell`,
 whose step is the fused single-step op; results follow Keras in every case
 but one, on purpose: `recurrent_dropout` (variational, Gal & Ghahramani
 2016) is one mask on h_{t-1} shared by the four gates, the same at every

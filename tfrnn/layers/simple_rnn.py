@@ -1,8 +1,8 @@
 """Keras 3 SimpleRNN layer and cell (the Elman RNN) on the fused RNN op.
 
 `SimpleRNN` is `keras.layers.SimpleRNN` with its inner loop replaced by the
-fused whole-sequence op (tanh or relu; any other activation, `unroll` and
-masks that are not right-padded run Keras's step loop over the cell).
+fused whole-sequence op, with any mask (tanh or relu; any other activation
+and `unroll` run Keras's step loop over the cell).
 Weights, results and config are Keras's, so a keras.layers.SimpleRNN config
 or `.keras` file loads. `nonlinearity` ("tanh" or "relu") is PyTorch's
 spelling of the activation and is accepted too; a torch.nn.RNN state dict
