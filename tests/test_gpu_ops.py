@@ -9,6 +9,8 @@ everywhere is that the library's GPU kernels are registered exactly when
 its build says it has them.
 """
 
+import functools
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -17,7 +19,7 @@ from tensorflow.python.framework import kernels
 import tfrnn
 from tfrnn import ops
 from tfrnn.ops.loader import library
-from rnn_problems import make_problem
+from rnn_problems import make_problem, run_with_grads
 
 OPS = [f"Tfrnn{cell}{kind}" for cell in ("Lstm", "Gru", "Rnn")
        for kind in ("", "Grad", "Step")]
@@ -45,23 +47,17 @@ def test_gpu_kernels_registered_exactly_when_built_with_cuda():
 def sequence(kind, p, lengths, reverse, mask):
     """(output, final states..., gradients...) of one op on the current
     device, for the problem's linear loss."""
-    inputs = [tf.constant(a) for a in p.inputs]
-    with tf.GradientTape() as tape:
-        tape.watch(inputs)
-        if kind == "lstm":
-            result = ops.lstm_sequence(*inputs, sequence_length=lengths,
-                                       reverse=reverse, recurrent_mask=mask)
-        elif kind == "gru":
-            result = ops.gru_sequence(*inputs, sequence_length=lengths,
-                                      reverse=reverse, recurrent_mask=mask)
-        else:
-            result = ops.rnn_sequence(*inputs, sequence_length=lengths,
-                                      reverse=reverse, recurrent_mask=mask,
-                                      nonlinearity=kind[4:])
-        loss = tf.reduce_sum(result[0] * p.d_output) + sum(
-            tf.reduce_sum(s * d) for s, d in zip(result[1:], p.d_states))
-    grads = tape.gradient(loss, inputs)
-    return [t.numpy() for t in list(result) + grads]
+    options = dict(sequence_length=lengths, reverse=reverse,
+                   recurrent_mask=mask)
+    if kind == "lstm":
+        fn = functools.partial(ops.lstm_sequence, **options)
+    elif kind == "gru":
+        fn = functools.partial(ops.gru_sequence, **options)
+    else:
+        fn = functools.partial(ops.rnn_sequence, nonlinearity=kind[4:],
+                               **options)
+    results, grads = run_with_grads(fn, p)
+    return results + grads
 
 
 def on(device, fn, *args):
