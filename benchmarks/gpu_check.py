@@ -60,7 +60,7 @@ class Problem:
     GRU, [2,G*H])."""
 
     def __init__(self, cell, B, T, I, H, device, dtype, seed,
-                 full=False, masked=False):
+                 full=False, masked=False, options=False):
         gates, self.saved_units, bias_rows, self.has_c = gpu_core.CELLS[cell]
         gen = torch.Generator().manual_seed(seed)
 
@@ -91,6 +91,20 @@ class Problem:
         self.mask = (keep / 0.7).to(device, dtype) if masked else None
         self.d_output, self.d_h_n = rand(B, T, H), rand(B, H)
         self.d_c_n = rand(B, H) if self.has_c else None
+        # The LSTM's options: peepholes, a clip, zoneout of h per step (a
+        # 0/1 mask) and of c as one value.
+        self.options = options
+        if options:
+            self.peephole = rand(3, H)
+            drop = torch.rand(B, T, H, generator=gen, dtype=torch.float64)
+            self.zoneout_h = (drop < 0.5).to(device, dtype)
+            self.zoneout_c = torch.full((), 0.3, device=device, dtype=dtype)
+
+    def core_options(self):
+        if not self.options:
+            return None
+        return gpu_core.LstmOptions(ptr(self.peephole), ptr(self.zoneout_h),
+                                    self.zoneout_c.data_ptr(), 1, 0, 0.7)
 
     def to(self, device, dtype):
         """The same problem on another device or in another dtype."""
@@ -104,8 +118,9 @@ class Problem:
 
 
 def run_core(core, p, reverse, stream, poison=True):
-    """(output, h_n, c_n, dx, dh0, dc0, dkernel, drecurrent_kernel, dbias)
-    of the core's training forward and backward (None where none). Results
+    """(output, h_n, c_n, dx, dh0, dc0, dkernel, drecurrent_kernel, dbias,
+    dpeephole) of the core's training forward and backward (None where
+    none). Results
     start as NaN (`poison`) so anything the core leaves unwritten shows."""
     B, T, I, H = p.dims
 
@@ -126,7 +141,7 @@ def run_core(core, p, reverse, stream, poison=True):
                   kernel=ptr(p.kernel),
                   recurrent_kernel=ptr(p.recurrent_kernel),
                   lengths=ptr(p.lengths), recurrent_mask=ptr(p.mask),
-                  stream=stream)
+                  stream=stream, options=p.core_options())
     work = workspace(False)
     core.forward(p.cell, p.dtype.itemsize, reverse, p.dims, p.max_len,
                  bias=ptr(p.bias), output=ptr(out), h_n=ptr(h_n),
@@ -134,7 +149,7 @@ def run_core(core, p, reverse, stream, poison=True):
                  workspace=ptr(work), **common)
     grads = [new(B, T, I), new(B, H), new(B, H) if p.has_c else None,
              new(*p.kernel.shape), new(*p.recurrent_kernel.shape),
-             new(*p.bias.shape)]
+             new(*p.bias.shape), new(3, H) if p.options else None]
     work = workspace(True)
     core.backward(p.cell, p.dtype.itemsize, reverse, p.dims, p.max_len,
                   output=ptr(out), saved=ptr(saved), cell_states=ptr(cells),
@@ -142,7 +157,7 @@ def run_core(core, p, reverse, stream, poison=True):
                   d_c_n=ptr(p.d_c_n), dx=ptr(grads[0]), dh0=ptr(grads[1]),
                   dc0=ptr(grads[2]), dkernel=ptr(grads[3]),
                   drecurrent_kernel=ptr(grads[4]), dbias=ptr(grads[5]),
-                  workspace=ptr(work), **common)
+                  dpeephole=ptr(grads[6]), workspace=ptr(work), **common)
     return (out, h_n, c_n, *grads)
 
 
@@ -270,17 +285,28 @@ def check_mask(core, host_core, device, stream, report):
                                  run_core(host_core, on_host, True, 0))
         report(f"mask vs host build {cell} (float64, reverse)",
                max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
+    for reverse in (False, True):
+        p = Problem("lstm", 6, 11, 7, 40, device, torch.float64, seed=200,
+                    masked=True, options=True)
+        on_host = p.to("cpu", torch.float64)
+        fwd, grad = worst_errors(run_core(core, p, reverse, stream),
+                                 run_core(host_core, on_host, reverse, 0))
+        report(f"lstm options vs host build (float64"
+               f"{', reverse' if reverse else ''})",
+               max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
 
 
 def check_determinism(core, device, stream, report):
-    for cell in sorted(gpu_core.CELLS):
+    cases = [(cell, False) for cell in sorted(gpu_core.CELLS)]
+    for cell, options in cases + [("lstm", True)]:
         p = Problem(cell, 48, 40, 64, 128, device, torch.float32, seed=7,
-                    masked=True)
+                    masked=True, options=options)
         first = run_core(core, p, False, stream)
         second = run_core(core, p, False, stream)
         same = all(a is None or torch.equal(a, b)
                    for a, b in zip(first, second))
-        report(f"bitwise repeat {cell}", same, "")
+        report(f"bitwise repeat {cell}{' options' if options else ''}",
+               same, "")
 
 
 def timer(device, fn, repeats):

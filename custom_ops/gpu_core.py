@@ -22,8 +22,17 @@ BACKWARD_POINTERS = ("x", "h0", "c0", "kernel", "recurrent_kernel",
                      "lengths", "recurrent_mask", "output", "saved",
                      "cell_states",
                      "d_output", "d_h_n", "d_c_n", "dx", "dh0", "dc0",
-                     "dkernel", "drecurrent_kernel", "dbias", "workspace",
-                     "stream")
+                     "dkernel", "drecurrent_kernel", "dbias", "dpeephole",
+                     "workspace", "stream")
+
+
+class LstmOptions(ctypes.Structure):
+    """The LSTM's options of a call (TfrnnLstmOptions): addresses or 0 for
+    off; a zoneout is one value, or [B,T,H] when its per_step is 1;
+    cell_clip negative for none."""
+    _fields_ = [("peephole", _P), ("zoneout_h", _P), ("zoneout_c", _P),
+                ("zoneout_h_per_step", _INT), ("zoneout_c_per_step", _INT),
+                ("cell_clip", ctypes.c_double)]
 
 
 class GpuCoreError(RuntimeError):
@@ -39,10 +48,13 @@ class GpuCore:
         lib.tfrnn_gpu_workspace_bytes.restype = ctypes.c_size_t
         lib.tfrnn_gpu_workspace_bytes.argtypes = [ctypes.c_char_p, _INT, _INT,
                                                   _I64, _I64, _I64, _I64]
+        options = ctypes.POINTER(LstmOptions)
         lib.tfrnn_gpu_forward.argtypes = (
-            [ctypes.c_char_p] + _DIMS + [_P] * len(FORWARD_POINTERS))
+            [ctypes.c_char_p] + _DIMS + [_P] * len(FORWARD_POINTERS)
+            + [options])
         lib.tfrnn_gpu_backward.argtypes = (
-            [ctypes.c_char_p] + _DIMS + [_P] * len(BACKWARD_POINTERS))
+            [ctypes.c_char_p] + _DIMS + [_P] * len(BACKWARD_POINTERS)
+            + [options])
         lib.tfrnn_gpu_launch_shape.argtypes = [
             _I64, ctypes.POINTER(_I64), ctypes.POINTER(_I64)]
         self._lib = lib
@@ -60,21 +72,25 @@ class GpuCore:
                                          ctypes.byref(threads))
         return blocks.value, threads.value
 
-    def forward(self, cell, dtype_bytes, reverse, dims, max_len, **ptrs):
+    def forward(self, cell, dtype_bytes, reverse, dims, max_len,
+                options=None, **ptrs):
+        """options: an LstmOptions (lstm only) or None."""
         self._call(self._lib.tfrnn_gpu_forward, FORWARD_POINTERS, cell,
-                   dtype_bytes, reverse, dims, max_len, ptrs)
+                   dtype_bytes, reverse, dims, max_len, ptrs, options)
 
-    def backward(self, cell, dtype_bytes, reverse, dims, max_len, **ptrs):
+    def backward(self, cell, dtype_bytes, reverse, dims, max_len,
+                 options=None, **ptrs):
         self._call(self._lib.tfrnn_gpu_backward, BACKWARD_POINTERS, cell,
-                   dtype_bytes, reverse, dims, max_len, ptrs)
+                   dtype_bytes, reverse, dims, max_len, ptrs, options)
 
     def _call(self, fn, names, cell, dtype_bytes, reverse, dims, max_len,
-              ptrs):
+              ptrs, options):
         unknown = set(ptrs) - set(names)
         if unknown:
             raise TypeError(f"unknown arguments {sorted(unknown)}")
         code = fn(cell.encode(), dtype_bytes, int(reverse), *dims, max_len,
-                  *[ptrs.get(n) or None for n in names])
+                  *[ptrs.get(n) or None for n in names],
+                  None if options is None else ctypes.byref(options))
         if code != 0:
             text = self._lib.tfrnn_gpu_last_error().decode()
             raise GpuCoreError(f"{fn.__name__}: {text} (code {code})")

@@ -39,12 +39,40 @@ def expected_valid(kind, args):
         return False
     if args["recurrent_mask"].shape not in ((0,), (B, H)):
         return False
+    if kind == "lstm" and not lstm_options_valid(args, B, T, H):
+        return False
     if args["sequence_length"].dtype != np.int32 or any(
             args[n].dtype != np.float32 for n in args
             if n != "sequence_length"):
         return False
     lengths = args["sequence_length"]
     return bool(np.all((lengths >= 0) & (lengths <= T)))
+
+
+def lstm_options_valid(args, B, T, H):
+    """peephole [0] or [3,H]; each zoneout [0], a scalar or [B,T,H] with
+    every value in [0, 1] (NaN is not)."""
+    if args["peephole"].shape not in ((0,), (3, H)):
+        return False
+    for name in ("zoneout_h", "zoneout_c"):
+        z = args[name]
+        if z.shape not in ((0,), (), (B, T, H)):
+            return False
+        if z.dtype == np.float32 and not np.all((z >= 0) & (z <= 1)):
+            return False
+    return True
+
+
+def draw_lstm_options(draw, rng, B, T, H):
+    """The LSTM's option inputs, each off or on (zoneout as a scalar or a
+    per-step 0/1 mask)."""
+    zoneouts = [np.zeros([0], "f"), np.float32(rng.uniform()),
+                (rng.uniform(size=(B, T, H)) < 0.5).astype("f")]
+    return {"peephole": draw(st.sampled_from(
+                [np.zeros([0], "f"),
+                 rng.standard_normal((3, H)).astype("f")])),
+            "zoneout_h": draw(st.sampled_from(zoneouts)),
+            "zoneout_c": draw(st.sampled_from(zoneouts))}
 
 
 @st.composite
@@ -60,8 +88,11 @@ def op_inputs(draw, kind):
             "sequence_length": rng.integers(0, T + 1, B).astype("i"),
             "recurrent_mask": draw(st.sampled_from(
                 [np.zeros([0], "f"), f(B, H)]))}
+    clip = -1.0
     if kind == "lstm":
         args["c0"] = f(B, H)
+        args.update(draw_lstm_options(draw, rng, B, T, H))
+        clip = draw(st.sampled_from([-1.0, 0.5, 2.0]))
     fault = draw(st.sampled_from(["none", "rank", "size", "length", "nan",
                                   "dtype", "huge"]))
     name = draw(st.sampled_from(sorted(args)))
@@ -90,30 +121,35 @@ def op_inputs(draw, kind):
         # Huge dimensions that hold no element.
         args["x"] = np.zeros((0, 2**20, 2**20), "f")
     valid = expected_valid(kind, args)
-    return args, valid
+    return args, valid, clip
 
 
-def run_op(kind, args):
+def run_op(kind, args, clip):
     names = (["x", "h0", "c0"] if kind == "lstm" else ["x", "h0"]) + [
         "kernel", "recurrent_kernel", "bias", "sequence_length",
         "recurrent_mask"]
+    if kind == "lstm":
+        names += ["peephole", "zoneout_h", "zoneout_c"]
     # Tensors, not numpy arrays: the op wrapper would cast arrays to a
     # common dtype, and the kernel must see what a caller really passes.
     tensors = [tf.constant(args[n]) for n in names]
     if kind == "rnn":
         return library.ops.tfrnn_rnn(*tensors, nonlinearity="relu")
-    op = library.ops.tfrnn_lstm if kind == "lstm" else library.ops.tfrnn_gru
-    return op(*tensors, is_training=True)
+    if kind == "lstm":
+        return library.ops.tfrnn_lstm(*tensors, is_training=True,
+                                      cell_clip=clip)
+    return library.ops.tfrnn_gru(*tensors, is_training=True)
 
 
-def run_reference(kind, args):
+def run_reference(kind, args, clip):
     args = {k: tf.constant(v) for k, v in args.items()}
     kwargs = dict(recurrent_mask=args["recurrent_mask"])  # [0]: none
     if kind == "lstm":
         return reference.lstm_sequence(
             args["x"], args["h0"], args["c0"], args["kernel"],
             args["recurrent_kernel"], args["bias"], args["sequence_length"],
-            **kwargs)
+            peephole=args["peephole"], zoneout_h=args["zoneout_h"],
+            zoneout_c=args["zoneout_c"], cell_clip=clip, **kwargs)
     if kind == "rnn":
         kwargs["nonlinearity"] = "relu"
     sequence = (reference.rnn_sequence if kind == "rnn"
@@ -128,9 +164,9 @@ def test_fuzzed_sequence_ops(kind):
     @SETTINGS
     @given(op_inputs(kind))
     def check(case):
-        args, valid = case
+        args, valid, clip = case
         try:
-            result = run_op(kind, args)
+            result = run_op(kind, args, clip)
         except (tf.errors.InvalidArgumentError, TypeError) as err:
             # TypeError: the Python op wrapper refusing a mixed dtype.
             assert not valid, f"valid inputs refused: {err}"
@@ -138,7 +174,7 @@ def test_fuzzed_sequence_ops(kind):
         except tf.errors.OpError as err:
             pytest.fail(f"unexpected error kind {type(err).__name__}: {err}")
         assert valid, "invalid inputs accepted"
-        expected = run_reference(kind, args)
+        expected = run_reference(kind, args, clip)
         for got, want in zip(result, expected):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 

@@ -6,8 +6,9 @@ math, the workspace plan, the C ABI) as C++ with a host stand-in for
 cuBLAS and the launches. Everything of the GPU path but the launches and
 the GEMM library runs here, and must give the CPU op's results: outputs,
 final states, saved values at the steps that ran, and every gradient, with
-lengths (0 included), reverse, the recurrent mask, odd sizes (B = 1, H not
-a multiple of 32, T = 0, I = 0, B = 0) and the single step.
+lengths (0 included), reverse, the recurrent mask, the LSTM's options
+(peephole, cell clip, zoneout per step and as one value), odd sizes (B = 1,
+H not a multiple of 32, T = 0, I = 0, B = 0) and the single step.
 """
 
 import os
@@ -51,7 +52,8 @@ def addr(a):
 class Case:
     """A random problem of one cell: inputs, and upstream gradients."""
 
-    def __init__(self, cell, shape, dtype, masked, seed, full=False):
+    def __init__(self, cell, shape, dtype, masked, seed, full=False,
+                 options=False):
         gates, saved, bias_rows, has_c = gpu_core.CELLS[cell]
         B, T, I, H = shape
         rng = np.random.default_rng(seed)
@@ -75,6 +77,29 @@ class Case:
             if masked else None
         self.d_output, self.d_h_n = rand(B, T, H), rand(B, H)
         self.d_c_n = rand(B, H) if has_c else None
+        # The LSTM's options: peepholes, a clip, zoneout of h per step (a
+        # 0/1 mask) and of c as one value; the clip as the op's float attr.
+        self.options = options
+        if options:
+            self.peephole = rand(3, H)
+            self.zoneout_h = (rng.random((B, T, H)) < 0.5).astype(dtype)
+            self.zoneout_c = np.array(0.3, dtype)
+            self.cell_clip = float(np.float32(0.7))
+
+    def op_options(self):
+        """(peephole, zoneout_h, zoneout_c) and the attrs of the CPU op."""
+        if not self.options:
+            none = np.zeros([0], self.dtype)
+            return (none, none, none), {}
+        return ((self.peephole, self.zoneout_h, self.zoneout_c),
+                {"cell_clip": self.cell_clip})
+
+    def core_options(self):
+        if not self.options:
+            return None
+        return gpu_core.LstmOptions(
+            addr(self.peephole), addr(self.zoneout_h), addr(self.zoneout_c),
+            1, 0, self.cell_clip)
 
     @property
     def max_len(self):
@@ -87,8 +112,9 @@ class Case:
         args = (self.kernel, self.recurrent_kernel, self.bias, self.lengths,
                 mask)
         if self.cell == "lstm":
-            r = ops.tfrnn_lstm(self.x, self.h0, self.c0, *args,
-                               reverse=reverse)
+            options, attrs = self.op_options()
+            r = ops.tfrnn_lstm(self.x, self.h0, self.c0, *args, *options,
+                               reverse=reverse, **attrs)
             return tuple(t.numpy() for t in r)
         if self.cell == "gru":
             out, h_n, reserve = ops.tfrnn_gru(self.x, self.h0, *args,
@@ -99,16 +125,19 @@ class Case:
         return out.numpy(), h_n.numpy(), None, None, None
 
     def cpu_backward(self, ops, reverse, fwd):
-        """(dx, dh0, dc0, dkernel, drecurrent_kernel, dbias) of the CPU."""
+        """(dx, dh0, dc0, dkernel, drecurrent_kernel, dbias, dpeephole) of
+        the CPU (None: none)."""
         output, _, _, saved, cell = fwd
         mask = self.mask if self.mask is not None else \
             np.zeros([0], self.dtype)
         w = (self.kernel, self.recurrent_kernel, self.lengths)
         if self.cell == "lstm":
-            r = ops.tfrnn_lstm_grad(self.x, self.h0, self.c0, *w, output,
-                                    saved, cell, self.d_output, self.d_h_n,
-                                    self.d_c_n, mask, reverse=reverse)
-            return tuple(t.numpy() for t in r)
+            options, attrs = self.op_options()
+            r = [t.numpy() for t in ops.tfrnn_lstm_grad(
+                self.x, self.h0, self.c0, *w, output, saved, cell,
+                self.d_output, self.d_h_n, self.d_c_n, mask, *options,
+                reverse=reverse, **attrs)]
+            return tuple(r[:6]) + (r[6] if self.options else None,)
         if self.cell == "gru":
             dx, dh0, dk, drk, db = ops.tfrnn_gru_grad(
                 self.x, self.h0, *w, output, saved, self.d_output,
@@ -118,7 +147,7 @@ class Case:
                 self.x, self.h0, *w, output, self.d_output, self.d_h_n,
                 mask, reverse=reverse, nonlinearity=self.cell[4:])
         return (dx.numpy(), dh0.numpy(), None, dk.numpy(), drk.numpy(),
-                db.numpy())
+                db.numpy(), None)
 
     def _empty(self, *s):
         return np.full(s, np.nan, self.dtype)  # the core must write it all
@@ -141,7 +170,8 @@ class Case:
                      lengths=0 if step else addr(self.lengths),
                      recurrent_mask=addr(self.mask), output=addr(out[0]),
                      h_n=addr(out[1]), c_n=addr(out[2]), saved=addr(out[3]),
-                     cell_states=addr(out[4]), workspace=addr(work))
+                     cell_states=addr(out[4]), workspace=addr(work),
+                     options=self.core_options())
         return tuple(out)
 
     def core_backward(self, core, reverse, fwd):
@@ -151,7 +181,8 @@ class Case:
         grads = [self._empty(B, T, I), self._empty(B, H),
                  self._empty(B, H) if self.has_c else None,
                  self._empty(I, gates), self._empty(H, gates),
-                 self._empty(*self.bias.shape)]
+                 self._empty(*self.bias.shape),
+                 self._empty(3, H) if self.options else None]
         work = np.zeros(core.workspace_bytes(self.cell, self.dtype.itemsize,
                                              True, self.shape), np.uint8)
         core.backward(self.cell, self.dtype.itemsize, reverse, self.shape,
@@ -166,7 +197,8 @@ class Case:
                       dh0=addr(grads[1]), dc0=addr(grads[2]),
                       dkernel=addr(grads[3]),
                       drecurrent_kernel=addr(grads[4]),
-                      dbias=addr(grads[5]), workspace=addr(work))
+                      dbias=addr(grads[5]), dpeephole=addr(grads[6]),
+                      workspace=addr(work), options=self.core_options())
         return tuple(grads)
 
     def ran(self):
@@ -193,8 +225,23 @@ def assert_close(got, want, what, dtype):
 @pytest.mark.parametrize("masked", [False, True])
 def test_sequence_matches_cpu_op(core, cpu_ops, cell, shape, reverse,
                                  masked):
-    dtype = np.float64
-    case = Case(cell, shape, dtype, masked, seed=hash((cell, shape)) % 1000)
+    check_against_cpu_op(
+        core, cpu_ops, Case(cell, shape, np.float64, masked,
+                            seed=hash((cell, shape)) % 1000), reverse)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_lstm_options_match_cpu_op(core, cpu_ops, shape, reverse, masked):
+    """Peepholes, the clip and both zoneouts at once, dpeephole included."""
+    check_against_cpu_op(
+        core, cpu_ops, Case("lstm", shape, np.float64, masked,
+                            seed=hash(shape) % 1000, options=True), reverse)
+
+
+def check_against_cpu_op(core, cpu_ops, case, reverse):
+    dtype = case.dtype.type
     want = case.cpu_forward(cpu_ops, reverse)
     got = case.core_forward(core, reverse)
     ran = case.ran()
@@ -208,7 +255,7 @@ def test_sequence_matches_cpu_op(core, cpu_ops, cell, shape, reverse,
     want_grads = case.cpu_backward(cpu_ops, reverse, want)
     got_grads = case.core_backward(core, reverse, got)
     for name, g, w in zip(("dx", "dh0", "dc0", "dkernel",
-                           "drecurrent_kernel", "dbias"),
+                           "drecurrent_kernel", "dbias", "dpeephole"),
                           got_grads, want_grads):
         if w is not None:
             assert_close(g, w, name, dtype)
@@ -245,6 +292,9 @@ def test_bad_cell_is_an_error_not_a_crash(core):
         core.forward("lstmx", 4, False, case.shape, 3)
     with pytest.raises(gpu_core.GpuCoreError, match="dtype_bytes"):
         core.forward("lstm", 2, False, case.shape, 3)
+    with pytest.raises(gpu_core.GpuCoreError, match="LSTM's only"):
+        core.forward("gru", 4, False, case.shape, 3,
+                     options=gpu_core.LstmOptions(cell_clip=1.0))
 
 
 @pytest.mark.parametrize("n,blocks", [(1, 1), (255, 1), (256, 1), (257, 2),

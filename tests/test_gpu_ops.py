@@ -85,6 +85,38 @@ def test_gpu_op_matches_cpu_op(kind, dtype, reverse):
                                    err_msg=f"result {i}")
 
 
+def lstm_with_options(p, rng, reverse):
+    """The LSTM op with every option (zoneout_h a per-step 0/1 mask):
+    outputs, states and the gradients of x, the weights and the peepholes
+    on the current device."""
+    peephole = tf.constant(rng.standard_normal((3, 37)), p.x.dtype)
+    zoneout_h = (rng.random(p.x.shape[:2] + (37,)) < 0.5).astype(p.x.dtype)
+    tensors = [tf.constant(a) for a in p.inputs] + [peephole]
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        x, h0, c0, kernel, recurrent, bias, peep = tensors
+        results = ops.lstm_sequence(
+            x, h0, c0, kernel, recurrent, bias,
+            np.array([9, 0, 3, 9, 1, 5], np.int32), reverse=reverse,
+            peephole=peep, zoneout_h=zoneout_h, zoneout_c=0.25,
+            cell_clip=0.9)
+        loss = sum(tf.reduce_sum(r * (k + 1.0)) for k, r in enumerate(results))
+    return [t.numpy() for t in list(results) + tape.gradient(loss, tensors)]
+
+
+@needs_gpu
+@pytest.mark.parametrize("reverse", [False, True])
+def test_gpu_lstm_options_match_cpu(reverse):
+    p = make_problem(np.random.default_rng(8), 6, 9, 7, 37, "float64")
+    want = on("/CPU:0", lstm_with_options, p, np.random.default_rng(9),
+              reverse)
+    got = on("/GPU:0", lstm_with_options, p, np.random.default_rng(9),
+             reverse)
+    for i, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10,
+                                   err_msg=f"result {i}")
+
+
 @needs_gpu
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh"])
 def test_gpu_gradients_are_bitwise_repeatable(kind):
@@ -117,7 +149,7 @@ def test_gpu_refuses_bad_lengths_as_the_cpu_does():
                 tf.errors.InvalidArgumentError) as err:
             library.ops.tfrnn_lstm(
                 p.x, p.h0, p.c0, p.kernel, p.recurrent_kernel, p.bias,
-                np.array([4, 5, 0], np.int32), np.zeros([0], np.float32))
+                np.array([4, 5, 0], np.int32), *[np.zeros([0], np.float32)] * 4)
         messages.append(err.value.message)
     assert messages[0] == messages[1]
     assert "sequence_length" in messages[0]

@@ -23,7 +23,11 @@ def good_args():
     return dict(x=p.x, h0=p.h0, c0=p.c0, kernel=p.kernel,
                 recurrent_kernel=p.recurrent_kernel, bias=p.bias,
                 sequence_length=np.array([4, 2, 0], np.int32),
-                recurrent_mask=np.full((B, H), 1.25, np.float32))
+                recurrent_mask=np.full((B, H), 1.25, np.float32),
+                peephole=np.full((3, H), 0.5, np.float32),
+                zoneout_h=np.float32(0.25),
+                zoneout_c=(np.arange(B * T * H).reshape(B, T, H) % 2
+                           ).astype(np.float32))
 
 
 def with_change(name, value):
@@ -53,9 +57,17 @@ SHAPE_CASES = {
                                 np.array([4, T + 1, 0], np.int32)),
     "recurrent_mask units": ("recurrent_mask", lambda a: a[:, :-1]),
     "recurrent_mask rank": ("recurrent_mask", lambda a: a[0]),
+    "peephole units": ("peephole", lambda a: a[:, :-1]),
+    "peephole rank": ("peephole", lambda a: a[0]),
+    "zoneout_h rank": ("zoneout_h", lambda a: a[None, None]),
+    "zoneout_h above 1": ("zoneout_h", np.float32(1.5)),
+    "zoneout_c steps": ("zoneout_c", lambda a: a[:, :-1]),
+    "zoneout_c negative": ("zoneout_c", lambda a: a - 0.5),
+    "zoneout_c nan": ("zoneout_c", lambda a: a * np.nan),
 }
 SEQUENCE_INPUTS = ["x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
-                   "sequence_length", "recurrent_mask"]
+                   "sequence_length", "recurrent_mask", "peephole",
+                   "zoneout_h", "zoneout_c"]
 # Which argument the message must name (the x/kernel mismatch names both).
 NAMED = {"x features": "kernel", "recurrent_kernel square": "recurrent_kernel"}
 
@@ -65,6 +77,7 @@ DTYPE_CASES = {
     "x int32": ("x", lambda a: a.astype(np.int32)),
     "sequence_length float": ("sequence_length",
                               lambda a: a.astype(np.float32)),
+    "peephole float64": ("peephole", lambda a: a.astype(np.float64)),
 }
 
 
@@ -108,12 +121,13 @@ def test_fallback_rejects(case):
 
 GRAD_INPUTS = ["x", "h0", "c0", "kernel", "recurrent_kernel",
                "sequence_length", "output", "gates", "cell", "d_output",
-               "d_h_n", "d_c_n", "recurrent_mask"]
+               "d_h_n", "d_c_n", "recurrent_mask", "peephole", "zoneout_h",
+               "zoneout_c"]
 
 
 @pytest.mark.parametrize("bad", ["output", "gates", "cell", "d_output",
                                  "d_h_n", "d_c_n", "sequence_length",
-                                 "recurrent_mask"])
+                                 "recurrent_mask", "peephole", "zoneout_c"])
 def test_grad_kernel_rejects_bad_saved_tensors(bad):
     args = good_args()
     output, h_n, c_n, gates, cell = library.ops.tfrnn_lstm(
@@ -174,3 +188,13 @@ def test_nan_and_inf_inputs_propagate_without_crashing():
     output, h_n, _ = ops.lstm_sequence(**args)
     assert np.isnan(output[0, 1:]).all()
     assert np.isfinite(output[2]).all()  # an empty row never saw the input
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(cell_clip=-1.0), "cell_clip"), (dict(cell_clip=0), "cell_clip"),
+    (dict(cell_clip="3"), "cell_clip"), (dict(zoneout_h=1.5), "zoneout_h"),
+    (dict(zoneout_c=-0.25), "zoneout_c")])
+def test_wrapper_rejects_bad_option_numbers(kwargs, name):
+    args = dict(good_args(), **kwargs)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=name):
+        ops.lstm_sequence(**args)

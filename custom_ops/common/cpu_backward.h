@@ -55,6 +55,7 @@ class BackwardWalk {
       std::fill_n(grads_.dkernel, I_ * G_, T(0));
       std::fill_n(grads_.drecurrent_kernel, H_ * G_, T(0));
       std::fill_n(grads_.dbias, kSides * G_, T(0));
+      if (grads_.dpeephole != nullptr) std::fill_n(grads_.dpeephole, 3 * H_, T(0));
       return;
     }
     if (!Prepare()) return;
@@ -92,7 +93,8 @@ class BackwardWalk {
                    ChooseStepSplit(pool_, 2.0 * B_ * H_ * G_, walk_.max_len,
                                    panels, B_,
                                    1.0 * sizeof(T) * G_ * panels * kWidth)};
-    bias_sums_.assign(split_.parts(), Sums::Zero(kSides * G_));
+    const int64_t peephole_sums = grads_.dpeephole != nullptr ? 3 * H_ : 0;
+    bias_sums_.assign(split_.parts(), Sums::Zero(kSides * G_ + peephole_sums));
     return true;
   }
 
@@ -119,14 +121,14 @@ class BackwardWalk {
               : fwd_.saved + (t * B_ + b) * Cell::kSaved * H_,
           fwd_.output + row * H_,
           prev < 0 ? in_.h0 + b * H_ : fwd_.output + (b * T_ + prev) * H_,
-          nullptr, nullptr, H_};
+          nullptr, nullptr, H_, row};
       if (Cell::kCellState) {
         v.c = fwd_.cell + row * H_;
         v.c_prev =
             prev < 0 ? in_.c0 + b * H_ : fwd_.cell + (b * T_ + prev) * H_;
       }
       for (int64_t u = u_lo; u < u_hi; u += P) {
-        UnitGradients(v, b, row, u, std::min<int64_t>(P, u_hi - u));
+        UnitGradients(v, b, row, u, std::min<int64_t>(P, u_hi - u), sums);
       }
       for (int side = 0; side < kSides; ++side) {
         for (int g = 0; g < kGates; ++g) {
@@ -140,9 +142,10 @@ class BackwardWalk {
     }
   }
 
-  // GateGradients of `width` units u.. of row b (row = b * T + t).
+  // GateGradients of `width` units u.. of row b (row = b * T + t); adds
+  // the step's peephole terms to `sums`.
   void UnitGradients(const BackwardView<T>& v, int64_t b, int64_t row,
-                     int64_t u, int64_t width) {
+                     int64_t u, int64_t width, Sums& sums) {
     T* dh = grads_.dh0 + b * H_ + u;
     // dU pairs the gradients with the h the product saw: masked, when masked.
     S::Store(h_prev_ + row * H_ + u,
@@ -163,7 +166,20 @@ class BackwardWalk {
     }
     if (Cell::kCellState) S::Store(grads_.dc0 + b * H_ + u, r.c_prev, width);
     // dh_{t-1}: what bypasses U now, the product with U^T after the step.
-    if (Cell::kHiddenBypass) S::Store(dh, r.h_prev, width);
+    if (cell_.HiddenBypass()) S::Store(dh, r.h_prev, width);
+    if (grads_.dpeephole != nullptr) AddPeepholeTerms(r, u, width, sums);
+  }
+
+  // The peephole rows' sums follow the bias's in `sums`.
+  void AddPeepholeTerms(const StepGrads<Packet, kGates>& r, int64_t u,
+                        int64_t width, Sums& sums) const {
+    alignas(64) T terms[P];
+    for (int k = 0; k < 3; ++k) {
+      Eigen::internal::pstore(terms, r.peephole[k]);
+      for (int64_t j = 0; j < width; ++j) {
+        sums[kSides * G_ + k * H_ + u + j] += terms[j];
+      }
+    }
   }
 
   // The rows of row b's next visited step, T steps away.
@@ -206,7 +222,7 @@ class BackwardWalk {
             if (t >= Length(in_.lengths, b, T_)) continue;
             const T* mask = MaskAt(in_.recurrent_mask, b * H_ + v0);
             T* dh = grads_.dh0 + b * H_ + v0;
-            if (Cell::kHiddenBypass) {
+            if (cell_.HiddenBypass()) {
               AddMasked(tile + r * kWidth, mask, width, dh);
             } else {
               CopyMasked(tile + r * kWidth, mask, width, dh);
@@ -276,7 +292,12 @@ class BackwardWalk {
     for (size_t part = 1; part < bias_sums_.size(); ++part) {
       bias_sums_[0] += bias_sums_[part];
     }
-    Vec<T>(grads_.dbias, kSides * G_) = bias_sums_[0].template cast<T>();
+    Vec<T>(grads_.dbias, kSides * G_) =
+        bias_sums_[0].head(kSides * G_).template cast<T>();
+    if (grads_.dpeephole != nullptr) {
+      Vec<T>(grads_.dpeephole, 3 * H_) =
+          bias_sums_[0].tail(3 * H_).template cast<T>();
+    }
   }
 
   tensorflow::OpKernelContext* ctx_;
@@ -289,7 +310,8 @@ class BackwardWalk {
   PackedPanels<T> ut_panels_;  // U^T [G*H, H] as panels of kWidth units
   tensorflow::thread::ThreadPool* pool_ = nullptr;
   Split split_{0, 0, {1, false}};
-  std::vector<Sums> bias_sums_;  // per part, in double (B*T terms)
+  // Per part, in double (B*T terms): the bias's, then any peepholes'.
+  std::vector<Sums> bias_sums_;
   tensorflow::Tensor d_gates_holder_[kSides], h_prev_holder_, ut_holder_;
   T* d_gates_[kSides] = {};  // [B,T,G]: input side, then recurrent side
   T* h_prev_ = nullptr;      // [B,T,H]

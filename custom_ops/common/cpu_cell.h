@@ -2,16 +2,20 @@
 // its traits (kGates etc., see common/recurrent_kernels.h): its pointwise
 // math on the SIMD packets of `width` units u.. of one batch row, as
 //
+//   Cell(const Attrs&, const SequenceInputs<T>& in, int64_t units);
 //   StepState<Packet> Forward(const Packet* hu, T* saved, const T* h_prev,
-//                             const T* c_prev, int64_t u, int64_t width);
+//                             const T* c_prev, int64_t row, int64_t u,
+//                             int64_t width) const;
 //   StepGrads<Packet, kGates> Backward(const BackwardView<T>& v, int64_t u,
 //                                      int64_t width, Packet dh,
 //                                      Packet dc) const;
+//   bool HiddenBypass() const;  // part of dh_{t-1} bypasses U in this call
 //
 // Forward: hu[g] is h_{t-1}.U of gate g; saved is the row's values of the
 // step: x.W + b in its first kGates * H on entry, left holding what the
 // backward needs (kSaved * H values); h_prev, c_prev are the row's state
-// before the step (c_prev null for cells without a cell state).
+// before the step (c_prev null for cells without a cell state); row is
+// b * T + t, where the step's per-step inputs are.
 // Backward: dh and dc are the gradients reaching h_t and c_t.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_CELL_H_
 #define TFRNN_CUSTOM_OPS_COMMON_CPU_CELL_H_
@@ -37,19 +41,22 @@ struct BackwardView {
   const T* c;       // c_t
   const T* c_prev;  // c_{t-1}
   int64_t units;    // H
+  int64_t row;      // b * T + t
 };
 
 // Gradients of one step for `width` units: of each gate's input-side
 // pre-activation (the x.W + b part: dx, dW, db), of its recurrent-side one
 // (the h.U part: dh_{t-1} through U, dU, the recurrent bias; only read for
 // cells whose two differ), of h_{t-1} by paths that bypass U (only for
-// cells that have one), and of c_{t-1}.
+// cells that have one), of c_{t-1}, and the step's terms of the peephole
+// gradient (LSTM with peepholes).
 template <typename Packet, int kGates>
 struct StepGrads {
   Packet input[kGates];
   Packet recurrent[kGates];
   Packet h_prev;
   Packet c_prev;
+  Packet peephole[3];
 };
 
 }  // namespace cpu

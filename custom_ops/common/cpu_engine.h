@@ -1,6 +1,6 @@
 // The CPU engine of the fused recurrent ops: binds a cell's math on packets
 // (a class with the cell's traits, Scalar = T, a constructor taking
-// (attrs, bias, units) and the Forward/Backward of common/cpu_cell.h) to the
+// (attrs, inputs, units) and the Forward/Backward of common/cpu_cell.h) to the
 // walks of common/cpu_forward.h and common/cpu_backward.h, for
 // common/recurrent_kernels.h.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_ENGINE_H_
@@ -17,12 +17,14 @@ template <typename CellMath>
 struct Engine {
   using Cell = CellMath;
   using T = typename CellMath::Scalar;
+  // The kernels may read input values on the host (validation).
+  static constexpr bool kInputsOnHost = true;
 
   static void Forward(tensorflow::OpKernelContext* ctx,
                       const typename Cell::Attrs& attrs, const Walk& walk,
                       const SequenceInputs<T>& in,
                       const ForwardOutputs<T>& out) {
-    const CellMath cell(attrs, in.bias, walk.dims.units);
+    const CellMath cell(attrs, in, walk.dims.units);
     ForwardWalk<CellMath>(ctx, cell, walk, in, out).Run();
   }
 
@@ -31,7 +33,7 @@ struct Engine {
                        const SequenceInputs<T>& in,
                        const SavedForward<T>& fwd,
                        const Gradients<T>& grads) {
-    const CellMath cell(attrs, nullptr, walk.dims.units);
+    const CellMath cell(attrs, in, walk.dims.units);  // in.bias: null
     BackwardWalk<CellMath>(ctx, cell, walk, in, fwd, grads).Run();
   }
 };

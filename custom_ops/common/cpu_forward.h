@@ -188,7 +188,7 @@ class ForwardWalk {
         }
         const StepState<Packet> state = cell_.Forward(
             hu, step_rows + b * R_, out_.h_n + b * H_,
-            Cell::kCellState ? out_.c_n + b * H_ : nullptr, u, width);
+            Cell::kCellState ? out_.c_n + b * H_ : nullptr, row, u, width);
         if (Cell::kCellState) {
           S::Store(out_.c_n + b * H_ + u, state.c, width);
           if (out_.cell != nullptr) {

@@ -5,8 +5,9 @@
 // cell: "lstm", "gru", "rnn_tanh" or "rnn_relu"; dtype_bytes: 4 (float32)
 // or 8 (float64). Pointers follow common/recurrent_args.h (null where a
 // cell has no such tensor, lengths null for full rows, mask null for none);
-// max_len is the largest length (or T). Each call returns 0, or a code
-// whose text tfrnn_gpu_last_error gives (per thread).
+// max_len is the largest length (or T); options (lstm only, or null for
+// none) are the op's peephole, zoneout and cell_clip. Each call returns 0,
+// or a code whose text tfrnn_gpu_last_error gives (per thread).
 #include <cstdint>
 #include <cstring>
 
@@ -18,6 +19,18 @@
 #include "rnn/rnn_cell_gpu.h"
 
 #define TFRNN_C_API extern "C" __attribute__((visibility("default")))
+
+// The LSTM's options (lstm/lstm_cell.h): each pointer null when off; a
+// zoneout is one value, or [B,T,H] when its per_step is nonzero;
+// cell_clip negative for none.
+struct TfrnnLstmOptions {
+  const void* peephole;
+  const void* zoneout_h;
+  const void* zoneout_c;
+  int zoneout_h_per_step;
+  int zoneout_c_per_step;
+  double cell_clip;
+};
 
 namespace tfrnn {
 namespace gpu {
@@ -33,9 +46,11 @@ int Report(const Status& s) {
 constexpr int kBadArgument = 3000;
 
 // Calls fn.template Run<Cell, T>(attrs) for the named cell and dtype; a
-// bad name or dtype is kBadArgument.
+// bad name or dtype is kBadArgument, options for another cell than the
+// LSTM too.
 template <typename Fn>
-int WithCell(const char* cell, int dtype_bytes, const Fn& fn) {
+int WithCell(const char* cell, int dtype_bytes, const Fn& fn,
+             const TfrnnLstmOptions* options = nullptr) {
   if (dtype_bytes != 4 && dtype_bytes != 8) {
     return Report({kBadArgument, "dtype_bytes must be 4 or 8"});
   }
@@ -44,7 +59,14 @@ int WithCell(const char* cell, int dtype_bytes, const Fn& fn) {
     if (dtype_bytes == 4) return fn.template Run<Cell, float>(attrs);
     return fn.template Run<Cell, double>(attrs);
   };
-  if (std::strcmp(cell, "lstm") == 0) return run(lstm::GpuCell{}, NoAttrs{});
+  if (std::strcmp(cell, "lstm") == 0) {
+    lstm::Attrs attrs;
+    if (options != nullptr) attrs.cell_clip = options->cell_clip;
+    return run(lstm::GpuCell{}, attrs);
+  }
+  if (options != nullptr) {
+    return Report({kBadArgument, "options are the LSTM's only"});
+  }
   if (std::strcmp(cell, "gru") == 0) return run(gru::GpuCell{}, NoAttrs{});
   rnn::Attrs rnn_attrs;
   rnn_attrs.relu = std::strcmp(cell, "rnn_relu") == 0;
@@ -76,6 +98,17 @@ T* Out(void* p) {
   return static_cast<T*>(p);
 }
 
+// in with the options' inputs (none when null).
+template <typename T>
+SequenceInputs<T> WithOptions(SequenceInputs<T> in,
+                              const TfrnnLstmOptions* options) {
+  if (options == nullptr) return in;
+  in.peephole = In<T>(options->peephole);
+  in.zoneout_h = {In<T>(options->zoneout_h), options->zoneout_h_per_step != 0};
+  in.zoneout_c = {In<T>(options->zoneout_c), options->zoneout_c_per_step != 0};
+  return in;
+}
+
 // The C ABI's arguments of a forward call, typed once the dtype is known.
 struct ForwardCall {
   Walk walk;
@@ -83,12 +116,14 @@ struct ForwardCall {
   const int32_t* lengths;
   const void* recurrent_mask;
   void *output, *h_n, *c_n, *saved, *cell, *workspace, *stream;
+  const TfrnnLstmOptions* options;
   template <typename Cell, typename T, typename Attrs>
   int Run(const Attrs& attrs) const {
-    const SequenceInputs<T> in{In<T>(x),      In<T>(h0),
-                               In<T>(c0),     In<T>(kernel),
-                               In<T>(recurrent_kernel), In<T>(bias),
-                               lengths,       In<T>(recurrent_mask)};
+    const SequenceInputs<T> in = WithOptions<T>(
+        {In<T>(x), In<T>(h0), In<T>(c0), In<T>(kernel),
+         In<T>(recurrent_kernel), In<T>(bias), lengths,
+         In<T>(recurrent_mask)},
+        options);
     const ForwardOutputs<T> out{Out<T>(output), Out<T>(h_n), Out<T>(c_n),
                                 Out<T>(saved), Out<T>(cell)};
     return Report(Forward<Cell, T>(attrs, walk, in, out, workspace, stream));
@@ -101,20 +136,22 @@ struct BackwardCall {
   const int32_t* lengths;
   const void *recurrent_mask, *output, *saved, *cell, *d_output, *d_h_n,
       *d_c_n;
-  void *dx, *dh0, *dc0, *dkernel, *drecurrent_kernel, *dbias, *workspace,
-      *stream;
+  void *dx, *dh0, *dc0, *dkernel, *drecurrent_kernel, *dbias, *dpeephole,
+      *workspace, *stream;
+  const TfrnnLstmOptions* options;
   template <typename Cell, typename T, typename Attrs>
   int Run(const Attrs& attrs) const {
-    const SequenceInputs<T> in{In<T>(x),      In<T>(h0),
-                               In<T>(c0),     In<T>(kernel),
-                               In<T>(recurrent_kernel), nullptr,
-                               lengths,       In<T>(recurrent_mask)};
+    const SequenceInputs<T> in = WithOptions<T>(
+        {In<T>(x), In<T>(h0), In<T>(c0), In<T>(kernel),
+         In<T>(recurrent_kernel), nullptr, lengths, In<T>(recurrent_mask)},
+        options);
     const SavedForward<T> fwd{In<T>(output),   In<T>(saved),
                               In<T>(cell),     In<T>(d_output),
                               In<T>(d_h_n),    In<T>(d_c_n)};
     const Gradients<T> grads{Out<T>(dx),      Out<T>(dh0),
                              Out<T>(dc0),     Out<T>(dkernel),
-                             Out<T>(drecurrent_kernel), Out<T>(dbias)};
+                             Out<T>(drecurrent_kernel), Out<T>(dbias),
+                             Out<T>(dpeephole)};
     return Report(
         Backward<Cell, T>(attrs, walk, in, fwd, grads, workspace, stream));
   }
@@ -154,13 +191,15 @@ TFRNN_C_API int tfrnn_gpu_forward(
     const void* x, const void* h0, const void* c0, const void* kernel,
     const void* recurrent_kernel, const void* bias, const int32_t* lengths,
     const void* recurrent_mask, void* output, void* h_n, void* c_n,
-    void* saved, void* cell_out, void* workspace, void* stream) {
+    void* saved, void* cell_out, void* workspace, void* stream,
+    const TfrnnLstmOptions* options) {
   const Walk walk{{batch, time, input, units}, reverse != 0, max_len};
   return WithCell(cell, dtype_bytes,
                   tfrnn::gpu::ForwardCall{
                       walk, x, h0, c0, kernel, recurrent_kernel, bias,
                       lengths, recurrent_mask, output, h_n, c_n, saved,
-                      cell_out, workspace, stream});
+                      cell_out, workspace, stream, options},
+                  options);
 }
 
 TFRNN_C_API int tfrnn_gpu_backward(
@@ -171,14 +210,17 @@ TFRNN_C_API int tfrnn_gpu_backward(
     const void* recurrent_mask, const void* output, const void* saved,
     const void* cell_states, const void* d_output, const void* d_h_n,
     const void* d_c_n, void* dx, void* dh0, void* dc0, void* dkernel,
-    void* drecurrent_kernel, void* dbias, void* workspace, void* stream) {
+    void* drecurrent_kernel, void* dbias, void* dpeephole, void* workspace,
+    void* stream, const TfrnnLstmOptions* options) {
   const Walk walk{{batch, time, input, units}, reverse != 0, max_len};
   return WithCell(cell, dtype_bytes,
                   tfrnn::gpu::BackwardCall{
                       walk, x, h0, c0, kernel, recurrent_kernel, lengths,
                       recurrent_mask, output, saved, cell_states, d_output,
                       d_h_n, d_c_n, dx, dh0, dc0, dkernel,
-                      drecurrent_kernel, dbias, workspace, stream});
+                      drecurrent_kernel, dbias, dpeephole, workspace, stream,
+                      options},
+                  options);
 }
 
 // The launch shape of an element-wise kernel over n elements.

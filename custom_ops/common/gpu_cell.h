@@ -3,11 +3,11 @@
 // unit of one batch row, as static members of a class for the cell,
 //
 //   template <typename T> TFRNN_HOST_DEVICE static ElementState<T> Forward(
-//       const Attrs&, const T* pre, const T* rec, T h_prev, T c_prev,
-//       T* saved);
+//       const Attrs&, const ElementAt<T>& at, const T* pre, const T* rec,
+//       T h_prev, T c_prev, T* saved);
 //   template <typename T> TFRNN_HOST_DEVICE static ElementGrads<T, kGates>
-//   Backward(const Attrs&, const T* saved, T h, T h_prev, T c, T c_prev,
-//            T dh, T dc);
+//   Backward(const Attrs&, const ElementAt<T>& at, const T* saved, T h,
+//            T h_prev, T c, T c_prev, T dh, T dc);
 //
 // Forward: pre[g] is x.W + b of gate g (the input-side bias), rec[g] is
 // h_{t-1}.U of gate g plus the recurrent bias for cells with one; saved
@@ -15,14 +15,27 @@
 // forward left it, the states around the step (h_prev unmasked; c, c_prev
 // only for cells with a cell state), dh and dc the gradients reaching h_t
 // and c_t. The same code runs in a CUDA kernel and, for the host tests, in
-// a plain loop (common/gpu_backend_host.h).
+// a plain loop (common/gpu_backend_host.h). `at` is where the element's
+// option inputs are (the LSTM's, kVariants; other cells ignore it).
 #ifndef TFRNN_CUSTOM_OPS_COMMON_GPU_CELL_H_
 #define TFRNN_CUSTOM_OPS_COMMON_GPU_CELL_H_
 
+#include <cstdint>
+
 #include "common/host_device.h"
+#include "common/recurrent_args.h"
 
 namespace tfrnn {
 namespace gpu {
+
+// The option inputs of a call (SequenceInputs' peephole and zoneout) and
+// one element's place: row b * T + t, unit u of H.
+template <typename T>
+struct ElementAt {
+  const T* peephole;  // [3,H] or null
+  StepWeights<T> zoneout_h, zoneout_c;
+  int64_t row, u, units;
+};
 
 // A unit's new state; c only for cells with a cell state.
 template <typename T>
@@ -40,6 +53,7 @@ struct ElementGrads {
   T recurrent[kGates];
   T h_prev;
   T c_prev;
+  T peephole[3];  // unused: PeepholePartialSums reads d_input instead
 };
 
 // At least one: a cell that saves nothing still declares its saved array.

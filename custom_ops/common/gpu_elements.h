@@ -65,6 +65,7 @@ struct ForwardStep {
   const T* bias;           // [G*H], or [2,G*H] (input, recurrent)
   const T* hu;             // [B,G*H] h_{t-1}.U of this step
   const T* mask;           // [B,H] recurrent mask, or null
+  ElementAt<T> options;    // the call's option inputs (row, u: per element)
   const T* h_read;         // [B,H] the masked h_{t-1} (for rows that skip)
   T* h_write;              // [B,H] the masked h_t, the next product's
   T* h;                    // [B,H] the running h: h_{t-1} in, h_t out
@@ -86,8 +87,10 @@ struct ForwardStep {
       rec[g] = hu[b * G * H + g * H + u];
       if (Cell::kBiasRows == 2) rec[g] = rec[g] + bias[(G + g) * H + u];
     }
+    const ElementAt<T> at{options.peephole, options.zoneout_h,
+                          options.zoneout_c, b * time + t, u, H};
     const ElementState<T> next = Cell::Forward(
-        attrs, pre, rec, h[i], Cell::kCellState ? c[i] : T(0), values);
+        attrs, at, pre, rec, h[i], Cell::kCellState ? c[i] : T(0), values);
     if (saved != nullptr) {
       for (int j = 0; j < Cell::kSaved; ++j) {
         saved[b * Cell::kSaved * H + j * H + u] = values[j];
@@ -104,28 +107,39 @@ struct ForwardStep {
   }
 };
 
-// dh (+)= the recurrent product of step `pending` (dhu, not yet masked)
-// for the rows that ran it: the gradient reaching h_{t-1} through U. Runs
-// at the start of the next step's elements and once after the last.
+// Whether part of dh_{t-1} bypasses U in a call: always for some cells (the
+// GRU's), under zoneout_h for the LSTM.
 template <typename Cell, typename T>
+TFRNN_HOST_DEVICE inline bool HiddenBypass(const ElementAt<T>& options) {
+  return Cell::kHiddenBypass || options.zoneout_h.values != nullptr;
+}
+
+// dh (+)= the recurrent product of step `pending` (dhu, not yet masked)
+// for the rows that ran it: the gradient reaching h_{t-1} through U (added
+// to what bypassed U, when something did). Runs at the start of the next
+// step's elements and once after the last.
+template <typename T>
 TFRNN_HOST_DEVICE inline void FoldRecurrent(int64_t pending, int64_t time,
                                             const int32_t* lengths,
                                             const T* mask, const T* dhu,
-                                            T* dh, int64_t b, int64_t i) {
+                                            bool bypass, T* dh, int64_t b,
+                                            int64_t i) {
   if (pending < 0 || pending >= Length(lengths, b, time)) return;
   const T through_u = MaskedValue(dhu[i], mask, i);
-  dh[i] = Cell::kHiddenBypass ? dh[i] + through_u : through_u;
+  dh[i] = bypass ? dh[i] + through_u : through_u;
 }
 
-template <typename Cell, typename T>
+template <typename T>
 struct FinishRecurrent {
   int64_t pending, time, units;
   const int32_t* lengths;
   const T* mask;
   const T* dhu;
+  bool bypass;
   T* dh;
   TFRNN_HOST_DEVICE void operator()(int64_t i) const {
-    FoldRecurrent<Cell>(pending, time, lengths, mask, dhu, dh, i / units, i);
+    FoldRecurrent(pending, time, lengths, mask, dhu, bypass, dh, i / units,
+                  i);
   }
 };
 
@@ -140,6 +154,7 @@ struct BackwardStep {
   bool reverse;
   const int32_t* lengths;  // [B] or null
   const T* mask;           // [B,H] or null
+  ElementAt<T> options;    // the call's option inputs (row, u: per element)
   const T* h0;             // [B,H]
   const T* c0;             // [B,H] or null
   const T* output;         // [B,T,H] the forward's h_t
@@ -156,7 +171,8 @@ struct BackwardStep {
   TFRNN_HOST_DEVICE void operator()(int64_t i) const {
     const int64_t H = units, b = i / H, u = i % H;
     const int64_t len = Length(lengths, b, time);
-    FoldRecurrent<Cell>(pending, time, lengths, mask, dhu, dh, b, i);
+    const bool bypass = HiddenBypass<Cell>(options);
+    FoldRecurrent(pending, time, lengths, mask, dhu, bypass, dh, b, i);
     if (t >= len) return;
     const int64_t prev = PreviousStep(reverse, t, len);
     const int64_t row = (b * time + t) * H + u;
@@ -170,8 +186,10 @@ struct BackwardStep {
     for (int j = 0; j < Cell::kSaved; ++j) {
       values[j] = saved[((t * batch + b) * Cell::kSaved + j) * H + u];
     }
+    const ElementAt<T> at{options.peephole, options.zoneout_h,
+                          options.zoneout_c, b * time + t, u, H};
     const ElementGrads<T, G> r = Cell::Backward(
-        attrs, values, output[row], h_prev, c_now, c_prev,
+        attrs, at, values, output[row], h_prev, c_now, c_prev,
         dh[i] + d_output[row], Cell::kCellState ? dc[i] : T(0));
     T* d_in = d_input + (b * time + t) * G * H;
     T* d_rec = d_recurrent + (b * time + t) * G * H;
@@ -181,7 +199,7 @@ struct BackwardStep {
     }
     h_seen[row] = MaskedValue(h_prev, mask, i);
     if (Cell::kCellState) dc[i] = r.c_prev;
-    if (Cell::kHiddenBypass) dh[i] = r.h_prev;
+    if (bypass) dh[i] = r.h_prev;
   }
 };
 
@@ -204,6 +222,51 @@ struct BiasPartialSums {
         first + kBiasChunkRows < rows ? first + kBiasChunkRows : rows;
     double sum = 0;
     for (int64_t r = first; r < end; ++r) sum += column[r * G];
+    partials[i] = sum;
+  }
+};
+
+// The peephole gradient (cells with kVariants), as deterministically:
+// partials[k, j] sums rows k*kBiasChunkRows.. (row b * T + t, the steps
+// that ran) of column j = g * H + u of its terms di * c_{t-1} (g = 0),
+// df * c_{t-1} (1) and do * c (2; c: Cell::PeepholeCell), from the gate
+// gradients d_input [B,T,4H]; n = chunks * 3H. BiasTotals adds the chunks.
+template <typename Cell, typename T>
+struct PeepholePartialSums {
+  typename Cell::Attrs attrs;
+  ElementAt<T> options;
+  int64_t batch, time, units;
+  bool reverse;
+  const int32_t* lengths;  // [B] or null
+  const T* c0;             // [B,H]
+  const T* cell;           // [B,T,H] the carried c_t
+  const T* saved;          // [T,B,kSaved*H]
+  const T* d_input;        // [B,T,4H]
+  double* partials;
+  TFRNN_HOST_DEVICE void operator()(int64_t i) const {
+    const int64_t H = units, chunk = i / (3 * H), g = i % (3 * H) / H;
+    const int64_t u = i % H, gate = g == 2 ? 3 : g;  // i, f, o
+    const int64_t first = chunk * kBiasChunkRows, rows = batch * time;
+    const int64_t end =
+        first + kBiasChunkRows < rows ? first + kBiasChunkRows : rows;
+    double sum = 0;
+    for (int64_t r = first; r < end; ++r) {
+      const int64_t b = r / time, t = r % time;
+      const int64_t len = Length(lengths, b, time);
+      if (t >= len) continue;
+      const int64_t prev = PreviousStep(reverse, t, len);
+      T c = prev < 0 ? c0[b * H + u] : cell[(b * time + prev) * H + u];
+      if (g == 2) {
+        T values[AtLeastOne(Cell::kSaved)];
+        for (int k = 0; k < Cell::kSaved; ++k) {
+          values[k] = saved[((t * batch + b) * Cell::kSaved + k) * H + u];
+        }
+        const ElementAt<T> at{options.peephole, options.zoneout_h,
+                              options.zoneout_c, r, u, H};
+        c = Cell::PeepholeCell(attrs, at, values, cell[r * H + u], c);
+      }
+      sum += static_cast<double>(d_input[r * 4 * H + gate * H + u] * c);
+    }
     partials[i] = sum;
   }
 };

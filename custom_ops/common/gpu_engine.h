@@ -64,6 +64,8 @@ template <typename CellMath, typename Scalar>
 struct Engine {
   using Cell = CellMath;
   using T = Scalar;
+  // The kernels leave the values of device inputs unread on the host.
+  static constexpr bool kInputsOnHost = false;
 
   static void Forward(tensorflow::OpKernelContext* ctx,
                       const typename Cell::Attrs& attrs, const Walk& walk,

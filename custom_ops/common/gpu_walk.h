@@ -50,6 +50,12 @@ Status UploadLengthsWith(Backend& be, const int32_t* host, int64_t n,
   return {};
 }
 
+// The call's option inputs, for the element-wise kernels.
+template <typename T>
+ElementAt<T> OptionsOf(const SequenceInputs<T>& in, int64_t units) {
+  return {in.peephole, in.zoneout_h, in.zoneout_c, 0, 0, units};
+}
+
 template <typename Cell, typename T, typename Backend>
 Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
                   const Walk& walk, const SequenceInputs<T>& in,
@@ -82,7 +88,8 @@ Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
                                       in.recurrent_kernel, G, s.hu, G));
     const ForwardStep<Cell, T> kernel{
         attrs, time, H, t, in.lengths, s.xw, in.bias, s.hu,
-        in.recurrent_mask, h_read, h_write, out.h_n, out.c_n, out.output,
+        in.recurrent_mask, OptionsOf(in, H), h_read, h_write, out.h_n,
+        out.c_n, out.output,
         out.cell,
         out.saved == nullptr ? nullptr : out.saved + t * B * Cell::kSaved * H};
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(BH, kernel));
@@ -116,6 +123,30 @@ Status WeightGradients(Backend& be, const Dims& d,
                                            s.bias_partials, grads.dbias});
 }
 
+// dpeephole (cells with kVariants, when asked for), after the bias: its
+// partial sums reuse the bias's buffer (chunks * 3H <= chunks * G).
+template <typename Cell, typename T, typename Backend>
+Status PeepholeGradients(Backend& be, const typename Cell::Attrs& attrs,
+                         const Walk& walk, const SequenceInputs<T>& in,
+                         const SavedForward<T>& fwd,
+                         const BackwardScratch<Cell, T>& s,
+                         const Gradients<T>& grads) {
+  if constexpr (Cell::kVariants) {
+    if (grads.dpeephole == nullptr) return {};
+    const Dims& d = walk.dims;
+    const int64_t width = 3 * d.units, chunks = BiasChunks(d);
+    TFRNN_GPU_RETURN_IF_ERROR(be.Each(
+        chunks * width,
+        PeepholePartialSums<Cell, T>{
+            attrs, OptionsOf(in, d.units), d.batch, d.time, d.units,
+            walk.reverse, in.lengths, in.c0, fwd.cell, fwd.saved, s.d_input,
+            s.bias_partials}));
+    return be.Each(width, BiasTotals<T>{chunks, width, s.bias_partials,
+                                        grads.dpeephole});
+  }
+  return {};
+}
+
 template <typename Cell, typename T, typename Backend>
 Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
                    const Walk& walk, const SequenceInputs<T>& in,
@@ -135,6 +166,9 @@ Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
     TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dkernel, I * G * sizeof(T)));
     TFRNN_GPU_RETURN_IF_ERROR(
         be.Zero(grads.drecurrent_kernel, H * G * sizeof(T)));
+    if (grads.dpeephole != nullptr) {
+      TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dpeephole, 3 * H * sizeof(T)));
+    }
     return be.Zero(grads.dbias, kSides * G * sizeof(T));
   }
 
@@ -151,7 +185,8 @@ Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
     const int64_t t = StepTime(!walk.reverse, step, walk.max_len);
     const BackwardStep<Cell, T> kernel{
         attrs, B, time, H, t, pending, walk.reverse, in.lengths,
-        in.recurrent_mask, in.h0, in.c0, fwd.output, fwd.cell, fwd.saved,
+        in.recurrent_mask, OptionsOf(in, H), in.h0, in.c0, fwd.output,
+        fwd.cell, fwd.saved,
         fwd.d_output, s.dhu, grads.dh0, grads.dc0, s.d_input,
         s.d_recurrent, s.h_seen};
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(BH, kernel));
@@ -161,11 +196,12 @@ Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
                                       in.recurrent_kernel, G, s.dhu, H));
     pending = t;
   }
-  TFRNN_GPU_RETURN_IF_ERROR(
-      be.Each(BH, FinishRecurrent<Cell, T>{pending, time, H, in.lengths,
-                                           in.recurrent_mask, s.dhu,
-                                           grads.dh0}));
-  return WeightGradients(be, d, in, s, grads);
+  TFRNN_GPU_RETURN_IF_ERROR(be.Each(
+      BH, FinishRecurrent<T>{pending, time, H, in.lengths, in.recurrent_mask,
+                             s.dhu, HiddenBypass<Cell>(OptionsOf(in, H)),
+                             grads.dh0}));
+  TFRNN_GPU_RETURN_IF_ERROR(WeightGradients(be, d, in, s, grads));
+  return PeepholeGradients(be, attrs, walk, in, fwd, s, grads);
 }
 
 }  // namespace gpu

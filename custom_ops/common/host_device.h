@@ -39,6 +39,14 @@ struct ScalarActivations {
   TFRNN_HOST_DEVICE static T WherePositive(T y, T dy) {
     return y > T(0) ? dy : T(0);
   }
+  // x clipped to [-limit, limit], and dy where x lies in it (else 0: the
+  // gradient of the clip, as tf.clip_by_value's).
+  TFRNN_HOST_DEVICE static T Clip(T x, T limit) {
+    return x < -limit ? -limit : (x > limit ? limit : x);
+  }
+  TFRNN_HOST_DEVICE static T WhereWithin(T x, T limit, T dy) {
+    return x >= -limit && x <= limit ? dy : T(0);
+  }
 };
 
 }  // namespace tfrnn

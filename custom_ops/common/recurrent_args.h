@@ -19,6 +19,15 @@ struct Walk {
   int64_t max_len;
 };
 
+// A cell's per-unit weights of each step (the LSTM's zoneout: the share of
+// the previous state kept): none (values null), one value for every unit
+// and step, or per_step [B,T,H].
+template <typename T>
+struct StepWeights {
+  const T* values;
+  bool per_step;
+};
+
 template <typename T>
 struct SequenceInputs {
   const T* x;                 // [B,T,I]
@@ -29,6 +38,9 @@ struct SequenceInputs {
   const T* bias;              // [G*H] first: the input-side bias
   const int32_t* lengths;     // [B], or null: every row runs T steps
   const T* recurrent_mask;    // [B,H] multiplying h_{t-1} in h.U, or null
+  // The LSTM's options (kVariants), each null when off:
+  const T* peephole;          // [3,H]: p_i, p_f, p_o
+  StepWeights<T> zoneout_h, zoneout_c;
 };
 
 template <typename T>
@@ -59,6 +71,7 @@ struct Gradients {
   T* dkernel;            // [I,G*H]
   T* drecurrent_kernel;  // [H,G*H]
   T* dbias;              // the bias's shape
+  T* dpeephole;          // [3,H], or null without peepholes
 };
 
 }  // namespace tfrnn

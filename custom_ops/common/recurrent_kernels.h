@@ -10,6 +10,10 @@
 //   kRecurrentGradsDiffer  the h.U side's gate gradients differ from the
 //                        x.W side's (the GRU's candidate: r * (h.U + b))
 //   kHiddenBypass        part of dh_{t-1} bypasses U (the GRU's z * h)
+//   kVariants            the LSTM's options: inputs peephole, zoneout_h,
+//                        zoneout_c after recurrent_mask (see
+//                        CheckPeephole, CheckZoneout), dpeephole last of
+//                        the gradients
 //   kSavedName           the saved values' name in error messages
 //   Attrs                the cell's own attributes (the RNN's nonlinearity),
 //                        read by ReadCellAttrs(ctx, Attrs*), found by ADL
@@ -19,12 +23,12 @@
 // Inputs and outputs, in order (c only with kCellState, saved only with
 // kSaved, is_training only with kSaved or kCellState):
 //   Tfrnn<Cell>      x, h0, c0, kernel, recurrent_kernel, bias,
-//                    sequence_length, recurrent_mask
+//                    sequence_length, recurrent_mask, [variants]
 //                    -> output, h_n, c_n, saved, cell
 //   Tfrnn<Cell>Grad  x, h0, c0, kernel, recurrent_kernel, sequence_length,
 //                    output, saved, cell, d_output, d_h_n, d_c_n,
-//                    recurrent_mask -> dx, dh0, dc0, dkernel,
-//                    drecurrent_kernel, dbias
+//                    recurrent_mask, [variants] -> dx, dh0, dc0, dkernel,
+//                    drecurrent_kernel, dbias, [dpeephole]
 //   Tfrnn<Cell>Step  x, h, c, kernel, recurrent_kernel, bias
 //                    -> h_new, c_new, saved
 // Inputs are checked here even where the shape function already did, since
@@ -134,6 +138,22 @@ absl::Status TakeLengths(InputList& in, Walk* walk, SequenceInputs<T>* args) {
   return absl::OkStatus();
 }
 
+// The next inputs as the LSTM's options (peephole, zoneout_h, zoneout_c),
+// checked; *peephole (when asked for) is the peephole tensor, whose shape
+// dpeephole has.
+template <typename T>
+absl::Status TakeVariants(InputList& in, const Dims& d, bool read_values,
+                          SequenceInputs<T>* args,
+                          const tensorflow::Tensor** peephole = nullptr) {
+  const tensorflow::Tensor& p = in.Next();
+  if (peephole != nullptr) *peephole = &p;
+  TF_RETURN_IF_ERROR(CheckPeephole(p, d, &args->peephole));
+  TF_RETURN_IF_ERROR(
+      CheckZoneout(in.Next(), "zoneout_h", d, read_values, &args->zoneout_h));
+  return CheckZoneout(in.Next(), "zoneout_c", d, read_values,
+                      &args->zoneout_c);
+}
+
 template <typename Engine>
 class SequenceOp : public tensorflow::OpKernel {
   using Cell = typename Engine::Cell;
@@ -164,6 +184,9 @@ class SequenceOp : public tensorflow::OpKernel {
     TF_RETURN_IF_ERROR((TakeBias<Cell, T>(in, d, &args)));
     TF_RETURN_IF_ERROR(TakeLengths(in, &walk, &args));
     TF_RETURN_IF_ERROR(CheckRecurrentMask(in.Next(), d, &args.recurrent_mask));
+    if (Cell::kVariants) {
+      TF_RETURN_IF_ERROR(TakeVariants(in, d, Engine::kInputsOnHost, &args));
+    }
 
     OutputList out(ctx);
     ForwardOutputs<T> results{};
@@ -244,6 +267,11 @@ class SequenceGradOp : public tensorflow::OpKernel {
       TF_RETURN_IF_ERROR(take("d_c_n", state, &fwd.d_c_n));
     }
     TF_RETURN_IF_ERROR(CheckRecurrentMask(in.Next(), d, &args.recurrent_mask));
+    const tensorflow::Tensor* peephole = nullptr;
+    if (Cell::kVariants) {
+      TF_RETURN_IF_ERROR(
+          TakeVariants(in, d, Engine::kInputsOnHost, &args, &peephole));
+    }
 
     OutputList out(ctx);
     Gradients<T> grads{};
@@ -254,6 +282,9 @@ class SequenceGradOp : public tensorflow::OpKernel {
     TF_RETURN_IF_ERROR(out.Next({d.input, G}, &grads.dkernel));
     TF_RETURN_IF_ERROR(out.Next({d.units, G}, &grads.drecurrent_kernel));
     TF_RETURN_IF_ERROR(out.Next(BiasShape<Cell>(d), &grads.dbias));
+    if (Cell::kVariants) {
+      TF_RETURN_IF_ERROR(out.Next(peephole->shape(), &grads.dpeephole));
+    }
     Engine::Backward(ctx, attrs_, walk, args, fwd, grads);
     return absl::OkStatus();
   }

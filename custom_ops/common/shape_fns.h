@@ -120,6 +120,9 @@ struct RecurrentShapes {
     c->set_output(out++, Cell::kBiasRows == 0
                              ? c->MakeShape({width})
                              : c->MakeShape({Cell::kBiasRows, width}));
+    if (Cell::kVariants) {  // dpeephole: the shape of peephole
+      c->set_output(out++, c->input(c->num_inputs() - 3));
+    }
     return absl::OkStatus();
   }
 

@@ -76,6 +76,17 @@ struct PacketActivations {
     return Eigen::internal::pselect(Eigen::internal::pcmp_lt(zero, y), dy,
                                     zero);
   }
+  static Packet Clip(const Packet& x, const Packet& limit) {
+    return Eigen::internal::pmin(
+        Eigen::internal::pmax(x, Eigen::internal::pnegate(limit)), limit);
+  }
+  static Packet WhereWithin(const Packet& x, const Packet& limit,
+                            const Packet& dy) {
+    using Eigen::internal::pabs;
+    const Packet zero = Eigen::internal::pset1<Packet>(T(0));
+    return Eigen::internal::pselect(
+        Eigen::internal::pcmp_le(pabs(x), limit), dy, zero);
+  }
 };
 
 }  // namespace cpu

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "common/dims.h"
+#include "common/recurrent_args.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 
@@ -113,6 +114,43 @@ absl::Status CheckRecurrentMask(const tensorflow::Tensor& mask,
                    mask.shape().DebugString());
   }
   *data = mask.flat<T>().data();
+  return absl::OkStatus();
+}
+
+// peephole [3, H] (p_i, p_f, p_o), or shape [0] for none; *data null then.
+template <typename T>
+absl::Status CheckPeephole(const tensorflow::Tensor& peephole, const Dims& d,
+                           const T** data) {
+  *data = nullptr;
+  if (peephole.dims() == 1 && peephole.dim_size(0) == 0) {
+    return absl::OkStatus();
+  }
+  TF_RETURN_IF_ERROR(CheckShape(peephole, "peephole", {3, d.units}));
+  *data = peephole.flat<T>().data();
+  return absl::OkStatus();
+}
+
+// A zoneout input: shape [0] (none), a scalar (the same share for every
+// unit and step) or [B, T, H] (per step); every value in [0, 1], checked
+// when `read_values` (the tensor is in host memory).
+template <typename T>
+absl::Status CheckZoneout(const tensorflow::Tensor& z, const char* name,
+                          const Dims& d, bool read_values,
+                          StepWeights<T>* weights) {
+  *weights = {nullptr, false};
+  if (z.dims() == 1 && z.dim_size(0) == 0) return absl::OkStatus();
+  if (z.dims() != 0) {
+    TF_RETURN_IF_ERROR(CheckShape(z, name, {d.batch, d.time, d.units}));
+  }
+  const auto flat = z.flat<T>();
+  for (int64_t i = 0; read_values && i < flat.size(); ++i) {
+    if (!(flat(i) >= T(0) && flat(i) <= T(1))) {  // NaN fails too
+      return Invalid(std::string(name) + " must lie in [0, 1], got " +
+                     std::to_string(static_cast<double>(flat(i))) +
+                     " at flat index " + std::to_string(i));
+    }
+  }
+  *weights = {flat.data(), z.dims() != 0};
   return absl::OkStatus();
 }
 

@@ -21,6 +21,7 @@ struct Cell {
   static constexpr bool kCellState = false;
   static constexpr bool kRecurrentGradsDiffer = true;
   static constexpr bool kHiddenBypass = true;
+  static constexpr bool kVariants = false;
   static constexpr int kPanelPackets = 3;  // a packet of units a panel
   static constexpr const char* kSavedName = "reserve";
   using Attrs = NoAttrs;

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/cpu_cell.h"
+#include "common/recurrent_args.h"
 #include "common/simd.h"
 #include "gru/gru_cell.h"
 
@@ -20,16 +21,19 @@ class CpuCell : public Cell {
   using Packet = typename S::Packet;
   using Act = cpu::PacketActivations<T>;
 
-  // bias [2, 3H]: the engine adds the input bias (row 0) to x.W; the
+  // in.bias [2, 3H]: the engine adds the input bias (row 0) to x.W; the
   // recurrent bias (row 1) is added here. Null in the backward.
-  CpuCell(const Attrs&, const T* bias, int64_t units)
-      : recurrent_bias_(bias == nullptr ? nullptr : bias + kGates * units),
+  CpuCell(const Attrs&, const SequenceInputs<T>& in, int64_t units)
+      : recurrent_bias_(in.bias == nullptr ? nullptr
+                                           : in.bias + kGates * units),
         H_(units) {}
+
+  bool HiddenBypass() const { return true; }  // z * dh_t
 
   // saved: x.W + b of z, r, h; replaced by z, r, n and h.Uh + rh.
   cpu::StepState<Packet> Forward(const Packet* hu, T* saved,
-                                 const T* h_prev, const T*, int64_t u,
-                                 int64_t width) const {
+                                 const T* h_prev, const T*, int64_t,
+                                 int64_t u, int64_t width) const {
     using Eigen::internal::padd;
     const auto at = [u, width](const T* p) { return S::Load(p + u, width); };
     const T* rb = recurrent_bias_;

@@ -14,7 +14,8 @@ struct GpuCell : Cell {
   // h.Uh + rh.
   template <typename T>
   TFRNN_HOST_DEVICE static gpu::ElementState<T> Forward(
-      const Attrs&, const T* pre, const T* rec, T h_prev, T, T* saved) {
+      const Attrs&, const gpu::ElementAt<T>&, const T* pre, const T* rec,
+      T h_prev, T, T* saved) {
     const Activated<T> a = Activate<ScalarActivations<T>>(
         pre[0] + rec[0], pre[1] + rec[1], pre[2], rec[2]);
     saved[0] = a.z;
@@ -28,7 +29,8 @@ struct GpuCell : Cell {
 
   template <typename T>
   TFRNN_HOST_DEVICE static gpu::ElementGrads<T, kGates> Backward(
-      const Attrs&, const T* saved, T, T h_prev, T, T, T dh, T) {
+      const Attrs&, const gpu::ElementAt<T>&, const T* saved, T, T h_prev,
+      T, T, T dh, T) {
     return ToEngine<gpu::ElementGrads<T, kGates>>(CellBackward(
         Activated<T>{saved[0], saved[1], saved[2]}, saved[3], h_prev, dh));
   }

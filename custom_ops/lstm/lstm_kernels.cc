@@ -13,6 +13,15 @@
 namespace tfrnn {
 namespace lstm {
 
+// Found by argument-dependent lookup from the shared kernels.
+absl::Status ReadCellAttrs(tensorflow::OpKernelConstruction* ctx,
+                           Attrs* attrs) {
+  float cell_clip;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("cell_clip", &cell_clip));
+  attrs->cell_clip = cell_clip;
+  return absl::OkStatus();
+}
+
 TFRNN_REGISTER_RECURRENT_KERNELS("Lstm", ::tensorflow::DEVICE_CPU, float,
                                  cpu::Engine<CpuCell<float>>);
 TFRNN_REGISTER_RECURRENT_KERNELS("Lstm", ::tensorflow::DEVICE_CPU, double,

@@ -24,6 +24,9 @@ REGISTER_OP("TfrnnLstm")
     .Input("bias: T")
     .Input("sequence_length: int32")
     .Input("recurrent_mask: T")
+    .Input("peephole: T")
+    .Input("zoneout_h: T")
+    .Input("zoneout_c: T")
     .Output("output: T")
     .Output("h_n: T")
     .Output("c_n: T")
@@ -32,6 +35,7 @@ REGISTER_OP("TfrnnLstm")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
     .Attr("is_training: bool = true")
+    .Attr("cell_clip: float = -1")
     .SetShapeFn(Shapes::Sequence)
     .Doc(R"doc(
 Whole-sequence LSTM, batch-major, Keras weight layout (gate order i, f, c, o).
@@ -44,6 +48,12 @@ cell states the gradient needs; they are empty when is_training is false.
 recurrent_mask [B,H] (or shape [0] for none) multiplies h_{t-1} where it
 enters the recurrent product: variational recurrent dropout, one mask for
 every step.
+Options (lstm/lstm_cell.h has the formulas), each off when its input has
+shape [0] or cell_clip is negative: peephole [3,H] (p_i, p_f, p_o, as
+BlockLSTM's); zoneout_h, zoneout_c: the share of h_{t-1} / c_{t-1} each unit
+keeps at a step, a scalar or [B,T,H] in [0, 1] (a training mask of 0s and 1s,
+or inference's expectation); cell_clip: c_t clipped to [-cell_clip, cell_clip].
+Outputs and h_n/c_n are the carried states, after zoneout.
 )doc");
 
 REGISTER_OP("TfrnnLstmGrad")
@@ -60,14 +70,19 @@ REGISTER_OP("TfrnnLstmGrad")
     .Input("d_h_n: T")
     .Input("d_c_n: T")
     .Input("recurrent_mask: T")
+    .Input("peephole: T")
+    .Input("zoneout_h: T")
+    .Input("zoneout_c: T")
     .Output("dx: T")
     .Output("dh0: T")
     .Output("dc0: T")
     .Output("dkernel: T")
     .Output("drecurrent_kernel: T")
     .Output("dbias: T")
+    .Output("dpeephole: T")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
+    .Attr("cell_clip: float = -1")
     .SetShapeFn(Shapes::Grad)
     .Doc("Backward pass of TfrnnLstm from its saved gates and cell states.");
 
@@ -82,7 +97,9 @@ REGISTER_OP("TfrnnLstmStep")
     .Output("c_new: T")
     .Output("gates: T")
     .Attr("T: {float, double}")
+    .Attr("cell_clip: float = -1")
     .SetShapeFn(Shapes::Step)
-    .Doc("One LSTM step (decoding). gates: the activated gates, for the gradient.");
+    .Doc("One LSTM step (decoding), with TfrnnLstm's cell_clip. gates: the "
+         "activated gates, for the gradient.");
 
 }  // namespace tfrnn

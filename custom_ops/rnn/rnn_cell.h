@@ -26,6 +26,7 @@ struct Cell {
   static constexpr bool kCellState = false;
   static constexpr bool kRecurrentGradsDiffer = false;
   static constexpr bool kHiddenBypass = false;
+  static constexpr bool kVariants = false;
   static constexpr int kPanelPackets = 4;  // four packets of units a panel
   static constexpr const char* kSavedName = "";
   using Attrs = rnn::Attrs;

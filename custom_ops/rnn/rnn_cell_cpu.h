@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/cpu_cell.h"
+#include "common/recurrent_args.h"
 #include "common/simd.h"
 #include "rnn/rnn_cell.h"
 
@@ -20,12 +21,15 @@ class CpuCell : public Cell {
   using Packet = typename S::Packet;
   using Act = cpu::PacketActivations<T>;
 
-  CpuCell(const Attrs& attrs, const T* /*bias*/, int64_t /*units*/)
+  CpuCell(const Attrs& attrs, const SequenceInputs<T>&, int64_t /*units*/)
       : relu_(attrs.relu) {}
+
+  bool HiddenBypass() const { return false; }
 
   // pre: x.W + b of the step (nothing is saved).
   cpu::StepState<Packet> Forward(const Packet* hu, T* pre, const T*,
-                                 const T*, int64_t u, int64_t width) const {
+                                 const T*, int64_t, int64_t u,
+                                 int64_t width) const {
     cpu::StepState<Packet> next;
     next.h = Activate<Act>(Eigen::internal::padd(hu[0], S::Load(pre + u, width)),
                            relu_);

@@ -13,7 +13,8 @@ struct GpuCell : Cell {
   // Nothing is saved: the backward reads h_t.
   template <typename T>
   TFRNN_HOST_DEVICE static gpu::ElementState<T> Forward(
-      const Attrs& attrs, const T* pre, const T* rec, T, T, T*) {
+      const Attrs& attrs, const gpu::ElementAt<T>&, const T* pre,
+      const T* rec, T, T, T*) {
     gpu::ElementState<T> next{};
     next.h = Activate<ScalarActivations<T>>(pre[0] + rec[0], attrs.relu);
     return next;
@@ -21,7 +22,8 @@ struct GpuCell : Cell {
 
   template <typename T>
   TFRNN_HOST_DEVICE static gpu::ElementGrads<T, kGates> Backward(
-      const Attrs& attrs, const T*, T h, T, T, T, T dh, T) {
+      const Attrs& attrs, const gpu::ElementAt<T>&, const T*, T h, T, T, T,
+      T dh, T) {
     gpu::ElementGrads<T, kGates> out{};
     out.input[0] =
         PreActivationGrad<ScalarActivations<T>>(h, dh, attrs.relu);

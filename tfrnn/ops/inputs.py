@@ -1,6 +1,7 @@
 """Input handling shared by the op wrappers: dtype checks, lengths, and
 zero cotangents for gradients that TensorFlow leaves as None."""
 
+import numpy as np
 import tensorflow as tf
 
 _OP_DTYPES = (tf.float32, tf.float64)
@@ -65,6 +66,32 @@ def mask_or_empty(recurrent_mask, dtype):
     if recurrent_mask is None:
         return tf.zeros([0], dtype)
     return tf.stop_gradient(tf.cast(recurrent_mask, dtype))
+
+
+def zoneout_or_empty(zoneout, name, dtype):
+    """A zoneout input in the compute dtype (a scalar or [B,T,H]: the share
+    of the previous state each unit keeps), or the op's "none": [0]. Data,
+    not a parameter: no gradient. A number outside [0, 1] is refused here;
+    the kernel checks tensors."""
+    if zoneout is None:
+        return tf.zeros([0], dtype)
+    if isinstance(zoneout, (int, float)) and not 0.0 <= zoneout <= 1.0:
+        raise invalid_argument(f"{name} must lie in [0, 1], got {zoneout}")
+    # dtype_hint: a Python number in float64 stays exact.
+    return tf.stop_gradient(tf.cast(
+        tf.convert_to_tensor(zoneout, dtype_hint=dtype), dtype))
+
+
+def cell_clip_or_none(cell_clip):
+    """cell_clip as the op's attr: a positive float (rounded to float32, as
+    the attr stores it, so that the pure-TF path clips at the same value),
+    or -1 for none."""
+    if cell_clip is None:
+        return -1.0
+    if not isinstance(cell_clip, (int, float)) or not cell_clip > 0:
+        raise invalid_argument(
+            f"cell_clip must be a positive number or None, got {cell_clip!r}")
+    return float(np.float32(cell_clip))
 
 
 def zeros_if_none(grad, like):

@@ -8,13 +8,17 @@ bfloat16 inputs compute in float32.
 import tensorflow as tf
 
 from tfrnn.ops import reference
-from tfrnn.ops.inputs import (as_float_tensors, lengths_or_full,
-                              mask_or_empty, zeros_if_none)
+from tfrnn.ops.inputs import (as_float_tensors, cell_clip_or_none,
+                              lengths_or_full, mask_or_empty, zeros_if_none,
+                              zoneout_or_empty)
 from tfrnn.ops.loader import active_ops, library
+
 
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length=None, reverse=False, training=True,
-                  return_cell_sequence=False, recurrent_mask=None):
+                  return_cell_sequence=False, recurrent_mask=None,
+                  peephole=None, zoneout_h=None, zoneout_c=None,
+                  cell_clip=None):
     """Whole-sequence LSTM: returns (output [B,T,H], h_n [B,H], c_n [B,H]).
 
     x [B,T,I]; h0, c0 [B,H]; kernel [I,4H], recurrent_kernel [H,4H] and
@@ -28,22 +32,40 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     through it. `recurrent_mask` [B,H] multiplies h_{t-1} where it enters
     h.U, the same mask at every step (variational recurrent dropout: pass
     a dropout mask, already scaled by 1/keep); it gets no gradient.
+
+    Options, each off when None (formulas: custom_ops/lstm/lstm_cell.h):
+    `peephole` [3,H] the weights p_i, p_f, p_o (BlockLSTM's); `zoneout_h`,
+    `zoneout_c` the share of h_{t-1} / c_{t-1} each unit keeps, a number or
+    [B,T,H] in [0, 1] (a training mask of 0s and 1s, or inference's
+    expectation; no gradient), indexed by time step; `cell_clip` > 0 clips
+    c_t to [-cell_clip, cell_clip]. Outputs are the carried h_t, after
+    zoneout.
     """
-    dtype, (x, h0, c0, kernel, recurrent_kernel, bias) = as_float_tensors(
-        x=x, h0=h0, c0=c0, kernel=kernel, recurrent_kernel=recurrent_kernel,
-        bias=bias)
+    names = dict(x=x, h0=h0, c0=c0, kernel=kernel,
+                 recurrent_kernel=recurrent_kernel, bias=bias)
+    if peephole is not None:
+        names["peephole"] = peephole
+    dtype, tensors = as_float_tensors(**names)
+    x, h0, c0, kernel, recurrent_kernel, bias = tensors[:6]
+    peephole = tensors[6] if peephole is not None else None
     lengths = lengths_or_full(sequence_length, x)
     mask = mask_or_empty(recurrent_mask, x.dtype)
+    zoneout = [zoneout_or_empty(z, name, x.dtype) for z, name in
+               ((zoneout_h, "zoneout_h"), (zoneout_c, "zoneout_c"))]
+    clip = cell_clip_or_none(cell_clip)
     ops = active_ops()
     if ops is None:
         result = reference.lstm_sequence(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths,
             reverse=reverse, return_cell_sequence=return_cell_sequence,
-            recurrent_mask=mask)
+            recurrent_mask=mask, peephole=peephole, zoneout_h=zoneout[0],
+            zoneout_c=zoneout[1], cell_clip=clip)
     else:
+        no_peephole = tf.zeros([0], x.dtype)
         output, h_n, c_n, _, cells = ops.tfrnn_lstm(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-            reverse=reverse,
+            no_peephole if peephole is None else peephole, *zoneout,
+            reverse=reverse, cell_clip=clip,
             is_training=bool(training) or return_cell_sequence)
         result = (output, h_n, c_n)
         if return_cell_sequence:
@@ -76,18 +98,20 @@ def _lstm_grad(op, d_output, d_h_n, d_c_n, *unused_reserve_grads):
     An inference-mode forward kept no activations: run it again in training
     mode to get them (correct, at the cost of one more forward).
     """
-    x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask = op.inputs
-    reverse = op.get_attr("reverse")
+    (x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
+     *options) = op.inputs  # peephole, zoneout_h, zoneout_c
+    attrs = dict(reverse=op.get_attr("reverse"),
+                 cell_clip=op.get_attr("cell_clip"))
     output, h_n, c_n, gates, cell = op.outputs
     if not op.get_attr("is_training"):
         output, _, _, gates, cell = library.ops.tfrnn_lstm(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-            reverse=reverse, is_training=True)
-    grads = library.ops.tfrnn_lstm_grad(
+            *options, is_training=True, **attrs)
+    *grads, dpeephole = library.ops.tfrnn_lstm_grad(
         x, h0, c0, kernel, recurrent_kernel, lengths, output, gates, cell,
         zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n),
-        zeros_if_none(d_c_n, c_n), mask, reverse=reverse)
-    return list(grads) + [None, None]
+        zeros_if_none(d_c_n, c_n), mask, *options, **attrs)
+    return grads + [None, None, dpeephole, None, None]
 
 
 @tf.RegisterGradient("TfrnnLstmStep")
@@ -97,9 +121,10 @@ def _lstm_step_grad(op, d_h_new, d_c_new, unused_d_gates):
     h_new, c_new, gates = op.outputs
     d_h_new = zeros_if_none(d_h_new, h_new)
     ones = tf.ones(tf.shape(x)[:1], tf.int32)
-    dx, dh, dc, dkernel, drecurrent, dbias = library.ops.tfrnn_lstm_grad(
+    none = tf.zeros([0], x.dtype)
+    dx, dh, dc, dkernel, drecurrent, dbias, _ = library.ops.tfrnn_lstm_grad(
         x[:, None], h, c, kernel, recurrent_kernel, ones, h_new[:, None],
         gates[None], c_new[:, None], d_h_new[:, None],
-        tf.zeros_like(d_h_new), zeros_if_none(d_c_new, c_new),
-        tf.zeros([0], x.dtype))
+        tf.zeros_like(d_h_new), zeros_if_none(d_c_new, c_new), none, none,
+        none, none, cell_clip=op.get_attr("cell_clip"))
     return [dx[:, 0], dh, dc, dkernel, drecurrent, dbias]

@@ -113,28 +113,91 @@ def _masked(h, recurrent_mask):
         return h * recurrent_mask
 
 
-def _cell(z, c_prev):
-    """One step of gate math on pre-activations z [B,4H]."""
+def _cell(z, c_prev, h_prev=None, peephole=None, zoneout_h=None,
+          zoneout_c=None, cell_clip=-1.0):
+    """One step of gate math on pre-activations z [B,4H], with the op's
+    options (custom_ops/lstm/lstm_cell.h; None or a negative clip: off)."""
     i, f, g, o = tf.split(z, 4, axis=-1)
+    if peephole is not None:
+        i, f = i + peephole[0] * c_prev, f + peephole[1] * c_prev
     c = tf.sigmoid(f) * c_prev + tf.sigmoid(i) * tf.tanh(g)
+    if cell_clip >= 0:
+        c = tf.clip_by_value(c, -cell_clip, cell_clip)
+    if peephole is not None:
+        o = o + peephole[2] * c
     h = tf.sigmoid(o) * tf.tanh(c)
+    if zoneout_h is not None:
+        h = zoneout_h * h_prev + (1 - zoneout_h) * h
+    if zoneout_c is not None:
+        c = zoneout_c * c_prev + (1 - zoneout_c) * c
     return h, c
+
+
+def _option(tensor):
+    """An option input as _cell takes it: None for the op's [0] "none"."""
+    if tensor is None or (tensor.shape.rank == 1 and tensor.shape[0] == 0):
+        return None
+    return tensor
+
+
+def _check_options(x, recurrent_kernel, peephole, zoneouts):
+    """The op's checks of its options, as TF assertions (as check_inputs):
+    peephole [3, H]; each zoneout a scalar or [B, T, H] in [0, 1]."""
+    units = tf.shape(recurrent_kernel)[:1]
+    checks = []
+    if peephole is not None:
+        checks.append(_assert_equal(tf.shape(peephole),
+                                    tf.concat([[3], units], 0),
+                                    "peephole must have shape [3, H]"))
+    for name, z in zoneouts:
+        if z is None:
+            continue
+        if z.shape.rank not in (None, 0, 3):
+            raise invalid_argument(f"{name} must be a scalar or [B, T, H], "
+                                   f"got shape {z.shape}")
+        if z.shape.rank == 3:
+            checks.append(_assert_equal(
+                tf.shape(z), tf.concat([tf.shape(x)[:2], units], 0),
+                f"{name} must have shape [B, T, H]"))
+        checks += [
+            tf.debugging.assert_greater_equal(
+                z, tf.zeros([], z.dtype), message=f"{name} must lie in [0, 1]"),
+            tf.debugging.assert_less_equal(
+                z, tf.ones([], z.dtype), message=f"{name} must lie in [0, 1]")]
+    return checks
+
+
+def _zoneout_at(zoneout, t):
+    """Step t's zoneout weights: a scalar as it is, [B,T,H] at t."""
+    if zoneout is None or zoneout.shape.rank == 0:
+        return zoneout
+    return zoneout[:, t]
 
 
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length, reverse=False, return_cell_sequence=False,
-                  recurrent_mask=None):
+                  recurrent_mask=None, peephole=None, zoneout_h=None,
+                  zoneout_c=None, cell_clip=-1.0):
     """Returns (output [B,T,H], h_n, c_n) of a whole-sequence LSTM, and the
     cell state of every step [B,T,H] when return_cell_sequence.
-    recurrent_mask [B,H] multiplies h_{t-1} in h.U at every step."""
+    recurrent_mask [B,H] multiplies h_{t-1} in h.U at every step; the
+    options are tfrnn.ops.lstm_sequence's (None or [0]: off)."""
+    peephole, zoneout_h, zoneout_c = (
+        _option(peephole), _option(zoneout_h), _option(zoneout_c))
     x = _checked(x, [("h0", h0), ("c0", c0)], kernel, recurrent_kernel, bias,
                  sequence_length)
+    with tf.control_dependencies(_check_options(
+            x, recurrent_kernel, peephole,
+            [("zoneout_h", zoneout_h), ("zoneout_c", zoneout_c)])):
+        x = tf.identity(x)
     xw = tf.einsum("bti,ig->tbg", x, kernel) + bias  # every step's x.W + b
 
     def step(t, states):
         h, c = states
         h, c = _cell(xw[t] + tf.matmul(_masked(h, recurrent_mask),
-                                       recurrent_kernel), c)
+                                       recurrent_kernel), c, h, peephole,
+                     _zoneout_at(zoneout_h, t), _zoneout_at(zoneout_c, t),
+                     cell_clip)
         return (tf.concat([h, c], -1) if return_cell_sequence else h), (h, c)
 
     width = None
