@@ -407,12 +407,35 @@ def test_a_model_with_holes_in_its_mask_exports_servably(tmp_path):
     model = keras.Model(inputs, tfrnn.layers.GRU(4)(h))
     x = np.random.default_rng(1).standard_normal((3, 6, 3)).astype("f")
     x[0, [0, 2]] = x[1, :3] = x[2, 5] = 0  # holes, left padding, the end
+    assert_exports_servably(model, x, tmp_path)
+
+
+def assert_exports_servably(model, x, tmp_path):
+    """The model's export holds stock ops only and serves its numbers."""
     path = save_three_ways(model, "model.export",
                            str(tmp_path / "export" / "1"))
     assert not non_stock_ops(saved_model_ops(path))
     served = serve_plain(path, x, tmp_path)
     np.testing.assert_allclose(served["output"], model(x), rtol=1e-5,
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("options", [
+    dict(peephole=True, cell_clip=0.5, zoneout_h=0.2, zoneout_c=0.3),
+    dict(layer_norm=True, proj_size=3, zoneout_c=0.1)])
+def test_lstm_option_models_export_servably(options, tmp_path):
+    """The options the op runs (peephole, clip, zoneout: the inference
+    expectation) and those Keras's loop runs (layer norm, projection)
+    export to stock ops that serve the in-process numbers, masks too."""
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((None, 3))
+    h = keras.layers.Masking(0.0)(inputs)
+    layer = tfrnn.layers.LSTM(6, return_sequences=True, **options)
+    model = keras.Model(inputs, tfrnn.layers.GRU(4)(layer(h)))
+    layer.set_weights([w + np.float32(0.3) for w in layer.get_weights()])
+    x = np.random.default_rng(2).standard_normal((3, 6, 3)).astype("f")
+    x[0, [0, 2]] = x[2, 5] = 0  # holes and a right-padded row
+    assert_exports_servably(model, x, tmp_path)
 
 
 def test_a_function_traced_before_saving_is_refused_by_the_check(tmp_path):

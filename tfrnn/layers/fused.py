@@ -2,9 +2,10 @@
 masks, and Keras's output conventions.
 
 A layer mixes `FusedRNN` into its Keras class (keras.layers.LSTM, GRU, ...)
-and provides `_fused_op(sequences, initial_state, lengths, training)`
-returning (output [B,T,H] aligned with the inputs and zero where a row has
-ended, [final states]) and `_cell_fusable()`. The mixin overrides Keras's
+and provides `_fused_op(sequences, initial_state, lengths, training,
+recurrent_mask)` (training: the layer's flag, a bool or a tensor) returning
+(output [B,T,H] aligned with the inputs and zero where a row has ended,
+[final states]) and `_cell_fusable()`. The mixin overrides Keras's
 `inner_loop`, the hook Keras itself uses for cuDNN, so `RNN.call` keeps
 handling initial/stateful states, return options and config.
 """
@@ -195,7 +196,7 @@ class FusedRNN:
             sequences, lengths = pack_unmasked(sequences, mask)
         output, states = self._fused_op(
             sequences, list(tf.nest.flatten(initial_state)), lengths,
-            keeps_activations(training), recurrent_mask)
+            training, recurrent_mask)
         if mask is not None:
             output = unpack_outputs(output, mask, lengths, self.go_backwards,
                                     self.zero_output_for_mask)

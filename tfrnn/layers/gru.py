@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from tfrnn.layers.fused import (FusedRNN, bias_or_zeros, dropout_masks,
                                 has_op_activations, keep_implementation,
-                                split_cell_kwargs, step_fusable)
+                                keeps_activations, split_cell_kwargs,
+                                step_fusable)
 from tfrnn.ops import gru_sequence, gru_step, reference
 
 # Arguments of keras.layers.GRU that belong to its cell.
@@ -111,6 +112,6 @@ class GRU(FusedRNN, keras.layers.GRU):
         output, h_n = gru_sequence(
             sequences, initial_state[0], self.cell.kernel,
             self.cell.recurrent_kernel, _bias_or_zeros(self.cell), lengths,
-            reverse=self.go_backwards, training=training,
+            reverse=self.go_backwards, training=keeps_activations(training),
             recurrent_mask=recurrent_mask)
         return output, [h_n]

@@ -5,22 +5,27 @@ whole-sequence op, the same way Keras plugs in cuDNN: `RNN.call` still
 handles initial and stateful states, return options and config, and the
 weights (`kernel`, `recurrent_kernel`, `bias`) are Keras's, so weights and
 `.keras` files move between the two. Any mask runs on the op (left
-padding and holes too: see tfrnn.layers.fused). What the op cannot express
-(other activations, per-gate dropout masks (implementation=1), `unroll`)
-runs Keras's own step loop over `LSTMCell`,
-whose step is the fused single-step op; results follow Keras in every case
-but one, on purpose: `recurrent_dropout` (variational, Gal & Ghahramani
-2016) is one mask on h_{t-1} shared by the four gates, the same at every
-step, and runs inside the fused op; Keras instead draws a mask per gate, which
-`implementation=1` reproduces (in Keras's step loop).
+padding and holes too: see tfrnn.layers.fused), and so do the options
+peephole, cell_clip and zoneout (tfrnn.layers.lstm_options). What the op
+cannot express (other activations, per-gate dropout masks
+(implementation=1), `unroll`, layer_norm, proj_size) runs Keras's own step
+loop over `LSTMCell`, whose step is the fused single-step op (without
+options). Results follow Keras in every case but one, on purpose:
+`recurrent_dropout` (variational, Gal & Ghahramani 2016) is one mask on
+h_{t-1} shared by the four gates, the same at every step, and runs inside
+the fused op; Keras instead draws a mask per gate, which `implementation=1`
+reproduces (in Keras's step loop).
 """
 
 import keras
 import tensorflow as tf
 
+from tfrnn.layers import lstm_options
 from tfrnn.layers.fused import (FusedRNN, bias_or_zeros, dropout_masks,
                                 has_op_activations, keep_implementation,
-                                mask_lengths, split_cell_kwargs, step_fusable)
+                                keeps_activations, mask_lengths,
+                                split_cell_kwargs, step_fusable)
+from tfrnn.layers.lstm_options import OPTIONS
 from tfrnn.ops import lstm_sequence, lstm_step
 
 # Arguments of keras.layers.LSTM that belong to its cell.
@@ -47,6 +52,13 @@ class LSTMCell(keras.layers.LSTMCell):
     1.0 closes most of the LSTM's gap to the GRU. Usable in
     `keras.layers.RNN` and for step-by-step decoding.
 
+    The options proj_size, peephole, layer_norm, cell_clip, zoneout_h,
+    zoneout_c and zoneout_inference are tfrnn.layers.lstm_options'; with
+    any of them on, the step runs that module's math in stock ops, and
+    the weights kernel [I,4H], recurrent_kernel [P or H,4H], bias [4H] are
+    followed by projection_kernel [H,P], peephole_weights [3,H] (i, f, o)
+    and the layer-norm gains/shift, as enabled.
+
     >>> import numpy as np
     >>> cell = LSTMCell(4, forget_bias=1.0)
     >>> h, (h_again, c) = cell(np.ones((2, 3), "float32"),
@@ -55,14 +67,29 @@ class LSTMCell(keras.layers.LSTMCell):
     (TensorShape([2, 4]), TensorShape([2, 4]))
     """
 
-    def __init__(self, units, forget_bias=None, **kwargs):
+    def __init__(self, units, forget_bias=None, proj_size=None,
+                 peephole=False, layer_norm=False, cell_clip=None,
+                 zoneout_h=0.0, zoneout_c=0.0,
+                 zoneout_inference="expectation", **kwargs):
         implementation = kwargs.get("implementation", 2)
         super().__init__(units, **kwargs)
         keep_implementation(self, implementation)
         self.forget_bias = None if forget_bias is None else float(forget_bias)
+        self.options = lstm_options.checked_options(
+            proj_size=proj_size, peephole=peephole, layer_norm=layer_norm,
+            cell_clip=cell_clip, zoneout_h=zoneout_h, zoneout_c=zoneout_c,
+            zoneout_inference=zoneout_inference)
+        for name, value in self.options.items():
+            setattr(self, name, value)
+        self.output_width = self.proj_size or units
+        self.state_size = [self.output_width, units]
+        self.output_size = self.output_width
 
     def build(self, input_shape):
-        super().build(input_shape)
+        if self.proj_size:
+            self._build_projected(input_shape[-1])
+        else:
+            super().build(input_shape)
         if self.use_bias and self.forget_bias is not None:
             units = self.units
             bias = tf.convert_to_tensor(self.bias)
@@ -70,15 +97,52 @@ class LSTMCell(keras.layers.LSTMCell):
                 bias[:units], tf.fill([units], tf.cast(self.forget_bias,
                                                        bias.dtype)),
                 bias[2 * units:]], axis=0))
+        lstm_options.add_option_weights(self)
+        self.built = True
+
+    def _build_projected(self, input_size):
+        """Keras's three weights with a recurrent kernel P rows tall."""
+        units = self.units
+        self.kernel = self.add_weight(
+            shape=(input_size, 4 * units), name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint)
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.proj_size, 4 * units), name="recurrent_kernel",
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint)
+        self.bias = None
+        if self.use_bias:
+            base = self.bias_initializer
+            initializer = base
+            if self.unit_forget_bias:
+                def initializer(shape, dtype=None):
+                    b = base((4 * units,), dtype=dtype)
+                    return tf.concat([b[:units], tf.ones([units], b.dtype),
+                                      b[2 * units:]], 0)
+            self.bias = self.add_weight(
+                shape=(4 * units,), name="bias", initializer=initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint)
+
+    def get_initial_state(self, batch_size=None):
+        return [tf.zeros([batch_size, size], self.compute_dtype)
+                for size in self.state_size]
 
     def get_config(self):
-        return {**super().get_config(), "forget_bias": self.forget_bias}
+        return {**super().get_config(), "forget_bias": self.forget_bias,
+                **self.options}
 
     def call(self, inputs, states, training=False):
-        h, c = states
-        dp_mask, rec_mask = dropout_masks(self, inputs, h, training)
-        if rec_mask is not None:
-            h = h * rec_mask  # h_{t-1} only enters h.U in an LSTM
+        h_prev, c = states
+        dp_mask, rec_mask = dropout_masks(self, inputs, h_prev, training)
+        h = h_prev if rec_mask is None else h_prev * rec_mask
+        if lstm_options.any_on(self.options):
+            x = inputs if dp_mask is None else inputs * dp_mask
+            h, c = lstm_options.options_step(self, x, h_prev, h, c, training)
+            return h, [h, c]
         if not step_fusable(self, training):
             return super().call(inputs, [h, c], training=training)
         if dp_mask is not None:
@@ -86,6 +150,12 @@ class LSTMCell(keras.layers.LSTMCell):
         h, c = lstm_step(inputs, h, c, self.kernel, self.recurrent_kernel,
                          _bias_or_zeros(self))
         return h, [h, c]
+
+
+@keras.saving.register_keras_serializable(package="tfrnn")
+class ExtendedLSTMCell(LSTMCell):
+    """The name LSTMCell with options had before they joined it; kept so
+    that `.keras` files saved then still load. Use LSTMCell."""
 
 
 @keras.saving.register_keras_serializable(package="tfrnn")
@@ -112,17 +182,11 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     """
 
     def __init__(self, units, **kwargs):
-        from tfrnn.layers.extended_lstm import (OPTIONS, ExtendedLSTMCell,
-                                                wants_extended)
-        extended = {k: kwargs.pop(k) for k in OPTIONS if k in kwargs}
-        cell_class, cell_kwargs = LSTMCell, {}
-        if wants_extended(extended):
-            cell_class, cell_kwargs = ExtendedLSTMCell, extended
-        cell = cell_class(
+        cell = LSTMCell(
             units, name="lstm_cell", dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             implementation=kwargs.pop("implementation", 2),
-            **split_cell_kwargs(kwargs, _CELL_ARGS), **cell_kwargs)
+            **split_cell_kwargs(kwargs, _CELL_ARGS + OPTIONS))
         self._init_fused(cell, kwargs)
 
     @property
@@ -132,15 +196,12 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     def get_config(self):
         config = super().get_config()
         config["forget_bias"] = self.forget_bias
-        from tfrnn.layers.extended_lstm import OPTIONS
-        cell_config = self.cell.get_config()
-        config.update({k: cell_config[k] for k in OPTIONS
-                       if k in cell_config})
+        config.update(self.cell.options)
         return self._fused_config(config)
 
     def _cell_fusable(self):
-        return (type(self.cell) is LSTMCell
-                and has_op_activations(self.cell))
+        return (has_op_activations(self.cell)
+                and lstm_options.in_op(self.cell.options))
 
     def state_sequences(self, inputs, initial_state=None, mask=None):
         """(h, c) at every step, each [B,T,H] aligned with the inputs and 0
@@ -155,15 +216,29 @@ class LSTM(FusedRNN, keras.layers.LSTM):
                   else self.get_initial_state(batch))
         if not self._cell_fusable():
             raise ValueError("state_sequences needs the fused op: default "
-                             "activations and no extended-LSTM options")
+                             "activations, no layer_norm or proj_size")
         lengths = None if mask is None else mask_lengths(mask)
         h, _, _, c = lstm_sequence(
             inputs, h0, c0, self.cell.kernel, self.cell.recurrent_kernel,
             _bias_or_zeros(self.cell), lengths, reverse=self.go_backwards,
-            training=False, return_cell_sequence=True)
+            training=False, return_cell_sequence=True,
+            **self._op_options(inputs, False))
         if self.time_major:
             h, c = tf.transpose(h, [1, 0, 2]), tf.transpose(c, [1, 0, 2])
         return h, c
+
+    def _op_options(self, sequences, training):
+        """The op's option arguments: peepholes, the clip, and zoneout
+        weights (training masks [B,T,H] drawn here)."""
+        cell = self.cell
+        shape = tf.concat([tf.shape(sequences)[:2], [cell.units]], 0)
+        return dict(
+            peephole=cell.peephole_weights if cell.peephole else None,
+            cell_clip=cell.cell_clip,
+            zoneout_h=lstm_options.zoneout_weights(cell, cell.zoneout_h,
+                                                   shape, training),
+            zoneout_c=lstm_options.zoneout_weights(cell, cell.zoneout_c,
+                                                   shape, training))
 
     def _fused_op(self, sequences, initial_state, lengths, training,
                   recurrent_mask):
@@ -171,5 +246,7 @@ class LSTM(FusedRNN, keras.layers.LSTM):
         output, h_n, c_n = lstm_sequence(
             sequences, h0, c0, self.cell.kernel, self.cell.recurrent_kernel,
             _bias_or_zeros(self.cell), lengths, reverse=self.go_backwards,
-            training=training, recurrent_mask=recurrent_mask)
+            training=keeps_activations(training),
+            recurrent_mask=recurrent_mask,
+            **self._op_options(sequences, training))
         return output, [h_n, c_n]
