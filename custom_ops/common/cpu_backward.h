@@ -55,7 +55,9 @@ class BackwardWalk {
       std::fill_n(grads_.dkernel, I_ * G_, T(0));
       std::fill_n(grads_.drecurrent_kernel, H_ * G_, T(0));
       std::fill_n(grads_.dbias, kSides * G_, T(0));
-      if (grads_.dpeephole != nullptr) std::fill_n(grads_.dpeephole, 3 * H_, T(0));
+      if (grads_.dpeephole != nullptr) {
+        std::fill_n(grads_.dpeephole, 3 * H_, T(0));
+      }
       return;
     }
     if (!Prepare()) return;
@@ -95,6 +97,9 @@ class BackwardWalk {
                                    1.0 * sizeof(T) * G_ * panels * kWidth)};
     const int64_t peephole_sums = grads_.dpeephole != nullptr ? 3 * H_ : 0;
     bias_sums_.assign(split_.parts(), Sums::Zero(kSides * G_ + peephole_sums));
+    if (peephole_sums > 0) {
+      peephole_terms_.assign(split_.parts(), std::vector<T>(3 * H_));
+    }
     return true;
   }
 
@@ -106,9 +111,12 @@ class BackwardWalk {
 
   // The gate gradients of step t for `rows` and units [u_lo, u_hi), from
   // the gradient reaching their h_t (dh0: through the recurrence; d_output)
-  // and c_t (dc0); adds them to `sums`.
+  // and c_t (dc0); adds them (and any peephole terms) to the part's sums.
   void GateGradients(int64_t t, const Rows& rows, int64_t u_lo, int64_t u_hi,
-                     Sums& sums) {
+                     int64_t part) {
+    Sums& sums = bias_sums_[part];
+    T* terms = peephole_terms_.empty() ? nullptr
+                                       : peephole_terms_[part].data();
     for (int64_t i = 0; i < rows.count; ++i) {
       const int64_t b = rows[i];
       const int64_t len = Length(in_.lengths, b, T_);
@@ -128,7 +136,7 @@ class BackwardWalk {
             prev < 0 ? in_.c0 + b * H_ : fwd_.cell + (b * T_ + prev) * H_;
       }
       for (int64_t u = u_lo; u < u_hi; u += P) {
-        UnitGradients(v, b, row, u, std::min<int64_t>(P, u_hi - u), sums);
+        UnitGradients(v, b, row, u, std::min<int64_t>(P, u_hi - u), terms);
       }
       for (int side = 0; side < kSides; ++side) {
         for (int g = 0; g < kGates; ++g) {
@@ -138,14 +146,20 @@ class BackwardWalk {
                   .template cast<double>();
         }
       }
+      // The peephole rows' sums follow the bias's.
+      for (int k = 0; terms != nullptr && k < 3; ++k) {
+        sums.segment(kSides * G_ + k * H_ + u_lo, u_hi - u_lo) +=
+            ConstVec<T>(terms + k * H_ + u_lo, u_hi - u_lo)
+                .template cast<double>();
+      }
       PrefetchNext(b, t, len, u_lo, u_hi - u_lo);
     }
   }
 
-  // GateGradients of `width` units u.. of row b (row = b * T + t); adds
-  // the step's peephole terms to `sums`.
+  // GateGradients of `width` units u.. of row b (row = b * T + t); the
+  // step's peephole terms go to `terms` [3H] (when not null).
   void UnitGradients(const BackwardView<T>& v, int64_t b, int64_t row,
-                     int64_t u, int64_t width, Sums& sums) {
+                     int64_t u, int64_t width, T* terms) {
     T* dh = grads_.dh0 + b * H_ + u;
     // dU pairs the gradients with the h the product saw: masked, when masked.
     S::Store(h_prev_ + row * H_ + u,
@@ -167,18 +181,8 @@ class BackwardWalk {
     if (Cell::kCellState) S::Store(grads_.dc0 + b * H_ + u, r.c_prev, width);
     // dh_{t-1}: what bypasses U now, the product with U^T after the step.
     if (cell_.HiddenBypass()) S::Store(dh, r.h_prev, width);
-    if (grads_.dpeephole != nullptr) AddPeepholeTerms(r, u, width, sums);
-  }
-
-  // The peephole rows' sums follow the bias's in `sums`.
-  void AddPeepholeTerms(const StepGrads<Packet, kGates>& r, int64_t u,
-                        int64_t width, Sums& sums) const {
-    alignas(64) T terms[P];
-    for (int k = 0; k < 3; ++k) {
-      Eigen::internal::pstore(terms, r.peephole[k]);
-      for (int64_t j = 0; j < width; ++j) {
-        sums[kSides * G_ + k * H_ + u + j] += terms[j];
-      }
+    for (int k = 0; terms != nullptr && k < 3; ++k) {
+      S::Store(terms + k * H_ + u, r.peephole[k], width);
     }
   }
 
@@ -253,26 +257,25 @@ class BackwardWalk {
                 const int64_t last = split_.LastPanel(part);
                 const int64_t u_lo = first * kWidth;
                 const int64_t u_hi = std::min(H_, last * kWidth);
-                Sums& sums = bias_sums_[part];
                 if (phase == 0) {
                   for (int64_t p = split_.PackFirst(part);
                        p < split_.PackFirst(part + 1); ++p) {
                     ut_panels_.Pack(p, unit_column, ut_element);
                   }
                   if (!split_.how.by_rows) {
-                    GateGradients(StepTime(0), rows, u_lo, u_hi, sums);
+                    GateGradients(StepTime(0), rows, u_lo, u_hi, part);
                   }
                   return;
                 }
                 if (!split_.how.by_rows) {
                   Recur(StepTime(phase - 1), rows, first, last);
                   if (phase < max_len) {
-                    GateGradients(StepTime(phase), rows, u_lo, u_hi, sums);
+                    GateGradients(StepTime(phase), rows, u_lo, u_hi, part);
                   }
                   return;
                 }
                 for (int64_t s = 0; s < max_len; ++s) {
-                  GateGradients(StepTime(s), rows, u_lo, u_hi, sums);
+                  GateGradients(StepTime(s), rows, u_lo, u_hi, part);
                   Recur(StepTime(s), rows, first, last);
                 }
               });
@@ -312,6 +315,7 @@ class BackwardWalk {
   Split split_{0, 0, {1, false}};
   // Per part, in double (B*T terms): the bias's, then any peepholes'.
   std::vector<Sums> bias_sums_;
+  std::vector<std::vector<T>> peephole_terms_;  // per part, a row's [3H]
   tensorflow::Tensor d_gates_holder_[kSides], h_prev_holder_, ut_holder_;
   T* d_gates_[kSides] = {};  // [B,T,G]: input side, then recurrent side
   T* h_prev_ = nullptr;      // [B,T,H]
