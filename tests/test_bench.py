@@ -43,3 +43,26 @@ def test_plot_is_written(tmp_path):
     assert bench.main(["--configs", "2,3,4,4", "--rounds", "1", "--warmup",
                        "0", "--plot", str(path)]) == 0
     assert path.stat().st_size > 1000
+
+
+def test_variant_bench_candidates_compute_one_function():
+    """--variant's fused and loop candidates run the same cell and weights:
+    equal gradients; the mask variants keep the plain mask's row lengths."""
+    from tfrnn import bench_variants
+    for variant in ("peephole", "holes"):  # zoneout: random in training
+        x, fns = bench_variants.candidates(variant, (3, 6, 4, 4))
+        fused, loop = fns["fused"](x), fns["loop"](x)
+        for got, want in zip(fused, loop):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    right, holes = bench_variants.masks(5, 8, "holes")
+    np.testing.assert_array_equal(np.sum(right, 1), np.sum(holes, 1))
+    assert not np.array_equal(right, holes)
+
+
+def test_variant_bench_prints_every_variant(capsys):
+    assert bench.main(["--variant", "peephole", "left_padding", "--configs",
+                       "2,3,4,4", "--rounds", "1", "--warmup", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "fused/plain" in out and "left_padding" in out
+    with pytest.raises(SystemExit):
+        bench.main(["--variant", "nonsense", "--configs", "2,3,4,4"])

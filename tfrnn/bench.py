@@ -24,6 +24,8 @@ speed-ups.
 
     tfrnn bench [--cell gru|rnn] [--rounds 15] [--configs 32,100,128,128 ...]
                 [--memory] [--plot speed.png] [--json results.json]
+    tfrnn bench --variant all|peephole|zoneout|... (tfrnn.bench_variants:
+                each LSTM option and mask against the plain fused LSTM)
 """
 
 import argparse
@@ -314,6 +316,22 @@ def plot(results, cell, path):
     fig.savefig(path, dpi=120)
 
 
+def _variants(parser, args, configs):
+    """tfrnn bench --variant: see tfrnn.bench_variants."""
+    from tfrnn import bench_variants  # it imports this module
+    names = (list(bench_variants.VARIANTS) if args.variant == ["all"]
+             else args.variant)
+    unknown = sorted(set(names) - set(bench_variants.VARIANTS))
+    if unknown:
+        parser.error(f"unknown --variant {', '.join(unknown)}; choose all "
+                     f"or from {', '.join(bench_variants.VARIANTS)}")
+    results = bench_variants.run(names, configs, args.rounds, args.warmup)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == [MEMORY_PROBE]:
@@ -331,6 +349,10 @@ def main(argv=None):
                         "step adds (TF candidates, fresh processes)")
     parser.add_argument("--plot", help="write a PNG of the speed-ups here")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--variant", nargs="+", metavar="NAME",
+                        help="time LSTM options and masks against the "
+                        "plain fused LSTM instead (all, or names from "
+                        "tfrnn.bench_variants.VARIANTS)")
     args = parser.parse_args(argv)
     try:
         configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs]
@@ -342,6 +364,8 @@ def main(argv=None):
     if not tfrnn.ops.custom_ops_available():
         sys.exit("the compiled op is not loaded; build it with "
                  "pip install -e .")
+    if args.variant:
+        return _variants(parser, args, configs)
 
     peak = gemm_peak()
     print(f"{args.cell.upper()}: TensorFlow {tf.__version__}, Keras "
