@@ -42,13 +42,16 @@ def test_projection_reproduces_torch_lstm_proj_size():
     np.testing.assert_allclose(c_n, get("c_n"), atol=1e-6)
 
 
-def test_peepholes_match_tensorflow_block_lstm():
+@pytest.mark.parametrize("cell_clip", [None, 0.5])
+def test_peepholes_and_clip_match_tensorflow_block_lstm(cell_clip):
     """BlockLSTM (gate order i, c, f, o, forget_bias inside the op, via
-    tfrnn.interop) and BlockLSTMV2 (Keras's order i, f, c, o)."""
+    tfrnn.interop) and BlockLSTMV2 (Keras's order i, f, c, o), with and
+    without their cell_clip (BlockLSTM: negative for none, V2: 0)."""
     rng = np.random.default_rng(0)
     B, T, I, H = 3, 6, 4, 5
-    x = rng.standard_normal((B, T, I)).astype("f")
-    layer = LSTM(H, peephole=True, return_sequences=True)
+    x = rng.standard_normal((B, T, I)).astype("f") * 2
+    layer = LSTM(H, peephole=True, cell_clip=cell_clip,
+                 return_sequences=True)
     layer(x)
     kernel, recurrent, bias, _ = layer.get_weights()
     peep = rng.standard_normal((3, H)).astype("f")
@@ -58,10 +61,12 @@ def test_peepholes_match_tensorflow_block_lstm():
                   x=tf.transpose(x, [1, 0, 2]), cs_prev=tf.zeros([B, H]),
                   h_prev=tf.zeros([B, H]), wci=peep[0], wcf=peep[1],
                   wco=peep[2], use_peephole=True)
-    v1 = tf.raw_ops.BlockLSTM(w=w, b=b, forget_bias=1.0, cell_clip=-1.0,
-                              **common)
+    v1 = tf.raw_ops.BlockLSTM(w=w, b=b, forget_bias=1.0,
+                              cell_clip=cell_clip or -1.0, **common)
     v2 = tf.raw_ops.BlockLSTMV2(w=np.concatenate([kernel, recurrent]),
-                                b=bias, cell_clip=0.0, **common)
+                                b=bias, cell_clip=cell_clip or 0.0, **common)
+    if cell_clip:
+        assert np.abs(v2.cs).max() == pytest.approx(cell_clip)  # it clips
     for block in (v1, v2):
         np.testing.assert_allclose(layer(x), tf.transpose(block.h, [1, 0, 2]),
                                    atol=2e-6)
