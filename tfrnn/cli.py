@@ -4,6 +4,7 @@
     tfrnn generate MODEL.keras --prime "ROMEO:" [--length 300] ...
     tfrnn export MODEL.keras BASE_DIR --name NAME [--version N]
     tfrnn bench [--cell lstm|gru|rnn] [--rounds N] [--configs B,T,I,H ...]
+    tfrnn bench --variant all|peephole|zoneout|...  (LSTM options, masks)
 
 `tfrnn train charlstm` without --text trains on the Python standard
 library's own source (on every machine, no download), prints a sample,
