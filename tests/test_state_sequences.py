@@ -51,12 +51,18 @@ def test_cell_sequence_carries_no_gradient():
 
 
 @pytest.mark.parametrize("go_backwards", [False, True])
-def test_layer_state_sequences(go_backwards):
+@pytest.mark.parametrize("options", [{}, dict(
+    peephole=True, cell_clip=0.5, zoneout_h=0.2, zoneout_c=0.3)])
+def test_layer_state_sequences(go_backwards, options):
+    """The states agree with the layer's own outputs (inference: zoneout at
+    its expectation), with and without the op's LSTM options."""
     x = np.random.default_rng(2).standard_normal((3, 5, 4)).astype("float32")
     mask = np.array([[1] * 5, [1, 1, 0, 0, 0], [1] * 4 + [0]], bool)
     layer = tfrnn.layers.LSTM(6, return_sequences=True, return_state=True,
                               go_backwards=go_backwards,
-                              zero_output_for_mask=True)
+                              zero_output_for_mask=True, **options)
+    layer(x, mask=mask)
+    layer.set_weights([w + np.float32(0.3) for w in layer.get_weights()])
     output, h_n, c_n = layer(x, mask=mask)
     h_seq, c_seq = layer.state_sequences(x, mask=mask)
     if go_backwards:

@@ -169,8 +169,11 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     gives Keras's results for them. `use_cudnn` is accepted and ignored: the
     fused op serves every device it is built for. Not XLA-compilable
     (`supports_jit = False`). Beyond Keras: `forget_bias` (see LSTMCell),
-    `time_major`, `trainable_initial_state` (see FusedRNN). See the module
-    docstring for what `recurrent_dropout` does.
+    `time_major`, `trainable_initial_state` (see FusedRNN), and the options
+    of tfrnn.layers.lstm_options: `peephole`, `cell_clip`, `zoneout_h`,
+    `zoneout_c`, `zoneout_inference` (on the fused op) and `layer_norm`,
+    `proj_size` (Keras's step loop). See the module docstring for what
+    `recurrent_dropout` does.
 
     >>> import numpy as np
     >>> layer = LSTM(8, return_sequences=True, return_state=True)
