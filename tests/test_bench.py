@@ -60,9 +60,11 @@ def test_variant_bench_candidates_compute_one_function():
 
 
 def test_variant_bench_prints_every_variant(capsys):
-    assert bench.main(["--variant", "peephole", "left_padding", "--configs",
-                       "2,3,4,4", "--rounds", "1", "--warmup", "0"]) == 0
+    from tfrnn import bench_variants, cli
+    assert cli.main(["bench", "--variant", "peephole", "left_padding",
+                     "--configs", "2,3,4,4", "--rounds", "1",
+                     "--warmup", "0"]) == 0
     out = capsys.readouterr().out
     assert "fused/plain" in out and "left_padding" in out
     with pytest.raises(SystemExit):
-        bench.main(["--variant", "nonsense", "--configs", "2,3,4,4"])
+        bench_variants.main(["--variant", "nonsense", "--configs", "2,3,4,4"])

@@ -24,7 +24,7 @@ speed-ups.
 
     tfrnn bench [--cell gru|rnn] [--rounds 15] [--configs 32,100,128,128 ...]
                 [--memory] [--plot speed.png] [--json results.json]
-    tfrnn bench --variant all|peephole|zoneout|... (tfrnn.bench_variants:
+    tfrnn bench --variant all|peephole|zoneout|... (tfrnn/bench_variants.py:
                 each LSTM option and mask against the plain fused LSTM)
 """
 
@@ -316,44 +316,19 @@ def plot(results, cell, path):
     fig.savefig(path, dpi=120)
 
 
-def _variants(parser, args, configs):
-    """tfrnn bench --variant: see tfrnn.bench_variants."""
-    from tfrnn import bench_variants  # it imports this module
-    names = (list(bench_variants.VARIANTS) if args.variant == ["all"]
-             else args.variant)
-    unknown = sorted(set(names) - set(bench_variants.VARIANTS))
-    if unknown:
-        parser.error(f"unknown --variant {', '.join(unknown)}; choose all "
-                     f"or from {', '.join(bench_variants.VARIANTS)}")
-    results = bench_variants.run(names, configs, args.rounds, args.warmup)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
-    return 0
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == [MEMORY_PROBE]:
-        memory_probe(argv[1], argv[2], tuple(int(v) for v in
-                                             argv[3].split(",")))
-        return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=15)
+def common_options(parser, rounds):
+    """The options every benchmark here takes: rounds, warm-up, configs,
+    a JSON copy of the results."""
+    parser.add_argument("--rounds", type=int, default=rounds)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--configs", nargs="*",
                         help="B,T,I,H (default: the four of DESIGN.md)")
-    parser.add_argument("--cell", choices=sorted(CELLS), default="lstm")
-    parser.add_argument("--memory", action="store_true",
-                        help="also measure the resident memory a training "
-                        "step adds (TF candidates, fresh processes)")
-    parser.add_argument("--plot", help="write a PNG of the speed-ups here")
     parser.add_argument("--json", help="also write the results here")
-    parser.add_argument("--variant", nargs="+", metavar="NAME",
-                        help="time LSTM options and masks against the "
-                        "plain fused LSTM instead (all, or names from "
-                        "tfrnn.bench_variants.VARIANTS)")
-    args = parser.parse_args(argv)
+
+
+def configs_and_op(parser, args):
+    """The --configs asked for (parser.error if malformed); exits when the
+    compiled op is not loaded."""
     try:
         configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs]
                    if args.configs else DEFAULT_CONFIGS)
@@ -364,8 +339,24 @@ def main(argv=None):
     if not tfrnn.ops.custom_ops_available():
         sys.exit("the compiled op is not loaded; build it with "
                  "pip install -e .")
-    if args.variant:
-        return _variants(parser, args, configs)
+    return configs
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [MEMORY_PROBE]:
+        memory_probe(argv[1], argv[2], tuple(int(v) for v in
+                                             argv[3].split(",")))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    common_options(parser, rounds=15)
+    parser.add_argument("--cell", choices=sorted(CELLS), default="lstm")
+    parser.add_argument("--memory", action="store_true",
+                        help="also measure the resident memory a training "
+                        "step adds (TF candidates, fresh processes)")
+    parser.add_argument("--plot", help="write a PNG of the speed-ups here")
+    args = parser.parse_args(argv)
+    configs = configs_and_op(parser, args)
 
     peak = gemm_peak()
     print(f"{args.cell.upper()}: TensorFlow {tf.__version__}, Keras "

@@ -16,14 +16,19 @@ GEMM peak measured in the same run. layer_norm and proj_size still run the
 step loop in both columns (they are not on the op yet).
 
     tfrnn bench --variant all|peephole|cell_clip|zoneout|layer_norm|...
-                [--rounds 7] [--configs 32,100,128,256 ...]
+                [--rounds 7] [--configs 32,100,128,256 ...] [--json F]
 """
+
+import argparse
+import json
+import sys
 
 import numpy as np
 import tensorflow as tf
 import keras
 
-from tfrnn.bench import DEFAULT_CONFIGS, flops, gemm_peak, interleaved_medians
+from tfrnn.bench import (DEFAULT_CONFIGS, common_options, configs_and_op,
+                         flops, gemm_peak, interleaved_medians)
 from tfrnn.layers import LSTM, LSTMCell
 
 # name -> layer options given the units H.
@@ -112,3 +117,29 @@ def run(variants, configs=None, rounds=7, warmup=2):
                   f"{ms['loop'] / ms['fused']:10.2f} | "
                   f"{100 * gflops / peak:5.1f}", flush=True)
     return results
+
+
+def main(argv=None):
+    """tfrnn bench --variant NAME... [--rounds N] [--configs ...]"""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="tfrnn bench --variant",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--variant", nargs="+", required=True,
+                        metavar="NAME", help="all, or any of "
+                        + ", ".join(VARIANTS))
+    common_options(parser, rounds=7)
+    args = parser.parse_args(argv)
+    names = list(VARIANTS) if args.variant == ["all"] else args.variant
+    unknown = sorted(set(names) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown --variant {', '.join(unknown)}")
+    results = run(names, configs_and_op(parser, args), args.rounds,
+                  args.warmup)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -130,8 +130,11 @@ def _generate(args):
 
 
 def _bench(argv):
+    if "--variant" in argv:
+        from tfrnn import bench_variants
+        return bench_variants.main(argv)
     from tfrnn import bench
-    bench.main(argv)
+    return bench.main(argv)
 
 
 def _add_train_options(char):
@@ -238,8 +241,7 @@ def parser():
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:  # every further option is the benchmark's
-        _bench(argv[1:])
-        return 0
+        return _bench(argv[1:])
     try:
         args = parser().parse_args(argv)
     except SystemExit as done:  # --help, --version, or a bad argument
