@@ -160,7 +160,8 @@ def test_step_rejects(name, change):
                 kernel=args["kernel"],
                 recurrent_kernel=args["recurrent_kernel"], bias=args["bias"])
     step[name] = change(step[name])
-    specs = [tf.TensorSpec(None, tf.float32)] * 6
+    specs = [tf.TensorSpec(None, tf.float32)] * 9
+    none = np.zeros([0], np.float32)  # no peephole, no zoneout
 
     @tf.function(input_signature=specs)
     def raw(*a):
@@ -169,7 +170,7 @@ def test_step_rejects(name, change):
     with pytest.raises(tf.errors.InvalidArgumentError):
         ops.lstm_step(**step)
     with pytest.raises(tf.errors.InvalidArgumentError):
-        raw(*step.values())
+        raw(*step.values(), none, none, none)
 
 
 def test_int64_lengths_out_of_int32_range_are_rejected_not_wrapped():
@@ -198,3 +199,19 @@ def test_wrapper_rejects_bad_option_numbers(kwargs, name):
     args = dict(good_args(), **kwargs)
     with pytest.raises(tf.errors.InvalidArgumentError, match=name):
         ops.lstm_sequence(**args)
+
+
+@pytest.mark.parametrize("name,value", [
+    ("peephole", np.zeros((3, H - 1), np.float32)),
+    ("zoneout_h", np.zeros((B, 1, H + 1), np.float32)),
+    ("zoneout_c", np.full((B, 1, H), 2.0, np.float32))])
+def test_step_kernel_rejects_bad_options(name, value):
+    args = good_args()
+    step = dict(x=args["x"][:, 0], h=args["h0"], c=args["c0"],
+                kernel=args["kernel"],
+                recurrent_kernel=args["recurrent_kernel"], bias=args["bias"],
+                peephole=args["peephole"], zoneout_h=np.float32(0.5),
+                zoneout_c=np.zeros((B, 1, H), np.float32))
+    step[name] = value
+    with pytest.raises(tf.errors.InvalidArgumentError, match=name):
+        library.ops.tfrnn_lstm_step(**step)

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfrnn import interop
 from tfrnn import ops
-from tfrnn.layers import LSTM, ExtendedLSTMCell, LSTMCell
+from tfrnn.layers import LSTM, ExtendedLSTMCell, LSTMCell, lstm_options
 from tfrnn.ops import reference
 from tfrnn.ops.loader import library
 
@@ -354,8 +354,8 @@ def graph_op_types(layer, x, mask=None, training=False):
 
 
 def loop_twin(layer, x):
-    """The same cell and weights run by Keras's step loop (the path these
-    options took before they joined the op)."""
+    """The same cell and weights run by Keras's step loop (over the fused
+    step op, with the options)."""
     cell = LSTMCell.from_config(layer.cell.get_config())
     twin = keras.layers.RNN(cell, return_sequences=True, return_state=True,
                             go_backwards=layer.go_backwards)
@@ -433,3 +433,60 @@ def test_op_option_models_round_trip_keras_files(variant, tmp_path):
     x = np.random.default_rng(6).standard_normal((2, 5, 3)).astype("f")
     np.testing.assert_array_equal(model(x), loaded(x))
     assert loaded.layers[0].cell.options == model.layers[0].cell.options
+
+
+@needs_op
+@pytest.mark.parametrize("per_step", [False, True])
+def test_step_op_options_match_the_reference_in_float64(per_step):
+    """The single-step op with every option (zoneout_h a [B,H] mask or one
+    value): states and every gradient, dpeephole included."""
+    p = option_problem(B=3, T=1)
+    p.pop("sequence_length")
+    p["zoneout_h"] = p["zoneout_h"][:, 0] if per_step else 0.4
+    step = dict(p, x=p["x"][:, 0])
+    got = results_and_grads(lambda **a: ops.lstm_step(
+        a.pop("x"), a.pop("h0"), a.pop("c0"), **a), step)
+    want = results_and_grads(lambda **a: reference.lstm_step(
+        a.pop("x"), a.pop("h0"), a.pop("c0"), **dict(
+            a, zoneout_h=tf.constant(a["zoneout_h"], tf.float64),
+            zoneout_c=tf.constant(a["zoneout_c"], tf.float64),
+            cell_clip=float(np.float32(a["cell_clip"])))), step)
+    for g, w in zip(got[0] + got[1], want[0] + want[1]):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+@needs_op
+def test_cell_steps_the_op_options_on_the_step_op():
+    """A cell with the op's options steps on TfrnnLstmStep (stock ops with
+    recurrent dropout, whose mask the step op does not take), with the
+    numbers of the stock-op step."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 4)).astype("f")
+    states = [rng.standard_normal((3, 5)).astype("f") for _ in range(2)]
+    cell = LSTMCell(5, **OP_OPTIONS["all"])
+    cell.build(x.shape)
+    cell.set_weights([w + rng.standard_normal(w.shape).astype("f") * 0.5
+                      for w in cell.get_weights()])
+    variables = [w.value for w in cell.weights]
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(variables)
+        h, (_, c) = cell(x, states)
+        h_stock, c_stock = lstm_options.options_step(
+            cell, x, states[0], states[0], states[1], False)
+        losses = [tf.reduce_sum(h + 2 * c),
+                  tf.reduce_sum(h_stock + 2 * c_stock)]
+    np.testing.assert_allclose(h, h_stock, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(c, c_stock, rtol=1e-5, atol=1e-6)
+    for a, b in zip(*[tape.gradient(loss, variables) for loss in losses]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+    def step_ops(cell):
+        fn = tf.function(lambda x, h, c: cell(x, [h, c], training=True))
+        graph = fn.get_concrete_function(
+            *[tf.TensorSpec(a.shape) for a in [x] + states]).graph
+        return {op.type for op in graph.get_operations()}
+
+    assert "TfrnnLstmStep" in step_ops(cell)
+    dropped = LSTMCell(5, recurrent_dropout=0.3, **OP_OPTIONS["all"])
+    dropped.build(x.shape)
+    assert "TfrnnLstmStep" not in step_ops(dropped)

@@ -7,8 +7,9 @@ inputs and weights), of:
   plain   tfrnn.layers.LSTM without options (for a mask variant: with a
           right-padded mask of the same row lengths)
   fused   tfrnn.layers.LSTM with the variant (what the layer runs now)
-  loop    the same cell and weights in keras.layers.RNN: Keras's step loop,
-          the path every variant took before it joined the fused op
+  loop    the same weights in keras.layers.RNN: Keras's step loop, the path
+          every variant took before it joined the fused op (the options'
+          step in stock ops; a mask's over the fused step op)
 interleaved round by round, medians. It prints fused / plain (issue 17's
 targets: at most 1.3 for an option, 1.1 for a mask) and loop / fused
 (above 1: the fused path is faster), and fused's GFLOP/s as a share of the
@@ -29,7 +30,7 @@ import keras
 
 from tfrnn.bench import (DEFAULT_CONFIGS, common_options, configs_and_op,
                          flops, gemm_peak, interleaved_medians)
-from tfrnn.layers import LSTM, LSTMCell
+from tfrnn.layers import LSTM, LSTMCell, lstm_options
 
 # name -> layer options given the units H.
 OPTION_VARIANTS = {
@@ -43,6 +44,17 @@ OPTION_VARIANTS = {
 }
 MASK_VARIANTS = ("left_padding", "holes")
 VARIANTS = tuple(OPTION_VARIANTS) + MASK_VARIANTS
+
+
+class StockStepCell(LSTMCell):
+    """LSTMCell stepping its options in stock ops, as it did before they
+    joined the ops (no dropout here)."""
+
+    def call(self, inputs, states, training=False):
+        h_prev, c = states
+        h, c = lstm_options.options_step(self, inputs, h_prev, h_prev, c,
+                                         training)
+        return h, [h, c]
 
 
 def masks(batch, steps, kind, seed=0):
@@ -83,7 +95,8 @@ def candidates(variant, config):
     fused = LSTM(units, return_sequences=True, return_state=True, **options)
     for layer in (plain, fused):
         layer(x)
-    loop = keras.layers.RNN(LSTMCell.from_config(fused.cell.get_config()),
+    cell_class = StockStepCell if options else LSTMCell
+    loop = keras.layers.RNN(cell_class.from_config(fused.cell.get_config()),
                             return_sequences=True, return_state=True)
     loop(x)
     loop.set_weights(fused.get_weights())

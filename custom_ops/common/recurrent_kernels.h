@@ -29,7 +29,7 @@
 //                    output, saved, cell, d_output, d_h_n, d_c_n,
 //                    recurrent_mask, [variants] -> dx, dh0, dc0, dkernel,
 //                    drecurrent_kernel, dbias, [dpeephole]
-//   Tfrnn<Cell>Step  x, h, c, kernel, recurrent_kernel, bias
+//   Tfrnn<Cell>Step  x, h, c, kernel, recurrent_kernel, bias, [variants]
 //                    -> h_new, c_new, saved
 // Inputs are checked here even where the shape function already did, since
 // shapes can be unknown at graph time; nothing is read before it is checked.
@@ -318,6 +318,9 @@ class StepOp : public tensorflow::OpKernel {
     TF_RETURN_IF_ERROR(
         (TakeStatesAndWeights<Cell, T>(in, 2, "h", "c", &d, &args, &x)));
     TF_RETURN_IF_ERROR((TakeBias<Cell, T>(in, d, &args)));
+    if (Cell::kVariants) {  // a per-step zoneout is [B, 1, H] here
+      TF_RETURN_IF_ERROR(TakeVariants(in, d, Engine::kInputsOnHost, &args));
+    }
 
     OutputList out(ctx);
     ForwardOutputs<T> results{};

@@ -93,13 +93,17 @@ REGISTER_OP("TfrnnLstmStep")
     .Input("kernel: T")
     .Input("recurrent_kernel: T")
     .Input("bias: T")
+    .Input("peephole: T")
+    .Input("zoneout_h: T")
+    .Input("zoneout_c: T")
     .Output("h_new: T")
     .Output("c_new: T")
     .Output("gates: T")
     .Attr("T: {float, double}")
     .Attr("cell_clip: float = -1")
     .SetShapeFn(Shapes::Step)
-    .Doc("One LSTM step (decoding), with TfrnnLstm's cell_clip. gates: the "
-         "activated gates, for the gradient.");
+    .Doc("One LSTM step (decoding) with TfrnnLstm's options (a per-step "
+         "zoneout is [B,1,H]). gates: the activated gates, for the "
+         "gradient.");
 
 }  // namespace tfrnn

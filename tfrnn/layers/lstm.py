@@ -9,12 +9,12 @@ padding and holes too: see tfrnn.layers.fused), and so do the options
 peephole, cell_clip and zoneout (tfrnn.layers.lstm_options). What the op
 cannot express (other activations, per-gate dropout masks
 (implementation=1), `unroll`, layer_norm, proj_size) runs Keras's own step
-loop over `LSTMCell`, whose step is the fused single-step op (without
-options). Results follow Keras in every case but one, on purpose:
-`recurrent_dropout` (variational, Gal & Ghahramani 2016) is one mask on
-h_{t-1} shared by the four gates, the same at every step, and runs inside
-the fused op; Keras instead draws a mask per gate, which `implementation=1`
-reproduces (in Keras's step loop).
+loop over `LSTMCell`, whose step is the fused single-step op (with the
+op's options) or, for layer_norm and proj_size, stock ops. Results follow
+Keras in every case but one, on purpose: `recurrent_dropout` (variational,
+Gal & Ghahramani 2016) is one mask on h_{t-1} shared by the four gates, the
+same at every step, and runs inside the fused op; Keras instead draws a
+mask per gate, which `implementation=1` reproduces (in Keras's step loop).
 """
 
 import keras
@@ -54,7 +54,9 @@ class LSTMCell(keras.layers.LSTMCell):
 
     The options proj_size, peephole, layer_norm, cell_clip, zoneout_h,
     zoneout_c and zoneout_inference are tfrnn.layers.lstm_options'; with
-    any of them on, the step runs that module's math in stock ops, and
+    any of them on, the step runs the fused step op with them (peephole,
+    cell_clip, zoneout without recurrent dropout) or that module's math in
+    stock ops (layer_norm, proj_size), and
     the weights kernel [I,4H], recurrent_kernel [P or H,4H], bias [4H] are
     followed by projection_kernel [H,P], peephole_weights [3,H] (i, f, o)
     and the layer-norm gains/shift, as enabled.
@@ -141,7 +143,14 @@ class LSTMCell(keras.layers.LSTMCell):
         h = h_prev if rec_mask is None else h_prev * rec_mask
         if lstm_options.any_on(self.options):
             x = inputs if dp_mask is None else inputs * dp_mask
-            h, c = lstm_options.options_step(self, x, h_prev, h, c, training)
+            # The step op has no recurrent mask: its zoneout would mix the
+            # masked h_{t-1}.
+            if (rec_mask is None and lstm_options.in_op(self.options)
+                    and step_fusable(self, training)):
+                h, c = self._options_op_step(x, h, c, training)
+            else:
+                h, c = lstm_options.options_step(self, x, h_prev, h, c,
+                                                 training)
             return h, [h, c]
         if not step_fusable(self, training):
             return super().call(inputs, [h, c], training=training)
@@ -150,6 +159,24 @@ class LSTMCell(keras.layers.LSTMCell):
         h, c = lstm_step(inputs, h, c, self.kernel, self.recurrent_kernel,
                          _bias_or_zeros(self))
         return h, [h, c]
+
+    def _options_op_step(self, x, h, c, training):
+        """One step of the op's options on the fused step op."""
+        return lstm_step(x, h, c, self.kernel, self.recurrent_kernel,
+                         _bias_or_zeros(self),
+                         **self.op_options(tf.shape(h), training))
+
+    def op_options(self, shape, training):
+        """The ops' option arguments: peepholes, the clip, and the zoneout
+        weights of `shape` ([B,H] a step, [B,T,H] a sequence: training
+        masks drawn here)."""
+        return dict(
+            peephole=self.peephole_weights if self.peephole else None,
+            cell_clip=self.cell_clip,
+            zoneout_h=lstm_options.zoneout_weights(self, self.zoneout_h,
+                                                   shape, training),
+            zoneout_c=lstm_options.zoneout_weights(self, self.zoneout_c,
+                                                   shape, training))
 
 
 @keras.saving.register_keras_serializable(package="tfrnn")
@@ -231,17 +258,9 @@ class LSTM(FusedRNN, keras.layers.LSTM):
         return h, c
 
     def _op_options(self, sequences, training):
-        """The op's option arguments: peepholes, the clip, and zoneout
-        weights (training masks [B,T,H] drawn here)."""
-        cell = self.cell
-        shape = tf.concat([tf.shape(sequences)[:2], [cell.units]], 0)
-        return dict(
-            peephole=cell.peephole_weights if cell.peephole else None,
-            cell_clip=cell.cell_clip,
-            zoneout_h=lstm_options.zoneout_weights(cell, cell.zoneout_h,
-                                                   shape, training),
-            zoneout_c=lstm_options.zoneout_weights(cell, cell.zoneout_c,
-                                                   shape, training))
+        """The sequence op's option arguments (zoneout [B,T,H])."""
+        shape = tf.concat([tf.shape(sequences)[:2], [self.cell.units]], 0)
+        return self.cell.op_options(shape, training)
 
     def _fused_op(self, sequences, initial_state, lengths, training,
                   recurrent_mask):

@@ -41,18 +41,12 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     c_t to [-cell_clip, cell_clip]. Outputs are the carried h_t, after
     zoneout.
     """
-    names = dict(x=x, h0=h0, c0=c0, kernel=kernel,
-                 recurrent_kernel=recurrent_kernel, bias=bias)
-    if peephole is not None:
-        names["peephole"] = peephole
-    dtype, tensors = as_float_tensors(**names)
-    x, h0, c0, kernel, recurrent_kernel, bias = tensors[:6]
-    peephole = tensors[6] if peephole is not None else None
+    dtype, (x, h0, c0, kernel, recurrent_kernel, bias), peephole = \
+        _float_inputs(peephole, x=x, h0=h0, c0=c0, kernel=kernel,
+                      recurrent_kernel=recurrent_kernel, bias=bias)
     lengths = lengths_or_full(sequence_length, x)
     mask = mask_or_empty(recurrent_mask, x.dtype)
-    zoneout = [zoneout_or_empty(z, name, x.dtype) for z, name in
-               ((zoneout_h, "zoneout_h"), (zoneout_c, "zoneout_c"))]
-    clip = cell_clip_or_none(cell_clip)
+    zoneout, clip = _options(x.dtype, zoneout_h, zoneout_c, cell_clip)
     ops = active_ops()
     if ops is None:
         result = reference.lstm_sequence(
@@ -61,10 +55,9 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
             recurrent_mask=mask, peephole=peephole, zoneout_h=zoneout[0],
             zoneout_c=zoneout[1], cell_clip=clip)
     else:
-        no_peephole = tf.zeros([0], x.dtype)
         output, h_n, c_n, _, cells = ops.tfrnn_lstm(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-            no_peephole if peephole is None else peephole, *zoneout,
+            _or_empty(peephole, x.dtype), *zoneout,
             reverse=reverse, cell_clip=clip,
             is_training=bool(training) or return_cell_sequence)
         result = (output, h_n, c_n)
@@ -77,18 +70,48 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     return tuple(tf.cast(t, dtype) for t in result)
 
 
-def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
-    """One LSTM step for decoding: x [B,I], h, c [B,H] -> (h_new, c_new)."""
-    dtype, (x, h, c, kernel, recurrent_kernel, bias) = as_float_tensors(
-        x=x, h=h, c=c, kernel=kernel, recurrent_kernel=recurrent_kernel,
-        bias=bias)
+def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
+              zoneout_h=None, zoneout_c=None, cell_clip=None):
+    """One LSTM step for decoding: x [B,I], h, c [B,H] -> (h_new, c_new),
+    with lstm_sequence's options (a per-step zoneout is [B,H] here)."""
+    dtype, (x, h, c, kernel, recurrent_kernel, bias), peephole = \
+        _float_inputs(peephole, x=x, h=h, c=c, kernel=kernel,
+                      recurrent_kernel=recurrent_kernel, bias=bias)
+    zoneout, clip = _options(x.dtype, zoneout_h, zoneout_c, cell_clip)
     ops = active_ops()
     if ops is None:
-        result = reference.lstm_step(x, h, c, kernel, recurrent_kernel, bias)
+        result = reference.lstm_step(
+            x, h, c, kernel, recurrent_kernel, bias, peephole=peephole,
+            zoneout_h=zoneout[0], zoneout_c=zoneout[1], cell_clip=clip)
     else:
-        result = ops.tfrnn_lstm_step(x, h, c, kernel, recurrent_kernel,
-                                     bias)[:2]
+        # The op takes a per-step zoneout as the sequence op's [B,T=1,H].
+        steps = [z[:, None] if z.shape.rank == 2 else z for z in zoneout]
+        result = ops.tfrnn_lstm_step(
+            x, h, c, kernel, recurrent_kernel, bias,
+            _or_empty(peephole, x.dtype), *steps, cell_clip=clip)[:2]
     return tuple(tf.cast(t, dtype) for t in result)
+
+
+def _float_inputs(peephole, **named):
+    """as_float_tensors of the named inputs and the peephole (when given):
+    (dtype, [named tensors], peephole tensor or None)."""
+    if peephole is not None:
+        named["peephole"] = peephole
+    dtype, tensors = as_float_tensors(**named)
+    if peephole is None:
+        return dtype, tensors, None
+    return dtype, tensors[:-1], tensors[-1]
+
+
+def _options(dtype, zoneout_h, zoneout_c, cell_clip):
+    """([zoneout_h, zoneout_c] as the op takes them, the cell_clip attr)."""
+    zoneout = [zoneout_or_empty(z, name, dtype) for z, name in
+               ((zoneout_h, "zoneout_h"), (zoneout_c, "zoneout_c"))]
+    return zoneout, cell_clip_or_none(cell_clip)
+
+
+def _or_empty(peephole, dtype):
+    return tf.zeros([0], dtype) if peephole is None else peephole
 
 
 @tf.RegisterGradient("TfrnnLstm")
@@ -117,14 +140,16 @@ def _lstm_grad(op, d_output, d_h_n, d_c_n, *unused_reserve_grads):
 @tf.RegisterGradient("TfrnnLstmStep")
 def _lstm_step_grad(op, d_h_new, d_c_new, unused_d_gates):
     """Gradient of one step: the sequence gradient with T = 1."""
-    x, h, c, kernel, recurrent_kernel, _ = op.inputs
+    x, h, c, kernel, recurrent_kernel, _, *options = op.inputs
     h_new, c_new, gates = op.outputs
     d_h_new = zeros_if_none(d_h_new, h_new)
     ones = tf.ones(tf.shape(x)[:1], tf.int32)
-    none = tf.zeros([0], x.dtype)
-    dx, dh, dc, dkernel, drecurrent, dbias, _ = library.ops.tfrnn_lstm_grad(
-        x[:, None], h, c, kernel, recurrent_kernel, ones, h_new[:, None],
-        gates[None], c_new[:, None], d_h_new[:, None],
-        tf.zeros_like(d_h_new), zeros_if_none(d_c_new, c_new), none, none,
-        none, none, cell_clip=op.get_attr("cell_clip"))
-    return [dx[:, 0], dh, dc, dkernel, drecurrent, dbias]
+    dx, dh, dc, dkernel, drecurrent, dbias, dpeephole = \
+        library.ops.tfrnn_lstm_grad(
+            x[:, None], h, c, kernel, recurrent_kernel, ones, h_new[:, None],
+            gates[None], c_new[:, None], d_h_new[:, None],
+            tf.zeros_like(d_h_new), zeros_if_none(d_c_new, c_new),
+            tf.zeros([0], x.dtype), *options,
+            cell_clip=op.get_attr("cell_clip"))
+    return [dx[:, 0], dh, dc, dkernel, drecurrent, dbias, dpeephole, None,
+            None]

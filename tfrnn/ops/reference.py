@@ -211,12 +211,19 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     return output, h_n, c_n
 
 
-def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
-    """Returns (h_new, c_new) of one LSTM step on x [B,I]."""
+def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
+              zoneout_h=None, zoneout_c=None, cell_clip=-1.0):
+    """Returns (h_new, c_new) of one LSTM step on x [B,I], with
+    lstm_sequence's options (a per-step zoneout [B,H])."""
+    options = [_option(t) for t in (peephole, zoneout_h, zoneout_c)]
+    for name, z in zip(("zoneout_h", "zoneout_c"), options[1:]):
+        if z is not None and z.shape.rank not in (None, 0, 2):
+            raise invalid_argument(f"{name} of a step must be a scalar or "
+                                   f"[B, H], got shape {z.shape}")
     x = _checked(x, [("h", h), ("c", c)], kernel, recurrent_kernel, bias,
                  x_rank=2)
     return _cell(tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel) + bias,
-                 c)
+                 c, h, *options, cell_clip=cell_clip)
 
 
 def _gru_cell(xw, h, recurrent_kernel, recurrent_bias, recurrent_mask=None):
