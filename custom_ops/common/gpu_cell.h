@@ -35,6 +35,11 @@ struct ElementAt {
   const T* peephole;  // [3,H] or null
   StepWeights<T> zoneout_h, zoneout_c;
   int64_t row, u, units;
+
+  // The same inputs at another element.
+  TFRNN_HOST_DEVICE ElementAt At(int64_t at_row, int64_t at_u) const {
+    return {peephole, zoneout_h, zoneout_c, at_row, at_u, units};
+  }
 };
 
 // A unit's new state; c only for cells with a cell state.

@@ -87,8 +87,7 @@ struct ForwardStep {
       rec[g] = hu[b * G * H + g * H + u];
       if (Cell::kBiasRows == 2) rec[g] = rec[g] + bias[(G + g) * H + u];
     }
-    const ElementAt<T> at{options.peephole, options.zoneout_h,
-                          options.zoneout_c, b * time + t, u, H};
+    const ElementAt<T> at = options.At(b * time + t, u);
     const ElementState<T> next = Cell::Forward(
         attrs, at, pre, rec, h[i], Cell::kCellState ? c[i] : T(0), values);
     if (saved != nullptr) {
@@ -186,8 +185,7 @@ struct BackwardStep {
     for (int j = 0; j < Cell::kSaved; ++j) {
       values[j] = saved[((t * batch + b) * Cell::kSaved + j) * H + u];
     }
-    const ElementAt<T> at{options.peephole, options.zoneout_h,
-                          options.zoneout_c, b * time + t, u, H};
+    const ElementAt<T> at = options.At(b * time + t, u);
     const ElementGrads<T, G> r = Cell::Backward(
         attrs, at, values, output[row], h_prev, c_now, c_prev,
         dh[i] + d_output[row], Cell::kCellState ? dc[i] : T(0));
@@ -261,9 +259,8 @@ struct PeepholePartialSums {
         for (int k = 0; k < Cell::kSaved; ++k) {
           values[k] = saved[((t * batch + b) * Cell::kSaved + k) * H + u];
         }
-        const ElementAt<T> at{options.peephole, options.zoneout_h,
-                              options.zoneout_c, r, u, H};
-        c = Cell::PeepholeCell(attrs, at, values, cell[r * H + u], c);
+        c = Cell::PeepholeCell(attrs, options.At(r, u), values,
+                               cell[r * H + u], c);
       }
       sum += static_cast<double>(d_input[r * 4 * H + gate * H + u] * c);
     }

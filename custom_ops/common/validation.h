@@ -98,6 +98,11 @@ inline absl::Status CheckLengths(const tensorflow::Tensor& lengths,
   return absl::OkStatus();
 }
 
+// An optional input given as shape [0]: the op's "none".
+inline bool IsNone(const tensorflow::Tensor& t) {
+  return t.dims() == 1 && t.dim_size(0) == 0;
+}
+
 // recurrent_mask multiplies h_{t-1} where it enters the recurrent product
 // (variational recurrent dropout): [B, H], or shape [0] for no mask.
 // *data is its data, or null for no mask.
@@ -105,7 +110,7 @@ template <typename T>
 absl::Status CheckRecurrentMask(const tensorflow::Tensor& mask,
                                 const Dims& d, const T** data) {
   *data = nullptr;
-  if (mask.dims() == 1 && mask.dim_size(0) == 0) return absl::OkStatus();
+  if (IsNone(mask)) return absl::OkStatus();
   if (mask.dims() != 2 || mask.dim_size(0) != d.batch ||
       mask.dim_size(1) != d.units) {
     return Invalid("recurrent_mask must have shape [" +
@@ -122,9 +127,7 @@ template <typename T>
 absl::Status CheckPeephole(const tensorflow::Tensor& peephole, const Dims& d,
                            const T** data) {
   *data = nullptr;
-  if (peephole.dims() == 1 && peephole.dim_size(0) == 0) {
-    return absl::OkStatus();
-  }
+  if (IsNone(peephole)) return absl::OkStatus();
   TF_RETURN_IF_ERROR(CheckShape(peephole, "peephole", {3, d.units}));
   *data = peephole.flat<T>().data();
   return absl::OkStatus();
@@ -138,7 +141,7 @@ absl::Status CheckZoneout(const tensorflow::Tensor& z, const char* name,
                           const Dims& d, bool read_values,
                           StepWeights<T>* weights) {
   *weights = {nullptr, false};
-  if (z.dims() == 1 && z.dim_size(0) == 0) return absl::OkStatus();
+  if (IsNone(z)) return absl::OkStatus();
   if (z.dims() != 0) {
     TF_RETURN_IF_ERROR(CheckShape(z, name, {d.batch, d.time, d.units}));
   }

@@ -59,6 +59,12 @@ TFRNN_HOST_DEVICE inline V CellState(const Gates<V>& a, V c_prev) {
   return a.f * c_prev + a.i * a.g;
 }
 
+// c under the cell clip (when it is on).
+template <typename Act, typename V>
+TFRNN_HOST_DEVICE inline V ClipIf(V c, const Options<V>& opt) {
+  return opt.clip ? Act::Clip(c, opt.limit) : c;
+}
+
 // Hidden state from the output gate and tanh of the new cell state.
 template <typename V>
 TFRNN_HOST_DEVICE inline V HiddenState(V o, V tanh_c) {
@@ -91,8 +97,7 @@ TFRNN_HOST_DEVICE inline State<V> Step(V pre_i, V pre_f, V pre_g, V pre_o,
   a->i = Act::Logistic(pre_i);
   a->f = Act::Logistic(pre_f);
   a->g = Act::Tanh(pre_g);
-  V c = CellState(*a, c_prev);
-  if (opt.clip) c = Act::Clip(c, opt.limit);
+  const V c = ClipIf<Act>(CellState(*a, c_prev), opt);
   if (opt.peephole) pre_o = pre_o + opt.p_o * c;
   a->o = Act::Logistic(pre_o);
   State<V> next{HiddenState(a->o, Act::Tanh(c)), c};
@@ -123,7 +128,7 @@ TFRNN_HOST_DEVICE inline StepGrads<V> CellBackward(const Gates<V>& a,
   V raw = c_saved, c = c_saved, dc_kept = dc_next;
   if (opt.clip || opt.zoneout_c) {
     raw = CellState(a, c_prev);
-    c = opt.clip ? Act::Clip(raw, opt.limit) : raw;
+    c = ClipIf<Act>(raw, opt);
   }
   if (opt.zoneout_h) {
     r.dh_prev = opt.z_h * dh;

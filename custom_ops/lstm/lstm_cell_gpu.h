@@ -47,10 +47,7 @@ struct GpuCell : Cell {
                                           T c_prev) {
     if (at.zoneout_c.values == nullptr) return c_saved;
     const Gates<T> a{saved[0], saved[1], saved[2], saved[3]};
-    const T c = CellState(a, c_prev);
-    return attrs.cell_clip >= 0
-               ? Act<T>::Clip(c, static_cast<T>(attrs.cell_clip))
-               : c;
+    return ClipIf<Act<T>>(CellState(a, c_prev), OptionsAt(attrs, at));
   }
 
   template <typename T>
