@@ -55,8 +55,8 @@ class LSTMCell(keras.layers.LSTMCell):
     The options proj_size, peephole, layer_norm, cell_clip, zoneout_h,
     zoneout_c and zoneout_inference are tfrnn.layers.lstm_options'; with
     any of them on, the step runs the fused step op with them (peephole,
-    cell_clip, zoneout without recurrent dropout) or that module's math in
-    stock ops (layer_norm, proj_size), and
+    cell_clip, zoneout; zoneout_h not with recurrent dropout) or that
+    module's math in stock ops (layer_norm, proj_size), and
     the weights kernel [I,4H], recurrent_kernel [P or H,4H], bias [4H] are
     followed by projection_kernel [H,P], peephole_weights [3,H] (i, f, o)
     and the layer-norm gains/shift, as enabled.
@@ -77,11 +77,10 @@ class LSTMCell(keras.layers.LSTMCell):
         super().__init__(units, **kwargs)
         keep_implementation(self, implementation)
         self.forget_bias = None if forget_bias is None else float(forget_bias)
-        self.options = lstm_options.checked_options(
-            proj_size=proj_size, peephole=peephole, layer_norm=layer_norm,
-            cell_clip=cell_clip, zoneout_h=zoneout_h, zoneout_c=zoneout_c,
-            zoneout_inference=zoneout_inference)
-        for name, value in self.options.items():
+        for name, value in lstm_options.checked_options(
+                proj_size=proj_size, peephole=peephole, layer_norm=layer_norm,
+                cell_clip=cell_clip, zoneout_h=zoneout_h, zoneout_c=zoneout_c,
+                zoneout_inference=zoneout_inference).items():
             setattr(self, name, value)
         self.output_width = self.proj_size or units
         self.state_size = [self.output_width, units]
@@ -129,9 +128,10 @@ class LSTMCell(keras.layers.LSTMCell):
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint)
 
-    def get_initial_state(self, batch_size=None):
-        return [tf.zeros([batch_size, size], self.compute_dtype)
-                for size in self.state_size]
+    @property
+    def options(self):
+        """{name: value} of the options (tfrnn.layers.lstm_options)."""
+        return {name: getattr(self, name) for name in OPTIONS}
 
     def get_config(self):
         return {**super().get_config(), "forget_bias": self.forget_bias,
@@ -141,30 +141,21 @@ class LSTMCell(keras.layers.LSTMCell):
         h_prev, c = states
         dp_mask, rec_mask = dropout_masks(self, inputs, h_prev, training)
         h = h_prev if rec_mask is None else h_prev * rec_mask
-        if lstm_options.any_on(self.options):
-            x = inputs if dp_mask is None else inputs * dp_mask
-            # The step op has no recurrent mask: its zoneout would mix the
-            # masked h_{t-1}.
-            if (rec_mask is None and lstm_options.in_op(self.options)
-                    and step_fusable(self, training)):
-                h, c = self._options_op_step(x, h, c, training)
-            else:
-                h, c = lstm_options.options_step(self, x, h_prev, h, c,
-                                                 training)
-            return h, [h, c]
-        if not step_fusable(self, training):
+        x = inputs if dp_mask is None else inputs * dp_mask
+        # The step op has no recurrent mask input: it takes the masked
+        # h_{t-1}, which zoneout_h must not mix in.
+        on_op = (step_fusable(self, training)
+                 and lstm_options.in_op(self.options)
+                 and not (rec_mask is not None and self.zoneout_h))
+        if on_op:
+            h, c = lstm_step(x, h, c, self.kernel, self.recurrent_kernel,
+                             _bias_or_zeros(self),
+                             **self.op_options(tf.shape(h), training))
+        elif lstm_options.any_on(self.options):
+            h, c = lstm_options.options_step(self, x, h_prev, h, c, training)
+        else:
             return super().call(inputs, [h, c], training=training)
-        if dp_mask is not None:
-            inputs = inputs * dp_mask
-        h, c = lstm_step(inputs, h, c, self.kernel, self.recurrent_kernel,
-                         _bias_or_zeros(self))
         return h, [h, c]
-
-    def _options_op_step(self, x, h, c, training):
-        """One step of the op's options on the fused step op."""
-        return lstm_step(x, h, c, self.kernel, self.recurrent_kernel,
-                         _bias_or_zeros(self),
-                         **self.op_options(tf.shape(h), training))
 
     def op_options(self, shape, training):
         """The ops' option arguments: peepholes, the clip, and the zoneout

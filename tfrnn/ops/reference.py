@@ -105,7 +105,7 @@ def _masked(h, recurrent_mask):
     """h as the recurrent product sees it: times the mask when there is one
     ([B,H], checked against h's shape). None or shape [0] is no mask, as in
     the ops' contract."""
-    if recurrent_mask is None or recurrent_mask.shape.as_list() == [0]:
+    if _option(recurrent_mask) is None:
         return h
     with tf.control_dependencies([_assert_equal(
             tf.shape(recurrent_mask), tf.shape(h),
