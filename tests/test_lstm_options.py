@@ -458,8 +458,8 @@ def test_step_op_options_match_the_reference_in_float64(per_step):
 @needs_op
 def test_cell_steps_the_op_options_on_the_step_op():
     """A cell with the op's options steps on TfrnnLstmStep (stock ops with
-    recurrent dropout, whose mask the step op does not take), with the
-    numbers of the stock-op step."""
+    recurrent dropout and zoneout_h, which would mix the masked h the step
+    op takes), with the numbers of the stock-op step."""
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 4)).astype("f")
     states = [rng.standard_normal((3, 5)).astype("f") for _ in range(2)]
@@ -490,3 +490,7 @@ def test_cell_steps_the_op_options_on_the_step_op():
     dropped = LSTMCell(5, recurrent_dropout=0.3, **OP_OPTIONS["all"])
     dropped.build(x.shape)
     assert "TfrnnLstmStep" not in step_ops(dropped)
+    # Without zoneout_h nothing reads the unmasked h: the op serves.
+    peep = LSTMCell(5, recurrent_dropout=0.3, peephole=True, zoneout_c=0.2)
+    peep.build(x.shape)
+    assert "TfrnnLstmStep" in step_ops(peep)
