@@ -49,10 +49,17 @@ def expected_valid(kind, args):
     return bool(np.all((lengths >= 0) & (lengths <= T)))
 
 
+LAYER_NORM = ("gain_x", "gain_h", "gain_c", "shift_c")
+
+
 def lstm_options_valid(args, B, T, H):
     """peephole [0] or [3,H]; each zoneout [0], a scalar or [B,T,H] with
-    every value in [0, 1] (NaN is not)."""
+    every value in [0, 1] (NaN is not); the layer norm's four all [0] or
+    [4H], [4H], [H], [H]."""
     if args["peephole"].shape not in ((0,), (3, H)):
+        return False
+    shapes = [args[n].shape for n in LAYER_NORM]
+    if shapes != [(0,)] * 4 and shapes != [(4 * H,), (4 * H,), (H,), (H,)]:
         return False
     for name in ("zoneout_h", "zoneout_c"):
         z = args[name]
@@ -65,14 +72,19 @@ def lstm_options_valid(args, B, T, H):
 
 def draw_lstm_options(draw, rng, B, T, H):
     """The LSTM's option inputs, each off or on (zoneout as a scalar or a
-    per-step 0/1 mask)."""
+    per-step 0/1 mask; the layer norm's four together)."""
     zoneouts = [np.zeros([0], "f"), np.float32(rng.uniform()),
                 (rng.uniform(size=(B, T, H)) < 0.5).astype("f")]
-    return {"peephole": draw(st.sampled_from(
-                [np.zeros([0], "f"),
-                 rng.standard_normal((3, H)).astype("f")])),
-            "zoneout_h": draw(st.sampled_from(zoneouts)),
-            "zoneout_c": draw(st.sampled_from(zoneouts))}
+    options = {"peephole": draw(st.sampled_from(
+                   [np.zeros([0], "f"),
+                    rng.standard_normal((3, H)).astype("f")])),
+               "zoneout_h": draw(st.sampled_from(zoneouts)),
+               "zoneout_c": draw(st.sampled_from(zoneouts))}
+    layer_norm = draw(st.booleans())
+    for name, size in zip(LAYER_NORM, (4 * H, 4 * H, H, H)):
+        options[name] = (1 + 0.3 * rng.standard_normal(size)).astype("f") \
+            if layer_norm else np.zeros([0], "f")
+    return options
 
 
 @st.composite
@@ -129,7 +141,7 @@ def run_op(kind, args, clip):
         "kernel", "recurrent_kernel", "bias", "sequence_length",
         "recurrent_mask"]
     if kind == "lstm":
-        names += ["peephole", "zoneout_h", "zoneout_c"]
+        names += ["peephole", "zoneout_h", "zoneout_c", *LAYER_NORM]
     # Tensors, not numpy arrays: the op wrapper would cast arrays to a
     # common dtype, and the kernel must see what a caller really passes.
     tensors = [tf.constant(args[n]) for n in names]
@@ -149,7 +161,9 @@ def run_reference(kind, args, clip):
             args["x"], args["h0"], args["c0"], args["kernel"],
             args["recurrent_kernel"], args["bias"], args["sequence_length"],
             peephole=args["peephole"], zoneout_h=args["zoneout_h"],
-            zoneout_c=args["zoneout_c"], cell_clip=clip, **kwargs)
+            zoneout_c=args["zoneout_c"], cell_clip=clip,
+            layer_norm_weights=[args[n] for n in LAYER_NORM],
+            layer_norm_epsilon=float(np.float32(1e-3)), **kwargs)
     if kind == "rnn":
         kwargs["nonlinearity"] = "relu"
     sequence = (reference.rnn_sequence if kind == "rnn"
@@ -204,7 +218,8 @@ def test_fuzzed_step_op():
         try:
             h, c, _ = library.ops.tfrnn_lstm_step(
                 **{k: tf.constant(v) for k, v in args.items()},
-                peephole=none, zoneout_h=none, zoneout_c=none)
+                peephole=none, zoneout_h=none, zoneout_c=none,
+                gain_x=none, gain_h=none, gain_c=none, shift_c=none)
         except tf.errors.InvalidArgumentError:
             assert not valid
             return

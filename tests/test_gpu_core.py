@@ -88,11 +88,12 @@ class Case:
 
     def op_options(self):
         """(peephole, zoneout_h, zoneout_c) and the attrs of the CPU op."""
+        none = np.zeros([0], self.dtype)
+        no_layer_norm = (none,) * 4
         if not self.options:
-            none = np.zeros([0], self.dtype)
-            return (none, none, none), {}
-        return ((self.peephole, self.zoneout_h, self.zoneout_c),
-                {"cell_clip": self.cell_clip})
+            return (none, none, none) + no_layer_norm, {}
+        return ((self.peephole, self.zoneout_h, self.zoneout_c)
+                + no_layer_norm, {"cell_clip": self.cell_clip})
 
     def core_options(self):
         if not self.options:

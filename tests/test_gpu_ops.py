@@ -149,7 +149,7 @@ def test_gpu_refuses_bad_lengths_as_the_cpu_does():
                 tf.errors.InvalidArgumentError) as err:
             library.ops.tfrnn_lstm(
                 p.x, p.h0, p.c0, p.kernel, p.recurrent_kernel, p.bias,
-                np.array([4, 5, 0], np.int32), *[np.zeros([0], np.float32)] * 4)
+                np.array([4, 5, 0], np.int32), *[np.zeros([0], np.float32)] * 8)
         messages.append(err.value.message)
     assert messages[0] == messages[1]
     assert "sequence_length" in messages[0]

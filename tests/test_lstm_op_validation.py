@@ -27,7 +27,20 @@ def good_args():
                 peephole=np.full((3, H), 0.5, np.float32),
                 zoneout_h=np.float32(0.25),
                 zoneout_c=(np.arange(B * T * H).reshape(B, T, H) % 2
-                           ).astype(np.float32))
+                           ).astype(np.float32),
+                gain_x=np.full(4 * H, 1.5, np.float32),
+                gain_h=np.full(4 * H, 0.5, np.float32),
+                gain_c=np.ones(H, np.float32),
+                shift_c=np.full(H, 0.1, np.float32))
+
+
+LAYER_NORM = ("gain_x", "gain_h", "gain_c", "shift_c")
+
+
+def folded(args, key="layer_norm"):
+    """args with the layer norm's four as the wrappers' one argument."""
+    args = dict(args)
+    return dict(args, **{key: tuple(args.pop(k) for k in LAYER_NORM)})
 
 
 def with_change(name, value):
@@ -64,10 +77,15 @@ SHAPE_CASES = {
     "zoneout_c steps": ("zoneout_c", lambda a: a[:, :-1]),
     "zoneout_c negative": ("zoneout_c", lambda a: a - 0.5),
     "zoneout_c nan": ("zoneout_c", lambda a: a * np.nan),
+    "gain_x size": ("gain_x", lambda a: a[:-1]),
+    "gain_h rank": ("gain_h", lambda a: a[None]),
+    "gain_c size": ("gain_c", lambda a: np.ones(4 * H, np.float32)),
+    "shift_c size": ("shift_c", lambda a: a[:-1]),
+    "gain_h alone missing": ("gain_h", np.zeros([0], np.float32)),
 }
 SEQUENCE_INPUTS = ["x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
                    "sequence_length", "recurrent_mask", "peephole",
-                   "zoneout_h", "zoneout_c"]
+                   "zoneout_h", "zoneout_c", *LAYER_NORM]
 # Which argument the message must name (the x/kernel mismatch names both).
 NAMED = {"x features": "kernel", "recurrent_kernel square": "recurrent_kernel"}
 
@@ -78,6 +96,7 @@ DTYPE_CASES = {
     "sequence_length float": ("sequence_length",
                               lambda a: a.astype(np.float32)),
     "peephole float64": ("peephole", lambda a: a.astype(np.float64)),
+    "gain_c float64": ("gain_c", lambda a: a.astype(np.float64)),
 }
 
 
@@ -90,7 +109,7 @@ def test_wrapper_rejects(case):
     name, change = {**SHAPE_CASES, **DTYPE_CASES}[case]
     with pytest.raises(tf.errors.InvalidArgumentError,
                        match=expected_name(case)):
-        ops.lstm_sequence(**with_change(name, change))
+        ops.lstm_sequence(**folded(with_change(name, change)))
 
 
 @pytest.mark.parametrize("case", sorted(SHAPE_CASES))
@@ -115,19 +134,21 @@ def test_fallback_rejects(case):
     name, change = SHAPE_CASES[case]
     args = with_change(name, change)
     with pytest.raises(tf.errors.InvalidArgumentError):
-        reference.lstm_sequence(**{n: tf.constant(v)
-                                   for n, v in args.items()})
+        reference.lstm_sequence(**folded(
+            {n: tf.constant(v) for n, v in args.items()},
+            "layer_norm_weights"))
 
 
 GRAD_INPUTS = ["x", "h0", "c0", "kernel", "recurrent_kernel",
                "sequence_length", "output", "gates", "cell", "d_output",
                "d_h_n", "d_c_n", "recurrent_mask", "peephole", "zoneout_h",
-               "zoneout_c"]
+               "zoneout_c", *LAYER_NORM]
 
 
 @pytest.mark.parametrize("bad", ["output", "gates", "cell", "d_output",
                                  "d_h_n", "d_c_n", "sequence_length",
-                                 "recurrent_mask", "peephole", "zoneout_c"])
+                                 "recurrent_mask", "peephole", "zoneout_c",
+                                 "gain_x", "shift_c"])
 def test_grad_kernel_rejects_bad_saved_tensors(bad):
     args = good_args()
     output, h_n, c_n, gates, cell = library.ops.tfrnn_lstm(
@@ -160,8 +181,8 @@ def test_step_rejects(name, change):
                 kernel=args["kernel"],
                 recurrent_kernel=args["recurrent_kernel"], bias=args["bias"])
     step[name] = change(step[name])
-    specs = [tf.TensorSpec(None, tf.float32)] * 9
-    none = np.zeros([0], np.float32)  # no peephole, no zoneout
+    specs = [tf.TensorSpec(None, tf.float32)] * 13
+    none = np.zeros([0], np.float32)  # no option
 
     @tf.function(input_signature=specs)
     def raw(*a):
@@ -170,15 +191,15 @@ def test_step_rejects(name, change):
     with pytest.raises(tf.errors.InvalidArgumentError):
         ops.lstm_step(**step)
     with pytest.raises(tf.errors.InvalidArgumentError):
-        raw(*step.values(), none, none, none)
+        raw(*step.values(), *[none] * 7)
 
 
 def test_int64_lengths_out_of_int32_range_are_rejected_not_wrapped():
     args = with_change("sequence_length", np.array([4, 2**32 + 1, 0], np.int64))
     with pytest.raises(tf.errors.InvalidArgumentError, match="sequence_length"):
-        ops.lstm_sequence(**args)
+        ops.lstm_sequence(**folded(args))
     ok = with_change("sequence_length", np.array([4, 2, 0], np.int64))
-    ops.lstm_sequence(**ok)
+    ops.lstm_sequence(**folded(ok))
 
 
 def test_nan_and_inf_inputs_propagate_without_crashing():
@@ -186,7 +207,7 @@ def test_nan_and_inf_inputs_propagate_without_crashing():
     args["x"] = args["x"].copy()
     args["x"][0, 1, 0] = np.nan
     args["x"][1, 0, 1] = np.inf
-    output, h_n, _ = ops.lstm_sequence(**args)
+    output, h_n, _ = ops.lstm_sequence(**folded(args))
     assert np.isnan(output[0, 1:]).all()
     assert np.isfinite(output[2]).all()  # an empty row never saw the input
 
@@ -194,24 +215,38 @@ def test_nan_and_inf_inputs_propagate_without_crashing():
 @pytest.mark.parametrize("kwargs,name", [
     (dict(cell_clip=-1.0), "cell_clip"), (dict(cell_clip=0), "cell_clip"),
     (dict(cell_clip="3"), "cell_clip"), (dict(zoneout_h=1.5), "zoneout_h"),
-    (dict(zoneout_c=-0.25), "zoneout_c")])
+    (dict(zoneout_c=-0.25), "zoneout_c"),
+    (dict(layer_norm_epsilon=0.0), "layer_norm_epsilon"),
+    (dict(layer_norm_epsilon=None), "layer_norm_epsilon"),
+    (dict(layer_norm=(1.0, 1.0)), "layer_norm")])
 def test_wrapper_rejects_bad_option_numbers(kwargs, name):
-    args = dict(good_args(), **kwargs)
+    args = dict(folded(good_args()), **kwargs)
     with pytest.raises(tf.errors.InvalidArgumentError, match=name):
         ops.lstm_sequence(**args)
+
+
+def test_kernel_rejects_a_bad_layer_norm_epsilon():
+    args = good_args()
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="layer_norm_epsilon"):
+        library.ops.tfrnn_lstm(*[args[n] for n in SEQUENCE_INPUTS],
+                               layer_norm_epsilon=-1.0)
 
 
 @pytest.mark.parametrize("name,value", [
     ("peephole", np.zeros((3, H - 1), np.float32)),
     ("zoneout_h", np.zeros((B, 1, H + 1), np.float32)),
-    ("zoneout_c", np.full((B, 1, H), 2.0, np.float32))])
+    ("zoneout_c", np.full((B, 1, H), 2.0, np.float32)),
+    ("gain_x", np.ones(4 * H + 1, np.float32)),
+    ("shift_c", np.zeros([0], np.float32))])
 def test_step_kernel_rejects_bad_options(name, value):
     args = good_args()
     step = dict(x=args["x"][:, 0], h=args["h0"], c=args["c0"],
                 kernel=args["kernel"],
                 recurrent_kernel=args["recurrent_kernel"], bias=args["bias"],
                 peephole=args["peephole"], zoneout_h=np.float32(0.5),
-                zoneout_c=np.zeros((B, 1, H), np.float32))
+                zoneout_c=np.zeros((B, 1, H), np.float32),
+                **{k: args[k] for k in LAYER_NORM})
     step[name] = value
     with pytest.raises(tf.errors.InvalidArgumentError, match=name):
         library.ops.tfrnn_lstm_step(**step)

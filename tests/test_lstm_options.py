@@ -251,14 +251,20 @@ OP_OPTIONS = {
     "peephole": dict(peephole=True),
     "cell_clip": dict(cell_clip=0.6),
     "zoneout": dict(zoneout_h=0.3, zoneout_c=0.2),
-    "all": dict(peephole=True, cell_clip=0.6, zoneout_h=0.3, zoneout_c=0.2),
+    "layer_norm": dict(layer_norm=True),
+    "all_but_layer_norm": dict(peephole=True, cell_clip=0.6, zoneout_h=0.3,
+                               zoneout_c=0.2),
+    "all": dict(peephole=True, cell_clip=0.6, zoneout_h=0.3, zoneout_c=0.2,
+                layer_norm=True),
 }
+LAYER_NORM = ("gain_x", "gain_h", "gain_c", "shift_c")
+OFF_NAMES = ("peephole", "zoneout_h", "zoneout_c", "cell_clip") + LAYER_NORM
 
 
 def option_problem(seed=0, B=3, T=5, I=3, H=4):
-    """float64 inputs and weights (peepholes too), rows of lengths T, 2, 0,
-    and per-step zoneout masks for h (half the units keep) and a scalar for
-    c: every option's path, empty rows included."""
+    """float64 inputs and weights (peepholes and the layer norm's too), rows
+    of lengths T, 2, 0, and per-step zoneout masks for h (half the units
+    keep) and a scalar for c: every option's path, empty rows included."""
     rng = np.random.default_rng(seed)
     n = rng.standard_normal
     lengths = np.array([T, 2, 0][:B] + [T] * max(0, B - 3), np.int32)
@@ -268,11 +274,25 @@ def option_problem(seed=0, B=3, T=5, I=3, H=4):
                 bias=n(4 * H) * 0.3, peephole=n((3, H)) * 0.5,
                 sequence_length=lengths,
                 zoneout_h=(rng.uniform(size=(B, T, H)) < 0.5).astype("f8"),
-                zoneout_c=0.25, cell_clip=0.8)
+                zoneout_c=0.25, cell_clip=0.8,
+                gain_x=1 + n(4 * H) * 0.3, gain_h=1 + n(4 * H) * 0.3,
+                gain_c=1 + n(H) * 0.3, shift_c=n(H) * 0.3)
 
 
 WATCHED = ("x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
-           "peephole")
+           "peephole") + LAYER_NORM
+
+
+def layer_norm_arg(a):
+    """a's four layer-norm weights as the ops' one argument (None: off)."""
+    weights = [a.pop(k) for k in LAYER_NORM]
+    return None if weights[0] is None else tuple(weights)
+
+
+def op_lstm(**a):
+    """tfrnn.ops.lstm_sequence on the problem's keys."""
+    layer_norm = layer_norm_arg(a)
+    return ops.lstm_sequence(**a, layer_norm=layer_norm)
 
 
 def results_and_grads(fn, problem, upstream_seed=1):
@@ -295,25 +315,28 @@ def reference_lstm(sequence_length, zoneout_h, zoneout_c, cell_clip, **a):
     """The pure-TF reference with the wrapper's conversions (None: off)."""
     as_tensor = lambda z: None if z is None else tf.constant(  # noqa: E731
         z, tf.float64)
+    layer_norm = layer_norm_arg(a)
     return reference.lstm_sequence(
         sequence_length=tf.constant(sequence_length),
         zoneout_h=as_tensor(zoneout_h), zoneout_c=as_tensor(zoneout_c),
         cell_clip=-1.0 if cell_clip is None else float(np.float32(cell_clip)),
-        **a)
+        layer_norm_weights=layer_norm,
+        layer_norm_epsilon=float(np.float32(1e-3)), **a)
 
 
 @needs_op
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("off", [None, "peephole", "zoneout_h", "zoneout_c",
-                                 "cell_clip"])
+                                 "cell_clip", "layer_norm", "all"])
 def test_op_options_match_the_reference_in_float64(reverse, off):
-    """Every option on, or all but one: outputs, final states and every
-    gradient (dpeephole included) against the stock-op reference."""
+    """Every option on, all but one, or none: outputs, final states and
+    every gradient (dpeephole and the layer norm's included) against the
+    stock-op reference."""
     p = option_problem()
-    if off is not None:
-        p[off] = None
-    got = results_and_grads(
-        lambda **a: ops.lstm_sequence(**a, reverse=reverse), p)
+    for name in {"layer_norm": LAYER_NORM, "all": list(OFF_NAMES)}.get(
+            off, [off] if off else []):
+        p[name] = None
+    got = results_and_grads(lambda **a: op_lstm(**a, reverse=reverse), p)
     want = results_and_grads(
         lambda **a: reference_lstm(**a, reverse=reverse), p)
     for g, w in zip(got[0] + got[1], want[0] + want[1]):
@@ -330,7 +353,7 @@ def test_op_gradients_with_every_option_on_match_numeric_ones():
                ((2, 4, 3), (2, 3), (2, 3))]
 
     def loss(**a):
-        results = ops.lstm_sequence(**a)
+        results = op_lstm(**a)
         return sum(tf.reduce_sum(r * w) for r, w in zip(results, weights))
 
     tensors = {k: tf.Variable(p[k]) for k in WATCHED}
@@ -403,9 +426,9 @@ def test_layer_runs_op_options_as_keras_step_loop_does(variant, go_backwards):
 
 
 @needs_op
-def test_layer_norm_and_projection_still_run_the_step_loop():
+def test_projection_still_runs_the_step_loop():
     x = np.zeros((2, 3, 4), "f")
-    for kwargs in (dict(layer_norm=True), dict(proj_size=2, peephole=True)):
+    for kwargs in (dict(proj_size=2), dict(proj_size=2, layer_norm=True)):
         types = graph_op_types(LSTM(3, **kwargs), x)
         assert "While" in types and "TfrnnLstm" not in types
 
@@ -439,18 +462,28 @@ def test_op_option_models_round_trip_keras_files(variant, tmp_path):
 @pytest.mark.parametrize("per_step", [False, True])
 def test_step_op_options_match_the_reference_in_float64(per_step):
     """The single-step op with every option (zoneout_h a [B,H] mask or one
-    value): states and every gradient, dpeephole included."""
+    value): states and every gradient, dpeephole and the layer norm's
+    included."""
     p = option_problem(B=3, T=1)
     p.pop("sequence_length")
     p["zoneout_h"] = p["zoneout_h"][:, 0] if per_step else 0.4
     step = dict(p, x=p["x"][:, 0])
-    got = results_and_grads(lambda **a: ops.lstm_step(
-        a.pop("x"), a.pop("h0"), a.pop("c0"), **a), step)
-    want = results_and_grads(lambda **a: reference.lstm_step(
-        a.pop("x"), a.pop("h0"), a.pop("c0"), **dict(
-            a, zoneout_h=tf.constant(a["zoneout_h"], tf.float64),
-            zoneout_c=tf.constant(a["zoneout_c"], tf.float64),
-            cell_clip=float(np.float32(a["cell_clip"])))), step)
+
+    def op_step(x, h0, c0, **a):
+        layer_norm = layer_norm_arg(a)
+        return ops.lstm_step(x, h0, c0, layer_norm=layer_norm, **a)
+
+    def reference_step(x, h0, c0, **a):
+        layer_norm = layer_norm_arg(a)
+        return reference.lstm_step(
+            x, h0, c0, layer_norm_weights=layer_norm,
+            layer_norm_epsilon=float(np.float32(1e-3)), **dict(
+                a, zoneout_h=tf.constant(a["zoneout_h"], tf.float64),
+                zoneout_c=tf.constant(a["zoneout_c"], tf.float64),
+                cell_clip=float(np.float32(a["cell_clip"]))))
+
+    got = results_and_grads(op_step, step)
+    want = results_and_grads(reference_step, step)
     for g, w in zip(got[0] + got[1], want[0] + want[1]):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
 

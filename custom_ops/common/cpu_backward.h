@@ -5,7 +5,8 @@
 // gradients (the cell's Backward; summing them for db as it goes), then,
 // once every part's gradients of the step are in, multiplies the recurrent
 // side's by its panels of U^T for the gradient reaching h_{t-1}. One GEMM
-// each then gives dx, dW and dU from all the steps' gradients.
+// each then gives dx, dW and dU from all the steps' gradients. A row-wise
+// cell (layer norm) splits by rows and turns each row's gradients whole.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_BACKWARD_H_
 #define TFRNN_CUSTOM_OPS_COMMON_CPU_BACKWARD_H_
 
@@ -34,7 +35,8 @@ class BackwardWalk {
   static constexpr int kGates = Cell::kGates;
   static constexpr int kWidth = Panel<T>::kWidth;  // units per U^T panel
   // Cells whose recurrent-side gradients differ keep them apart; their
-  // bias has a row for each side (the GRU's [2, 3H]).
+  // bias has a row for each side (the GRU's [2, 3H]). A row-wise cell's
+  // sides differ too (sides_), its bias's gradient is among its terms.
   static constexpr int kSides = Cell::kRecurrentGradsDiffer ? 2 : 1;
   using Sums = Eigen::Array<double, Eigen::Dynamic, 1>;
 
@@ -44,6 +46,8 @@ class BackwardWalk {
       : ctx_(ctx), cell_(cell), walk_(walk), in_(in), fwd_(fwd),
         grads_(grads), B_(walk.dims.batch), T_(walk.dims.time),
         I_(walk.dims.input), H_(walk.dims.units), G_(kGates * H_),
+        R_(SavedWidth<Cell>(in, H_)), row_wise_(RowWise(cell)),
+        sides_(row_wise_ ? 2 : kSides), terms_(TermRows(cell) * H_),
         ut_panels_((H_ + kWidth - 1) / kWidth, G_) {}
 
   void Run() {
@@ -55,8 +59,8 @@ class BackwardWalk {
       std::fill_n(grads_.dkernel, I_ * G_, T(0));
       std::fill_n(grads_.drecurrent_kernel, H_ * G_, T(0));
       std::fill_n(grads_.dbias, kSides * G_, T(0));
-      if (grads_.dpeephole != nullptr) {
-        std::fill_n(grads_.dpeephole, 3 * H_, T(0));
+      for (const TermOutput& o : TermOutputs()) {
+        std::fill_n(o.values, o.rows * H_, T(0));
       }
       return;
     }
@@ -70,7 +74,7 @@ class BackwardWalk {
   // do not run are zero, so they drop out of the weight GEMMs. False (status
   // set) when an allocation fails.
   bool Prepare() {
-    for (int side = 0; side < kSides; ++side) {
+    for (int side = 0; side < sides_; ++side) {
       d_gates_[side] =
           AllocateScratch<T>(ctx_, B_ * T_ * G_, &d_gates_holder_[side]);
       if (d_gates_[side] == nullptr) return false;
@@ -82,7 +86,7 @@ class BackwardWalk {
     ut_panels_.Bind(ut);
     for (int64_t b = 0; b < B_; ++b) {
       const int64_t len = Length(in_.lengths, b, T_);
-      for (int side = 0; side < kSides; ++side) {
+      for (int side = 0; side < sides_; ++side) {
         std::fill(d_gates_[side] + (b * T_ + len) * G_,
                   d_gates_[side] + (b + 1) * T_ * G_, T(0));
       }
@@ -91,14 +95,19 @@ class BackwardWalk {
     }
     pool_ = Pool(ctx_);
     const int64_t panels = ut_panels_.panels();
-    split_ = Split{panels, B_,
-                   ChooseStepSplit(pool_, 2.0 * B_ * H_ * G_, walk_.max_len,
-                                   panels, B_,
-                                   1.0 * sizeof(T) * G_ * panels * kWidth)};
-    const int64_t peephole_sums = grads_.dpeephole != nullptr ? 3 * H_ : 0;
-    bias_sums_.assign(split_.parts(), Sums::Zero(kSides * G_ + peephole_sums));
-    if (peephole_sums > 0) {
-      peephole_terms_.assign(split_.parts(), std::vector<T>(3 * H_));
+    const double flops = 2.0 * B_ * H_ * G_;
+    split_ = Split{
+        panels, B_,
+        row_wise_ ? StepSplit{StepParts(pool_, flops, walk_.max_len, B_), true}
+                  : ChooseStepSplit(pool_, flops, walk_.max_len, panels, B_,
+                                    1.0 * sizeof(T) * G_ * panels * kWidth)};
+    bias_sums_.assign(split_.parts(), Sums::Zero(kSides * G_ + terms_));
+    if (terms_ > 0) terms_of_.assign(split_.parts(), std::vector<T>(terms_));
+    if constexpr (Cell::kVariants) {
+      if (row_wise_) {
+        row_scratch_.assign(split_.parts(),
+                            std::vector<T>(cell_.RowScratch()));
+      }
     }
     return true;
   }
@@ -111,12 +120,11 @@ class BackwardWalk {
 
   // The gate gradients of step t for `rows` and units [u_lo, u_hi), from
   // the gradient reaching their h_t (dh0: through the recurrence; d_output)
-  // and c_t (dc0); adds them (and any peephole terms) to the part's sums.
+  // and c_t (dc0); adds them (and any per-step terms) to the part's sums.
   void GateGradients(int64_t t, const Rows& rows, int64_t u_lo, int64_t u_hi,
                      int64_t part) {
     Sums& sums = bias_sums_[part];
-    T* terms = peephole_terms_.empty() ? nullptr
-                                       : peephole_terms_[part].data();
+    T* terms = terms_of_.empty() ? nullptr : terms_of_[part].data();
     for (int64_t i = 0; i < rows.count; ++i) {
       const int64_t b = rows[i];
       const int64_t len = Length(in_.lengths, b, T_);
@@ -124,9 +132,7 @@ class BackwardWalk {
       const int64_t prev = PreviousStep(walk_.reverse, t, len);
       const int64_t row = b * T_ + t;
       BackwardView<T> v{
-          fwd_.saved == nullptr
-              ? nullptr
-              : fwd_.saved + (t * B_ + b) * Cell::kSaved * H_,
+          fwd_.saved == nullptr ? nullptr : fwd_.saved + (t * B_ + b) * R_,
           fwd_.output + row * H_,
           prev < 0 ? in_.h0 + b * H_ : fwd_.output + (b * T_ + prev) * H_,
           nullptr, nullptr, H_, row};
@@ -135,10 +141,14 @@ class BackwardWalk {
         v.c_prev =
             prev < 0 ? in_.c0 + b * H_ : fwd_.cell + (b * T_ + prev) * H_;
       }
-      for (int64_t u = u_lo; u < u_hi; u += P) {
-        UnitGradients(v, b, row, u, std::min<int64_t>(P, u_hi - u), terms);
+      if (row_wise_) {
+        RowGradients(v, b, row, terms, row_scratch_[part].data());
+      } else {
+        for (int64_t u = u_lo; u < u_hi; u += P) {
+          UnitGradients(v, b, row, u, std::min<int64_t>(P, u_hi - u), terms);
+        }
       }
-      for (int side = 0; side < kSides; ++side) {
+      for (int side = 0; side < kSides && !row_wise_; ++side) {
         for (int g = 0; g < kGates; ++g) {
           const int64_t at = g * H_ + u_lo;
           sums.segment(side * G_ + at, u_hi - u_lo) +=
@@ -146,13 +156,27 @@ class BackwardWalk {
                   .template cast<double>();
         }
       }
-      // The peephole rows' sums follow the bias's.
-      for (int k = 0; terms != nullptr && k < 3; ++k) {
+      // The terms' sums follow the bias's.
+      for (int64_t k = 0; terms != nullptr && k < terms_ / H_; ++k) {
         sums.segment(kSides * G_ + k * H_ + u_lo, u_hi - u_lo) +=
             ConstVec<T>(terms + k * H_ + u_lo, u_hi - u_lo)
                 .template cast<double>();
       }
       PrefetchNext(b, t, len, u_lo, u_hi - u_lo);
+    }
+  }
+
+  // GateGradients of a row-wise cell's row b (row = b * T + t), whole; the
+  // step's terms to `terms`.
+  void RowGradients(const BackwardView<T>& v, int64_t b, int64_t row,
+                    T* terms, T* scratch) {
+    if constexpr (Cell::kVariants) {
+      CopyMasked(v.h_prev, MaskAt(in_.recurrent_mask, b * H_), H_,
+                 h_prev_ + row * H_);
+      T* dh = grads_.dh0 + b * H_;
+      Vec<T>(dh, H_) += ConstVec<T>(fwd_.d_output + row * H_, H_);
+      cell_.BackwardRow(v, dh, grads_.dc0 + b * H_, d_gates_[0] + row * G_,
+                        d_gates_[1] + row * G_, terms, scratch);
     }
   }
 
@@ -196,7 +220,7 @@ class BackwardWalk {
     Prefetch(fwd_.output + next_row * H_ + u, n, false);
     Prefetch(fwd_.d_output + next_row * H_ + u, n, false);
     Prefetch(h_prev_ + next_row * H_ + u, n, true);
-    for (int side = 0; side < kSides; ++side) {
+    for (int side = 0; side < sides_; ++side) {
       for (int g = 0; g < kGates; ++g) {
         Prefetch(d_gates_[side] + next_row * G_ + g * H_ + u, n, true);
       }
@@ -213,7 +237,7 @@ class BackwardWalk {
   // (panels [first, last) of U^T), times the mask the product's h had:
   // the gradient reaching h_{t-1} of the rows that ran.
   void Recur(int64_t t, const Rows& rows, int64_t first, int64_t last) {
-    const T* d_recurrent = d_gates_[kSides - 1];
+    const T* d_recurrent = d_gates_[sides_ - 1];
     MultiplyPanels<T>(
         G_, [&](int64_t p) { return ut_panels_.view(p); }, first, last,
         rows.count,
@@ -284,7 +308,7 @@ class BackwardWalk {
   // dx = dG_in . W^T, dW = x^T . dG_in, dU = h_prev^T . dG_rec, db the sums.
   void WeightGradients() {
     const T* d_input = d_gates_[0];
-    const T* d_recurrent = d_gates_[kSides - 1];
+    const T* d_recurrent = d_gates_[sides_ - 1];
     const int64_t rows = B_ * T_;
     Gemm<T>(pool_, false, true, rows, I_, G_, d_input, G_, in_.kernel, G_,
             false, grads_.dx, I_);
@@ -295,12 +319,35 @@ class BackwardWalk {
     for (size_t part = 1; part < bias_sums_.size(); ++part) {
       bias_sums_[0] += bias_sums_[part];
     }
-    Vec<T>(grads_.dbias, kSides * G_) =
-        bias_sums_[0].head(kSides * G_).template cast<T>();
-    if (grads_.dpeephole != nullptr) {
-      Vec<T>(grads_.dpeephole, 3 * H_) =
-          bias_sums_[0].tail(3 * H_).template cast<T>();
+    if (!row_wise_) {
+      Vec<T>(grads_.dbias, kSides * G_) =
+          bias_sums_[0].head(kSides * G_).template cast<T>();
     }
+    int64_t at = kSides * G_;
+    for (const TermOutput& o : TermOutputs()) {
+      Vec<T>(o.values, o.rows * H_) =
+          bias_sums_[0].segment(at, o.rows * H_).template cast<T>();
+      at += o.rows * H_;
+    }
+  }
+
+  // The gradients summed from the per-step terms, in their order (see
+  // TermRows in lstm/lstm_cell_cpu.h): rows of H each.
+  struct TermOutput {
+    T* values;
+    int64_t rows;
+  };
+  std::vector<TermOutput> TermOutputs() const {
+    std::vector<TermOutput> outputs;
+    if (grads_.dpeephole != nullptr) outputs.push_back({grads_.dpeephole, 3});
+    if (row_wise_) {
+      outputs.insert(outputs.end(), {{grads_.dbias, kGates},
+                                     {grads_.dgain_x, kGates},
+                                     {grads_.dgain_h, kGates},
+                                     {grads_.dgain_c, 1},
+                                     {grads_.dshift_c, 1}});
+    }
+    return outputs;
   }
 
   tensorflow::OpKernelContext* ctx_;
@@ -309,15 +356,19 @@ class BackwardWalk {
   const SequenceInputs<T> in_;
   const SavedForward<T> fwd_;
   const Gradients<T> grads_;
-  const int64_t B_, T_, I_, H_, G_;
+  const int64_t B_, T_, I_, H_, G_, R_;
+  const bool row_wise_;
+  const int sides_;       // gate gradient arrays: 2 when the sides differ
+  const int64_t terms_;   // per-step terms a row
   PackedPanels<T> ut_panels_;  // U^T [G*H, H] as panels of kWidth units
   tensorflow::thread::ThreadPool* pool_ = nullptr;
   Split split_{0, 0, {1, false}};
-  // Per part, in double (B*T terms): the bias's, then any peepholes'.
+  // Per part, in double (B*T terms): the bias's, then the terms'.
   std::vector<Sums> bias_sums_;
-  std::vector<std::vector<T>> peephole_terms_;  // per part, a row's [3H]
-  tensorflow::Tensor d_gates_holder_[kSides], h_prev_holder_, ut_holder_;
-  T* d_gates_[kSides] = {};  // [B,T,G]: input side, then recurrent side
+  std::vector<std::vector<T>> terms_of_;    // per part, a row's terms
+  std::vector<std::vector<T>> row_scratch_;  // per part, a row-wise cell's
+  tensorflow::Tensor d_gates_holder_[2], h_prev_holder_, ut_holder_;
+  T* d_gates_[2] = {};  // [B,T,G]: input side, then recurrent side
   T* h_prev_ = nullptr;      // [B,T,H]
 };
 

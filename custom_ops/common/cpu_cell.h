@@ -11,6 +11,24 @@
 //                                      Packet dc) const;
 //   bool HiddenBypass() const;  // part of dh_{t-1} bypasses U in this call
 //
+// and, for cells with kVariants (the LSTM's options):
+//
+//   bool RowWise() const;        // whole rows at a time (layer norm)
+//   int64_t TermRows() const;    // rows of H of per-step gradient terms
+//   int64_t RowScratch() const;  // values of scratch BackwardRow needs
+//   void NormalizeInput(T* saved, const T* bias) const;
+//   template <typename Store>
+//   void ForwardRow(T* hu, T* saved, const T* h_prev, const T* c_prev,
+//                   int64_t row, const Store& store) const;
+//   void BackwardRow(const BackwardView<T>& v, T* dh, T* dc, T* d_input,
+//                    T* d_recurrent, T* terms, T* scratch) const;
+//
+// A row-wise call splits its steps by batch rows; its hoisted rows hold x.W
+// alone until NormalizeInput makes them the x side's pre-activations, and
+// each step's rows go through ForwardRow / BackwardRow whole (lstm_cell_cpu.h
+// documents them). The per-step terms (the peepholes', the layer norm's) are
+// summed over every step and row into their gradients.
+//
 // Forward: hu[g] is h_{t-1}.U of gate g; saved is the row's values of the
 // step: x.W + b in its first kGates * H on entry, left holding what the
 // backward needs (kSaved * H values); h_prev, c_prev are the row's state
@@ -58,6 +76,26 @@ struct StepGrads {
   Packet c_prev;
   Packet peephole[3];
 };
+
+// Whether `cell` runs whole rows in this call (see above).
+template <typename Cell>
+bool RowWise(const Cell& cell) {
+  if constexpr (Cell::kVariants) {
+    return cell.RowWise();
+  } else {
+    return false;
+  }
+}
+
+// The rows of H of per-step gradient terms `cell` writes in this call.
+template <typename Cell>
+int64_t TermRows(const Cell& cell) {
+  if constexpr (Cell::kVariants) {
+    return cell.TermRows();
+  } else {
+    return 0;
+  }
+}
 
 }  // namespace cpu
 }  // namespace tfrnn

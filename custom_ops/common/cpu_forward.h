@@ -7,7 +7,8 @@
 // saved rows, or a ring of chunk slots in inference), then every step
 // multiplies h_{t-1} by its panels of U and runs the cell on the product
 // while it is hot; parts split by units meet once per step, when h_t is
-// complete.
+// complete. A row-wise cell (layer norm: common/cpu_cell.h) splits by rows
+// and runs on each row's whole product.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_CPU_FORWARD_H_
 #define TFRNN_CUSTOM_OPS_COMMON_CPU_FORWARD_H_
 
@@ -44,7 +45,8 @@ class ForwardWalk {
         B_(walk.dims.batch), T_(walk.dims.time), I_(walk.dims.input),
         H_(walk.dims.units), G_(kGates * H_),
         // A step's row: what the cell saves, at least x.W + b.
-        R_(std::max(Cell::kSaved, kGates) * H_),
+        R_(std::max<int64_t>(SavedWidth<Cell>(in, H_), G_)),
+        row_wise_(RowWise(cell)),
         w_panels_(in.kernel, I_, H_, walk.max_len),
         u_panels_(in.recurrent_kernel, H_, H_, walk.max_len) {}
 
@@ -111,19 +113,24 @@ class ForwardWalk {
       panels->packed().Bind(storage);
     }
     const int64_t panels = u_panels_.panels();
+    const double flops = 2.0 * B_ * H_ * G_;
     split_ = Split{panels, B_,
-                   ChooseStepSplit(pool_, 2.0 * B_ * H_ * G_, walk_.max_len,
-                                   panels, B_,
-                                   // split by rows, a part reads all of W, U
-                                   1.0 * sizeof(T) * (I_ + H_) * panels *
-                                       kWidth)};
+                   row_wise_
+                       ? StepSplit{StepParts(pool_, flops, walk_.max_len, B_),
+                                   true}
+                       : ChooseStepSplit(pool_, flops, walk_.max_len, panels,
+                                         B_,
+                                         // split by rows, a part reads all
+                                         // of W, U
+                                         1.0 * sizeof(T) * (I_ + H_) *
+                                             panels * kWidth)};
     // A call of a few steps of one row (decoding one sequence) reads U in
     // place, where the panel kernel would walk it panel by panel, K rows
     // apart (slower than the reference at H = 512). Eigen's vector-matrix
     // product streams U row by row instead (with more rows Eigen would pack
     // U, which costs more than the panel kernel's walk).
     rows_via_eigen_ = u_panels_.in_place() && B_ == 1;
-    if (rows_via_eigen_) {
+    if (rows_via_eigen_ || row_wise_) {  // the rows' whole h.U
       h_times_u_ = AllocateScratch<T>(ctx_, B_ * G_, &h_times_u_holder_);
       if (h_times_u_ == nullptr) return false;
     }
@@ -138,7 +145,8 @@ class ForwardWalk {
                                  : ring_ + (s % chunk_) * B_ * R_;
   }
 
-  // x.W + b of steps s .. s + chunk - 1 for `rows` and panels [first, last).
+  // x.W + b of steps s .. s + chunk - 1 for `rows` and panels [first, last)
+  // (a row-wise cell's pre-activations of the x side, from x.W).
   void HoistInput(int64_t s, const Rows& rows, int64_t first, int64_t last) {
     const int64_t n = rows.count;
     const int64_t steps = std::min(chunk_, walk_.max_len - s);
@@ -158,15 +166,59 @@ class ForwardWalk {
               if (unit >= H_) continue;
               const int64_t width = std::min<int64_t>(P, H_ - unit);
               const int64_t at = gate * H_ + unit;
+              const Packet xw =
+                  Eigen::internal::pload<Packet>(tile + r * kWidth + q * P);
               S::Store(row + at,
-                       Eigen::internal::padd(
-                           Eigen::internal::pload<Packet>(tile + r * kWidth +
-                                                          q * P),
-                           S::Load(in_.bias + at, width)),
+                       row_wise_ ? xw
+                                 : Eigen::internal::padd(
+                                       xw, S::Load(in_.bias + at, width)),
                        width);
             }
           }
         });
+    if constexpr (Cell::kVariants) {
+      for (int64_t i = 0; row_wise_ && i < steps * n; ++i) {
+        const int64_t b = rows[i % n];
+        if (StepTime(s + i / n) >= Length(in_.lengths, b, T_)) continue;
+        cell_.NormalizeInput(RowsOfStep(s + i / n) + b * R_, in_.bias);
+      }
+    }
+  }
+
+  // The carried state of units u.. of row b (row = b * T + t) to h_n, c_n,
+  // the next product's h, the output and the saved cells.
+  void StoreState(T* h_write, int64_t b, int64_t row, int64_t u,
+                  int64_t width, const StepState<Packet>& state) {
+    if (Cell::kCellState) {
+      S::Store(out_.c_n + b * H_ + u, state.c, width);
+      if (out_.cell != nullptr) {
+        S::Store(out_.cell + row * H_ + u, state.c, width);
+      }
+    }
+    S::Store(out_.h_n + b * H_ + u, state.h, width);
+    S::Store(h_write + b * H_ + u,
+             Masked(state.h, MaskAt(in_.recurrent_mask, b * H_ + u), width),
+             width);
+    if (out_.output != nullptr) {
+      S::Store(out_.output + row * H_ + u, state.h, width);
+    }
+  }
+
+  // A row-wise cell's step t for `rows`, their h.U in h_times_u_.
+  void FinishRowWise(int64_t t, T* h_write, T* step_rows, const Rows& rows) {
+    if constexpr (Cell::kVariants) {
+      for (int64_t i = 0; i < rows.count; ++i) {
+        const int64_t b = rows[i];
+        if (t >= Length(in_.lengths, b, T_)) continue;
+        const int64_t row = b * T_ + t;
+        cell_.ForwardRow(
+            h_times_u_ + b * G_, step_rows + b * R_, out_.h_n + b * H_,
+            out_.c_n + b * H_, row,
+            [&](int64_t u, int64_t width, const StepState<Packet>& state) {
+              StoreState(h_write, b, row, u, width, state);
+            });
+      }
+    }
   }
 
   // The cell on tile rows [0, count) (rows row0.. of `rows`) of panel p.
@@ -189,20 +241,7 @@ class ForwardWalk {
         const StepState<Packet> state = cell_.Forward(
             hu, step_rows + b * R_, out_.h_n + b * H_,
             Cell::kCellState ? out_.c_n + b * H_ : nullptr, row, u, width);
-        if (Cell::kCellState) {
-          S::Store(out_.c_n + b * H_ + u, state.c, width);
-          if (out_.cell != nullptr) {
-            S::Store(out_.cell + row * H_ + u, state.c, width);
-          }
-        }
-        S::Store(out_.h_n + b * H_ + u, state.h, width);
-        S::Store(h_write + b * H_ + u,
-                 Masked(state.h, MaskAt(in_.recurrent_mask, b * H_ + u),
-                        width),
-                 width);
-        if (out_.output != nullptr) {
-          S::Store(out_.output + row * H_ + u, state.h, width);
-        }
+        StoreState(h_write, b, row, u, width, state);
       }
       // The row's next step writes the same units of these batch-major
       // rows, T steps apart.
@@ -211,6 +250,19 @@ class ForwardWalk {
       const int64_t at = (row + next - t) * H_ + u_first;
       if (out_.cell != nullptr) Prefetch(out_.cell + at, n_units, true);
       if (out_.output != nullptr) Prefetch(out_.output + at, n_units, true);
+    }
+  }
+
+  // Tile rows [0, count) (rows row0.. of `rows`) of panel p's h.U, kept in
+  // h_times_u_ for a row-wise cell.
+  void KeepProducts(const Rows& rows, int64_t row0, int64_t count, int64_t p,
+                    const T* tile) {
+    for (int64_t r = 0; r < count; ++r) {
+      T* hu = h_times_u_ + rows[row0 + r] * G_;
+      for (int j = 0; j < kWidth; ++j) {
+        const int64_t column = Layout::Column(H_, p, j);
+        if (column >= 0) hu[column] = tile[r * kWidth + j];
+      }
     }
   }
 
@@ -232,13 +284,18 @@ class ForwardWalk {
     }
     const auto finish = [&](int64_t row0, int64_t count, int64_t p,
                             const T* tile) {
-      FinishRows(t, h_write, step_rows, rows, row0, count, p, tile);
+      if (row_wise_) {
+        KeepProducts(rows, row0, count, p, tile);
+      } else {
+        FinishRows(t, h_write, step_rows, rows, row0, count, p, tile);
+      }
     };
     if (!rows_via_eigen_) {
       MultiplyPanels<T, kPackets>(
           H_, [&](int64_t p) { return u_panels_.view(p); }, first, last,
           rows.count, [&](int64_t i) { return h_read + rows[i] * H_; },
           finish);
+      if (row_wise_) FinishRowWise(t, h_write, step_rows, rows);
       return;
     }
     // One row (B == 1): h.U of the part's units (one product when the part
@@ -252,6 +309,10 @@ class ForwardWalk {
                      in_.recurrent_kernel + g * H_ + u_lo, G_, false,
                      h_times_u_ + g * H_ + u_lo, G_);
       }
+    }
+    if (row_wise_) {
+      FinishRowWise(t, h_write, step_rows, rows);
+      return;
     }
     alignas(64) T tile[kWidth];
     for (int64_t p = first; p < last; ++p) {
@@ -269,6 +330,7 @@ class ForwardWalk {
   const SequenceInputs<T> in_;
   const ForwardOutputs<T> out_;
   const int64_t B_, T_, I_, H_, G_, R_;
+  const bool row_wise_;
   GatePanels<T, Cell> w_panels_, u_panels_;
   tensorflow::thread::ThreadPool* pool_ = nullptr;
   Split split_{0, 0, {1, false}};
@@ -278,7 +340,7 @@ class ForwardWalk {
   tensorflow::Tensor panel_holders_[2];  // packed W, U
   T* ring_ = nullptr;
   T* h_in_ = nullptr;
-  T* h_times_u_ = nullptr;
+  T* h_times_u_ = nullptr;  // [B,G] the rows' h.U (B = 1, or row-wise)
 };
 
 }  // namespace cpu

@@ -60,6 +60,18 @@ inline bool Prepare(tensorflow::OpKernelContext* ctx, size_t bytes,
   return true;
 }
 
+// Layer norm has no GPU core yet: its calls fail with a clear status
+// (tfrnn.ops places them on the CPU).
+template <typename T>
+bool RefuseLayerNorm(tensorflow::OpKernelContext* ctx,
+                     const SequenceInputs<T>& in) {
+  if (!in.layer_norm.on()) return false;
+  ctx->SetStatus(absl::UnimplementedError(
+      "tfrnn: the LSTM's layer norm runs on the CPU kernel only; place the "
+      "op on the CPU"));
+  return true;
+}
+
 template <typename CellMath, typename Scalar>
 struct Engine {
   using Cell = CellMath;
@@ -71,6 +83,7 @@ struct Engine {
                       const typename Cell::Attrs& attrs, const Walk& walk,
                       const SequenceInputs<T>& in,
                       const ForwardOutputs<T>& out) {
+    if (RefuseLayerNorm(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;
@@ -87,6 +100,7 @@ struct Engine {
                        const SequenceInputs<T>& in,
                        const SavedForward<T>& fwd,
                        const Gradients<T>& grads) {
+    if (RefuseLayerNorm(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;

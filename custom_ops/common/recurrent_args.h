@@ -28,6 +28,16 @@ struct StepWeights {
   bool per_step;
 };
 
+// The LSTM's layer-norm weights (each null when layer norm is off).
+template <typename T>
+struct LayerNormWeights {
+  const T* gain_x;   // [4H] LN of each gate's x.W
+  const T* gain_h;   // [4H] LN of each gate's h.U
+  const T* gain_c;   // [H] LN of c_t, as tanh reads it
+  const T* shift_c;  // [H]
+  bool on() const { return gain_x != nullptr; }
+};
+
 template <typename T>
 struct SequenceInputs {
   const T* x;                 // [B,T,I]
@@ -41,14 +51,25 @@ struct SequenceInputs {
   // The LSTM's options (kVariants), each null when off:
   const T* peephole;          // [3,H]: p_i, p_f, p_o
   StepWeights<T> zoneout_h, zoneout_c;
+  LayerNormWeights<T> layer_norm;
 };
+
+// Values per step and row the forward saves for the backward: the cell's
+// kSaved per unit, or under the LSTM's layer norm its wider row.
+template <typename Cell, typename T>
+int64_t SavedWidth(const SequenceInputs<T>& in, int64_t units) {
+  if constexpr (Cell::kVariants) {
+    if (in.layer_norm.on()) return Cell::LayerNormSavedWidth(units);
+  }
+  return Cell::kSaved * units;
+}
 
 template <typename T>
 struct ForwardOutputs {
   T* output;  // [B,T,H] (zeros where a row has ended), or null
   T* h_n;     // [B,H]: the state after each row's last step
   T* c_n;     // [B,H]
-  T* saved;   // [T,B,kSaved*H] for the backward, or null (inference)
+  T* saved;   // [T,B,SavedWidth] for the backward, or null (inference)
   T* cell;    // [B,T,H] the cell states, or null (inference)
 };
 
@@ -56,7 +77,7 @@ struct ForwardOutputs {
 template <typename T>
 struct SavedForward {
   const T* output;    // [B,T,H]
-  const T* saved;     // [T,B,kSaved*H]
+  const T* saved;     // [T,B,SavedWidth]
   const T* cell;      // [B,T,H]
   const T* d_output;  // [B,T,H]
   const T* d_h_n;     // [B,H]
@@ -72,6 +93,11 @@ struct Gradients {
   T* drecurrent_kernel;  // [H,G*H]
   T* dbias;              // the bias's shape
   T* dpeephole;          // [3,H], or null without peepholes
+  // The layer norm's, or null without it: [4H], [4H], [H], [H].
+  T* dgain_x;
+  T* dgain_h;
+  T* dgain_c;
+  T* dshift_c;
 };
 
 }  // namespace tfrnn

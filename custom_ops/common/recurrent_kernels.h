@@ -11,9 +11,12 @@
 //                        x.W side's (the GRU's candidate: r * (h.U + b))
 //   kHiddenBypass        part of dh_{t-1} bypasses U (the GRU's z * h)
 //   kVariants            the LSTM's options: inputs peephole, zoneout_h,
-//                        zoneout_c after recurrent_mask (see
-//                        CheckPeephole, CheckZoneout), dpeephole last of
-//                        the gradients
+//                        zoneout_c, gain_x, gain_h, gain_c, shift_c after
+//                        recurrent_mask (see CheckPeephole, CheckZoneout,
+//                        CheckLayerNorm), dpeephole and the layer norm's
+//                        dgain_x, dgain_h, dgain_c, dshift_c last of the
+//                        gradients; under layer norm the saved row is
+//                        LayerNormSavedWidth(H) wide
 //   kSavedName           the saved values' name in error messages
 //   Attrs                the cell's own attributes (the RNN's nonlinearity),
 //                        read by ReadCellAttrs(ctx, Attrs*), found by ADL
@@ -53,7 +56,8 @@ inline absl::Status ReadCellAttrs(tensorflow::OpKernelConstruction*,
 // The inputs of a kernel, taken in order.
 class InputList {
  public:
-  explicit InputList(tensorflow::OpKernelContext* ctx) : ctx_(ctx) {}
+  explicit InputList(tensorflow::OpKernelContext* ctx, int first = 0)
+      : ctx_(ctx), next_(first) {}
   const tensorflow::Tensor& Next() { return ctx_->input(next_++); }
 
  private:
@@ -138,20 +142,31 @@ absl::Status TakeLengths(InputList& in, Walk* walk, SequenceInputs<T>* args) {
   return absl::OkStatus();
 }
 
-// The next inputs as the LSTM's options (peephole, zoneout_h, zoneout_c),
-// checked; *peephole (when asked for) is the peephole tensor, whose shape
-// dpeephole has.
+// The inputs of the LSTM's options whose shapes their gradients take.
+struct VariantTensors {
+  const tensorflow::Tensor* peephole = nullptr;
+  const tensorflow::Tensor* layer_norm[4] = {};  // gain_x, gain_h, gain_c,
+                                                 // shift_c
+};
+
+// The next inputs as the LSTM's options (peephole, zoneout_h, zoneout_c,
+// then the layer norm's), checked.
 template <typename T>
 absl::Status TakeVariants(InputList& in, const Dims& d, bool read_values,
                           SequenceInputs<T>* args,
-                          const tensorflow::Tensor** peephole = nullptr) {
-  const tensorflow::Tensor& p = in.Next();
-  if (peephole != nullptr) *peephole = &p;
-  TF_RETURN_IF_ERROR(CheckPeephole(p, d, &args->peephole));
+                          VariantTensors* tensors = nullptr) {
+  VariantTensors taken;
+  taken.peephole = &in.Next();
+  TF_RETURN_IF_ERROR(CheckPeephole(*taken.peephole, d, &args->peephole));
   TF_RETURN_IF_ERROR(
       CheckZoneout(in.Next(), "zoneout_h", d, read_values, &args->zoneout_h));
-  return CheckZoneout(in.Next(), "zoneout_c", d, read_values,
-                      &args->zoneout_c);
+  TF_RETURN_IF_ERROR(
+      CheckZoneout(in.Next(), "zoneout_c", d, read_values, &args->zoneout_c));
+  for (const tensorflow::Tensor*& t : taken.layer_norm) t = &in.Next();
+  if (tensors != nullptr) *tensors = taken;
+  return CheckLayerNorm(*taken.layer_norm[0], *taken.layer_norm[1],
+                        *taken.layer_norm[2], *taken.layer_norm[3], d,
+                        &args->layer_norm);
 }
 
 template <typename Engine>
@@ -199,7 +214,8 @@ class SequenceOp : public tensorflow::OpKernel {
     if (Cell::kSaved > 0) {  // time-major: a step's rows are one block
       TF_RETURN_IF_ERROR(out.Next(
           is_training_ ? tensorflow::TensorShape{d.time, d.batch,
-                                                 Cell::kSaved * d.units}
+                                                 SavedWidth<Cell>(args,
+                                                                  d.units)}
                        : none,
           &results.saved));
     }
@@ -254,10 +270,20 @@ class SequenceGradOp : public tensorflow::OpKernel {
       *data = In<T>(t);
       return absl::OkStatus();
     };
+    // recurrent_mask and the options come last but set the saved row's
+    // width: read them first.
+    InputList options(ctx, ctx->num_inputs() - (Cell::kVariants ? 8 : 1));
+    TF_RETURN_IF_ERROR(
+        CheckRecurrentMask(options.Next(), d, &args.recurrent_mask));
+    VariantTensors variants;
+    if (Cell::kVariants) {
+      TF_RETURN_IF_ERROR(
+          TakeVariants(options, d, Engine::kInputsOnHost, &args, &variants));
+    }
     TF_RETURN_IF_ERROR(take("output", seq_h, &fwd.output));
     if (Cell::kSaved > 0) {
       TF_RETURN_IF_ERROR(take(Cell::kSavedName,
-                              {d.time, d.batch, Cell::kSaved * d.units},
+                              {d.time, d.batch, SavedWidth<Cell>(args, d.units)},
                               &fwd.saved));
     }
     if (Cell::kCellState) TF_RETURN_IF_ERROR(take("cell", seq_h, &fwd.cell));
@@ -265,12 +291,6 @@ class SequenceGradOp : public tensorflow::OpKernel {
     TF_RETURN_IF_ERROR(take("d_h_n", state, &fwd.d_h_n));
     if (Cell::kCellState) {
       TF_RETURN_IF_ERROR(take("d_c_n", state, &fwd.d_c_n));
-    }
-    TF_RETURN_IF_ERROR(CheckRecurrentMask(in.Next(), d, &args.recurrent_mask));
-    const tensorflow::Tensor* peephole = nullptr;
-    if (Cell::kVariants) {
-      TF_RETURN_IF_ERROR(
-          TakeVariants(in, d, Engine::kInputsOnHost, &args, &peephole));
     }
 
     OutputList out(ctx);
@@ -283,7 +303,14 @@ class SequenceGradOp : public tensorflow::OpKernel {
     TF_RETURN_IF_ERROR(out.Next({d.units, G}, &grads.drecurrent_kernel));
     TF_RETURN_IF_ERROR(out.Next(BiasShape<Cell>(d), &grads.dbias));
     if (Cell::kVariants) {
-      TF_RETURN_IF_ERROR(out.Next(peephole->shape(), &grads.dpeephole));
+      TF_RETURN_IF_ERROR(
+          out.Next(variants.peephole->shape(), &grads.dpeephole));
+      T** layer_norm[] = {&grads.dgain_x, &grads.dgain_h, &grads.dgain_c,
+                          &grads.dshift_c};
+      for (int k = 0; k < 4; ++k) {
+        TF_RETURN_IF_ERROR(
+            out.Next(variants.layer_norm[k]->shape(), layer_norm[k]));
+      }
     }
     Engine::Backward(ctx, attrs_, walk, args, fwd, grads);
     return absl::OkStatus();
@@ -328,8 +355,8 @@ class StepOp : public tensorflow::OpKernel {
     TF_RETURN_IF_ERROR(out.Next(state, &results.h_n));
     if (Cell::kCellState) TF_RETURN_IF_ERROR(out.Next(state, &results.c_n));
     if (Cell::kSaved > 0) {
-      TF_RETURN_IF_ERROR(
-          out.Next({d.batch, Cell::kSaved * d.units}, &results.saved));
+      TF_RETURN_IF_ERROR(out.Next({d.batch, SavedWidth<Cell>(args, d.units)},
+                                  &results.saved));
     }
     Engine::Forward(ctx, attrs_, walk, args, results);
     return absl::OkStatus();

@@ -66,6 +66,30 @@ inline absl::Status BiasDims(InferenceContext* c, int idx, int gates,
   return c->Merge(c->Dim(bias, rows == 0 ? 0 : 1), width, &unused);
 }
 
+// The saved row's width: kSaved per unit or, for the LSTM (kVariants)
+// with its layer-norm inputs (the last four) given, LayerNormSavedWidth;
+// unknown while gain_x's size is.
+template <typename Cell>
+absl::Status SavedDim(InferenceContext* c, DimensionHandle units,
+                      DimensionHandle* saved) {
+  if constexpr (Cell::kVariants) {
+    ShapeHandle gain_x;
+    TF_RETURN_IF_ERROR(c->WithRank(c->input(c->num_inputs() - 4), 1, &gain_x));
+    const DimensionHandle size = c->Dim(gain_x, 0);
+    if (!c->ValueKnown(size)) {
+      *saved = c->UnknownDim();
+      return absl::OkStatus();
+    }
+    if (c->Value(size) != 0) {
+      *saved = c->ValueKnown(units) ? c->MakeDim(Cell::LayerNormSavedWidth(
+                                          c->Value(units)))
+                                    : c->UnknownDim();
+      return absl::OkStatus();
+    }
+  }
+  return c->Multiply(units, Cell::kSaved, saved);
+}
+
 // The shape functions of a cell's three ops (their inputs and outputs in
 // the order common/recurrent_kernels.h lists), from the cell's traits.
 template <typename Cell>
@@ -93,7 +117,7 @@ struct RecurrentShapes {
       c->set_output(out++, c->MakeShape({batch, units}));
     }
     if (Cell::kSaved > 0) {  // time-major
-      TF_RETURN_IF_ERROR(c->Multiply(units, Cell::kSaved, &saved));
+      TF_RETURN_IF_ERROR(SavedDim<Cell>(c, units, &saved));
       c->set_output(out++, is_training ? c->MakeShape({time, batch, saved})
                                        : c->MakeShape({0}));
     }
@@ -120,8 +144,12 @@ struct RecurrentShapes {
     c->set_output(out++, Cell::kBiasRows == 0
                              ? c->MakeShape({width})
                              : c->MakeShape({Cell::kBiasRows, width}));
-    if (Cell::kVariants) {  // dpeephole: the shape of peephole
-      c->set_output(out++, c->input(c->num_inputs() - 3));
+    if (Cell::kVariants) {  // dpeephole, the layer norm's: their inputs'
+      const int peephole = c->num_inputs() - 7;
+      c->set_output(out++, c->input(peephole));
+      for (int k = 0; k < 4; ++k) {
+        c->set_output(out++, c->input(c->num_inputs() - 4 + k));
+      }
     }
     return absl::OkStatus();
   }
@@ -138,7 +166,7 @@ struct RecurrentShapes {
       c->set_output(out++, c->MakeShape({batch, units}));
     }
     if (Cell::kSaved > 0) {
-      TF_RETURN_IF_ERROR(c->Multiply(units, Cell::kSaved, &saved));
+      TF_RETURN_IF_ERROR(SavedDim<Cell>(c, units, &saved));
       c->set_output(out++, c->MakeShape({batch, saved}));
     }
     return absl::OkStatus();

@@ -20,6 +20,18 @@ inline absl::Status Invalid(const std::string& message) {
   return absl::InvalidArgumentError(message);
 }
 
+// An output's data, or null when it is empty.
+template <typename T>
+T* Data(tensorflow::Tensor* t) {
+  return t->NumElements() == 0 ? nullptr : t->flat<T>().data();
+}
+
+// An input's data.
+template <typename T>
+const T* In(const tensorflow::Tensor& t) {
+  return t.flat<T>().data();
+}
+
 inline absl::Status CheckRank(const tensorflow::Tensor& t, const char* name,
                               int rank) {
   if (t.dims() != rank) {
@@ -133,6 +145,31 @@ absl::Status CheckPeephole(const tensorflow::Tensor& peephole, const Dims& d,
   return absl::OkStatus();
 }
 
+// The layer norm's gain_x [4H], gain_h [4H], gain_c [H], shift_c [H]: all
+// given, or all shape [0] for none (*w all null then).
+template <typename T>
+absl::Status CheckLayerNorm(const tensorflow::Tensor& gain_x,
+                            const tensorflow::Tensor& gain_h,
+                            const tensorflow::Tensor& gain_c,
+                            const tensorflow::Tensor& shift_c, const Dims& d,
+                            LayerNormWeights<T>* w) {
+  *w = {};
+  const bool none[] = {IsNone(gain_x), IsNone(gain_h), IsNone(gain_c),
+                       IsNone(shift_c)};
+  if (none[0] && none[1] && none[2] && none[3]) return absl::OkStatus();
+  if (none[0] || none[1] || none[2] || none[3]) {
+    return Invalid(
+        "layer norm takes gain_x, gain_h, gain_c and shift_c together: give "
+        "all four, or all four as shape [0] for none");
+  }
+  TF_RETURN_IF_ERROR(CheckShape(gain_x, "gain_x", {4 * d.units}));
+  TF_RETURN_IF_ERROR(CheckShape(gain_h, "gain_h", {4 * d.units}));
+  TF_RETURN_IF_ERROR(CheckShape(gain_c, "gain_c", {d.units}));
+  TF_RETURN_IF_ERROR(CheckShape(shift_c, "shift_c", {d.units}));
+  *w = {In<T>(gain_x), In<T>(gain_h), In<T>(gain_c), In<T>(shift_c)};
+  return absl::OkStatus();
+}
+
 // A zoneout input: shape [0] (none), a scalar (the same share for every
 // unit and step) or [B, T, H] (per step); every value in [0, 1], checked
 // when `read_values` (the tensor is in host memory).
@@ -155,18 +192,6 @@ absl::Status CheckZoneout(const tensorflow::Tensor& z, const char* name,
   }
   *weights = {flat.data(), z.dims() != 0};
   return absl::OkStatus();
-}
-
-// An output's data, or null when it is empty.
-template <typename T>
-T* Data(tensorflow::Tensor* t) {
-  return t->NumElements() == 0 ? nullptr : t->flat<T>().data();
-}
-
-// An input's data.
-template <typename T>
-const T* In(const tensorflow::Tensor& t) {
-  return t.flat<T>().data();
 }
 
 }  // namespace tfrnn

@@ -1,8 +1,11 @@
 // The LSTM cell's math on the packets of the CPU engine (common/cpu_cell.h):
 // what it reads and saves per step, around the formulas of lstm_cell.h.
+// Under layer norm the cell works on whole rows (RowWise), since each
+// normalisation reads all H units of a gate.
 #ifndef TFRNN_CUSTOM_OPS_LSTM_LSTM_CELL_CPU_H_
 #define TFRNN_CUSTOM_OPS_LSTM_LSTM_CELL_CPU_H_
 
+#include <cmath>
 #include <cstdint>
 
 #include "common/cpu_cell.h"
@@ -24,11 +27,19 @@ class CpuCell : public Cell {
   // in: the options' inputs (peephole, zoneout_h, zoneout_c; null: off).
   CpuCell(const Attrs& attrs, const SequenceInputs<T>& in, int64_t units)
       : H_(units), clip_(static_cast<T>(attrs.cell_clip)),
+        epsilon_(static_cast<T>(attrs.layer_norm_epsilon)),
         peephole_(in.peephole), zoneout_h_(in.zoneout_h),
-        zoneout_c_(in.zoneout_c) {}
+        zoneout_c_(in.zoneout_c), ln_(in.layer_norm) {}
 
   // Under zoneout_h, z * dh_t reaches h_{t-1} past U.
   bool HiddenBypass() const { return zoneout_h_.values != nullptr; }
+  bool RowWise() const { return ln_.on(); }
+  // The per-row gradient terms the engine sums, in rows of H: dpeephole's
+  // 3, then the layer norm's dbias 4, dgain_x 4, dgain_h 4, dgain_c, dshift_c.
+  int64_t TermRows() const {
+    return (peephole_ != nullptr ? 3 : 0) + (ln_.on() ? 14 : 0);
+  }
+  int64_t RowScratch() const { return ln_.on() ? 3 * H_ : 0; }
 
   // saved: x.W + b of the step's i, f, g, o, replaced by the activated gates.
   cpu::StepState<Packet> Forward(const Packet* hu, T* saved, const T* h_prev,
@@ -45,10 +56,7 @@ class CpuCell : public Cell {
     Gates<Packet> a;
     const State<Packet> s =
         Step<Act>(pre[0], pre[1], pre[2], pre[3], h, at(c_prev), opt, &a);
-    S::Store(saved + u, a.i, width);
-    S::Store(saved + H_ + u, a.f, width);
-    S::Store(saved + 2 * H_ + u, a.g, width);
-    S::Store(saved + 3 * H_ + u, a.o, width);
+    StoreGates(a, saved, u, width);
     return {s.h, s.c};
   }
 
@@ -56,14 +64,205 @@ class CpuCell : public Cell {
                                           int64_t u, int64_t width,
                                           Packet dh, Packet dc) const {
     const auto at = [u, width](const T* p) { return S::Load(p + u, width); };
-    const T* g = v.saved;
-    const Gates<Packet> a{at(g), at(g + H_), at(g + 2 * H_), at(g + 3 * H_)};
     const StepGrads<Packet> r = CellBackward<Act>(
-        a, at(v.c_prev), at(v.c), dh, dc, OptionsAt(v.row, u, width));
+        LoadGates(v.saved, u, width), at(v.c_prev), at(v.c), dh, dc, OptionsAt(v.row, u, width));
     return ToEngine<cpu::StepGrads<Packet, kGates>>(r);
   }
 
+  // Layer norm, the hoisted x.W of a step's row (its first 4H, no bias):
+  // the x.W side's pre-activations LN(x.W) * gain_x + b, the normalised
+  // values and statistics to their places in the saved row.
+  void NormalizeInput(T* saved, const T* bias) const {
+    for (int g = 0; g < kGates; ++g) {
+      T* normed = saved + (LayerNormRow::kInput + g) * H_;
+      Stat(saved, LayerNormRow::kInputStats + g) =
+          Normalize(saved + g * H_, normed);
+      Row(saved + g * H_) = Row(normed) * ConstRow(ln_.gain_x + g * H_) +
+                            ConstRow(bias + g * H_);
+    }
+  }
+
+  // Layer norm, a whole row's step: hu is the row's h_{t-1}.U [4H]
+  // (scratch afterwards); saved as NormalizeInput left it; the carried
+  // state of units u.. goes to store(u, width, StepState).
+  template <typename Store>
+  void ForwardRow(T* hu, T* saved, const T* h_prev, const T* c_prev,
+                  int64_t row, const Store& store) const {
+    const auto at = [](const T* p, int64_t u, int64_t w) {
+      return S::Load(p + u, w);
+    };
+    for (int g = 0; g < kGates; ++g) {
+      Stat(saved, LayerNormRow::kRecurrentStats + g) = Normalize(
+          hu + g * H_, saved + (LayerNormRow::kRecurrent + g) * H_);
+    }
+    T* c_new = hu;  // the clipped c_t, before its norm
+    for (int64_t u = 0; u < H_; u += S::kSize) {
+      const int64_t w = std::min<int64_t>(S::kSize, H_ - u);
+      Packet pre[kGates];
+      for (int g = 0; g < kGates; ++g) {
+        const int64_t j = g * H_ + u;
+        pre[g] = Eigen::internal::pmadd(
+            at(saved + LayerNormRow::kRecurrent * H_, j, w),
+            at(ln_.gain_h, j, w), at(saved, j, w));
+      }
+      Gates<Packet> a;
+      S::Store(c_new + u,
+               GatesAndCell<Act>(pre[0], pre[1], pre[2], pre[3],
+                                 at(c_prev, u, w), OptionsAt(row, u, w), &a),
+               w);
+      StoreGates(a, saved, u, w);
+    }
+    T* c_normed = saved + LayerNormRow::kCell * H_;
+    Stat(saved, LayerNormRow::kCellStats) = Normalize(c_new, c_normed);
+    for (int64_t u = 0; u < H_; u += S::kSize) {
+      const int64_t w = std::min<int64_t>(S::kSize, H_ - u);
+      const Packet c_out = Eigen::internal::pmadd(
+          at(c_normed, u, w), at(ln_.gain_c, u, w), at(ln_.shift_c, u, w));
+      const State<Packet> s =
+          Carry<Act>(LoadGates(saved, u, w), at(c_new, u, w), c_out,
+                     at(h_prev, u, w), at(c_prev, u, w),
+                     OptionsAt(row, u, w));
+      store(u, w, cpu::StepState<Packet>{s.h, s.c});
+    }
+  }
+
+  // Layer norm, a whole row's backward. dh, dc: the gradients reaching the
+  // carried h_t, c_t [H]; left as dh's share past U (under zoneout_h) and
+  // the gradient reaching c_{t-1}. d_input, d_recurrent [4H]: the x.W and
+  // h.U sides' gradients; terms: the row's TermRows(); scratch:
+  // RowScratch() values.
+  void BackwardRow(const cpu::BackwardView<T>& v, T* dh, T* dc, T* d_input,
+                   T* d_recurrent, T* terms, T* scratch) const {
+    T* ln_terms = terms + (peephole_ != nullptr ? 3 * H_ : 0);
+    OutputRowBackward(v, dh, dc, ln_terms + 12 * H_, scratch, d_input);
+    GateRowBackward(v, dc, scratch, d_input, terms);
+    for (int g = 0; g < kGates; ++g) {
+      const T* dz = d_input + g * H_;
+      Row(ln_terms + g * H_) = ConstRow(dz);  // the bias's
+      NormBackward(dz, ln_.gain_x + g * H_,
+                   v.saved + (LayerNormRow::kInput + g) * H_,
+                   StatOf(v.saved, LayerNormRow::kInputStats + g),
+                   ln_terms + (4 + g) * H_, nullptr);
+      NormBackward(dz, ln_.gain_h + g * H_,
+                   v.saved + (LayerNormRow::kRecurrent + g) * H_,
+                   StatOf(v.saved, LayerNormRow::kRecurrentStats + g),
+                   ln_terms + (8 + g) * H_, d_recurrent + g * H_);
+    }
+    for (int g = 0; g < kGates; ++g) {  // last: they overwrite dz
+      NormBackward(d_input + g * H_, ln_.gain_x + g * H_,
+                   v.saved + (LayerNormRow::kInput + g) * H_,
+                   StatOf(v.saved, LayerNormRow::kInputStats + g), nullptr,
+                   d_input + g * H_);
+    }
+  }
+
  private:
+  using RowMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+  using ConstRowMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+  RowMap Row(T* p) const { return RowMap(p, H_); }
+  ConstRowMap ConstRow(const T* p) const { return ConstRowMap(p, H_); }
+  T& Stat(T* saved, int64_t k) const {
+    return saved[LayerNormRow::kStats * H_ + k];
+  }
+  T StatOf(const T* saved, int64_t k) const {
+    return saved[LayerNormRow::kStats * H_ + k];
+  }
+
+  // normed = (x - mean) * rstd over H values; returns rstd (two passes,
+  // as tf.nn.moments).
+  T Normalize(const T* x, T* normed) const {
+    const T mean = ConstRow(x).mean();
+    const T variance = (ConstRow(x) - mean).square().mean();
+    const T rstd = T(1) / std::sqrt(variance + epsilon_);
+    Row(normed) = (ConstRow(x) - mean) * rstd;
+    return rstd;
+  }
+
+  // The gradient dz reaching LN(x) * gain: gain's term dz * normed (to
+  // d_gain, when not null) and x's (to dx, when not null; may be dz).
+  void NormBackward(const T* dz, const T* gain, const T* normed, T rstd,
+                    T* d_gain, T* dx) const {
+    if (d_gain != nullptr) Row(d_gain) = ConstRow(dz) * ConstRow(normed);
+    if (dx == nullptr) return;
+    const auto dy = ConstRow(dz) * ConstRow(gain);
+    const T mean_dy = dy.mean();
+    const T mean_dy_normed = (dy * ConstRow(normed)).mean();
+    Row(dx) = rstd * (dy - mean_dy - ConstRow(normed) * mean_dy_normed);
+  }
+
+  // BackwardRow's first pass, to what tanh read: the gradient reaching
+  // LN(c_t) (its terms for gain_c, shift_c: c_terms [2H]), and per unit
+  // into scratch [3H] d(normalised c_t), dc's share reaching c_t and its
+  // share kept for c_{t-1}; do_ into d_input's o; dh's bypass into dh.
+  void OutputRowBackward(const cpu::BackwardView<T>& v, T* dh, const T* dc,
+                         T* c_terms, T* scratch, T* d_input) const {
+    const T* c_normed = v.saved + LayerNormRow::kCell * H_;
+    for (int64_t u = 0; u < H_; u += S::kSize) {
+      const int64_t w = std::min<int64_t>(S::kSize, H_ - u);
+      const auto at = [u, w](const T* p) { return S::Load(p + u, w); };
+      const Packet normed = at(c_normed);
+      const Packet tanh_out = Act::Tanh(Eigen::internal::pmadd(
+          normed, at(ln_.gain_c), at(ln_.shift_c)));
+      const OutputGrads<Packet> r = OutputBackward(
+          LoadGates(v.saved, u, w), tanh_out, at(dh), at(dc),
+          OptionsAt(v.row, u, w));
+      S::Store(c_terms + u, Eigen::internal::pmul(r.d_out, normed), w);
+      S::Store(c_terms + H_ + u, r.d_out, w);
+      S::Store(scratch + u, Eigen::internal::pmul(r.d_out, at(ln_.gain_c)),
+               w);
+      S::Store(scratch + H_ + u, r.dc, w);
+      S::Store(scratch + 2 * H_ + u, r.dc_kept, w);
+      S::Store(d_input + 3 * H_ + u, r.do_, w);
+      if (HiddenBypass()) S::Store(dh + u, r.dh_prev, w);
+    }
+  }
+
+  // BackwardRow's second pass: through LN(c_t) to c_t, then the gates:
+  // their pre-activations' gradients dz to d_input, c_{t-1}'s to dc, the
+  // peepholes' terms (when on) to terms.
+  void GateRowBackward(const cpu::BackwardView<T>& v, T* dc,
+                       const T* scratch, T* d_input, T* terms) const {
+    const T* c_normed = v.saved + LayerNormRow::kCell * H_;
+    const T rstd = StatOf(v.saved, LayerNormRow::kCellStats);
+    const T mean_dy = ConstRow(scratch).mean();
+    const T mean_dy_normed = (ConstRow(scratch) * ConstRow(c_normed)).mean();
+    const auto splat = [](T x) { return Eigen::internal::pset1<Packet>(x); };
+    for (int64_t u = 0; u < H_; u += S::kSize) {
+      const int64_t w = std::min<int64_t>(S::kSize, H_ - u);
+      const auto at = [u, w](const T* p) { return S::Load(p + u, w); };
+      const Options<Packet> opt = OptionsAt(v.row, u, w);
+      const Gates<Packet> a = LoadGates(v.saved, u, w);
+      const Packet c_prev = at(v.c_prev);
+      OutputGrads<Packet> out{};
+      out.do_ = at(d_input + 3 * H_);
+      out.dc_kept = at(scratch + 2 * H_);
+      const Packet dc_t = Eigen::internal::padd(
+          at(scratch + H_),
+          LayerNormBackward(at(scratch), at(c_normed), splat(mean_dy),
+                            splat(mean_dy_normed), splat(rstd)));
+      const StepGrads<Packet> r = GateBackward<Act>(
+          a, c_prev, NewCell<Act>(a, c_prev, at(v.c), opt), dc_t, out, opt);
+      const Packet dz[] = {r.di, r.df, r.dg, r.do_};
+      for (int g = 0; g < kGates; ++g) S::Store(d_input + g * H_ + u, dz[g], w);
+      S::Store(dc + u, r.dc_prev, w);
+      if (peephole_ == nullptr) continue;
+      const Packet dp[] = {r.dp_i, r.dp_f, r.dp_o};
+      for (int k = 0; k < 3; ++k) S::Store(terms + k * H_ + u, dp[k], w);
+    }
+  }
+
+  Gates<Packet> LoadGates(const T* saved, int64_t u, int64_t w) const {
+    return {S::Load(saved + u, w), S::Load(saved + H_ + u, w),
+            S::Load(saved + 2 * H_ + u, w), S::Load(saved + 3 * H_ + u, w)};
+  }
+  void StoreGates(const Gates<Packet>& a, T* saved, int64_t u,
+                  int64_t w) const {
+    S::Store(saved + u, a.i, w);
+    S::Store(saved + H_ + u, a.f, w);
+    S::Store(saved + 2 * H_ + u, a.g, w);
+    S::Store(saved + 3 * H_ + u, a.o, w);
+  }
+
   // The options of units u.. at row b * T + t of the sequence.
   Options<Packet> OptionsAt(int64_t row, int64_t u, int64_t width) const {
     Options<Packet> opt{};
@@ -95,9 +294,10 @@ class CpuCell : public Cell {
   }
 
   int64_t H_;
-  T clip_;
+  T clip_, epsilon_;
   const T* peephole_;
   StepWeights<T> zoneout_h_, zoneout_c_;
+  LayerNormWeights<T> ln_;
 };
 
 }  // namespace lstm

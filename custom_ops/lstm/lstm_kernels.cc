@@ -19,6 +19,13 @@ absl::Status ReadCellAttrs(tensorflow::OpKernelConstruction* ctx,
   float cell_clip;
   TF_RETURN_IF_ERROR(ctx->GetAttr("cell_clip", &cell_clip));
   attrs->cell_clip = cell_clip;
+  float epsilon;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("layer_norm_epsilon", &epsilon));
+  if (!(epsilon > 0)) {
+    return absl::InvalidArgumentError(
+        "layer_norm_epsilon must be positive, got " + std::to_string(epsilon));
+  }
+  attrs->layer_norm_epsilon = epsilon;
   return absl::OkStatus();
 }
 

@@ -27,6 +27,10 @@ REGISTER_OP("TfrnnLstm")
     .Input("peephole: T")
     .Input("zoneout_h: T")
     .Input("zoneout_c: T")
+    .Input("gain_x: T")
+    .Input("gain_h: T")
+    .Input("gain_c: T")
+    .Input("shift_c: T")
     .Output("output: T")
     .Output("h_n: T")
     .Output("c_n: T")
@@ -36,6 +40,7 @@ REGISTER_OP("TfrnnLstm")
     .Attr("reverse: bool = false")
     .Attr("is_training: bool = true")
     .Attr("cell_clip: float = -1")
+    .Attr("layer_norm_epsilon: float = 0.001")
     .SetShapeFn(Shapes::Sequence)
     .Doc(R"doc(
 Whole-sequence LSTM, batch-major, Keras weight layout (gate order i, f, c, o).
@@ -52,7 +57,12 @@ Options (lstm/lstm_cell.h has the formulas), each off when its input has
 shape [0] or cell_clip is negative: peephole [3,H] (p_i, p_f, p_o, as
 BlockLSTM's); zoneout_h, zoneout_c: the share of h_{t-1} / c_{t-1} each unit
 keeps at a step, a scalar or [B,T,H] in [0, 1] (a training mask of 0s and 1s,
-or inference's expectation); cell_clip: c_t clipped to [-cell_clip, cell_clip].
+or inference's expectation); cell_clip: c_t clipped to [-cell_clip, cell_clip];
+layer norm: gain_x [4H], gain_h [4H], gain_c [H], shift_c [H], all four or
+none (Ba et al.: each gate's x.W and h.U normalised over its units times its
+gain, tanh reading LN(c_t) * gain_c + shift_c; layer_norm_epsilon is added to
+the variances). gates is then [T,B,13H+9]: the normalised values and their
+statistics follow the gates.
 Outputs and h_n/c_n are the carried states, after zoneout.
 )doc");
 
@@ -73,6 +83,10 @@ REGISTER_OP("TfrnnLstmGrad")
     .Input("peephole: T")
     .Input("zoneout_h: T")
     .Input("zoneout_c: T")
+    .Input("gain_x: T")
+    .Input("gain_h: T")
+    .Input("gain_c: T")
+    .Input("shift_c: T")
     .Output("dx: T")
     .Output("dh0: T")
     .Output("dc0: T")
@@ -80,9 +94,14 @@ REGISTER_OP("TfrnnLstmGrad")
     .Output("drecurrent_kernel: T")
     .Output("dbias: T")
     .Output("dpeephole: T")
+    .Output("dgain_x: T")
+    .Output("dgain_h: T")
+    .Output("dgain_c: T")
+    .Output("dshift_c: T")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
     .Attr("cell_clip: float = -1")
+    .Attr("layer_norm_epsilon: float = 0.001")
     .SetShapeFn(Shapes::Grad)
     .Doc("Backward pass of TfrnnLstm from its saved gates and cell states.");
 
@@ -96,11 +115,16 @@ REGISTER_OP("TfrnnLstmStep")
     .Input("peephole: T")
     .Input("zoneout_h: T")
     .Input("zoneout_c: T")
+    .Input("gain_x: T")
+    .Input("gain_h: T")
+    .Input("gain_c: T")
+    .Input("shift_c: T")
     .Output("h_new: T")
     .Output("c_new: T")
     .Output("gates: T")
     .Attr("T: {float, double}")
     .Attr("cell_clip: float = -1")
+    .Attr("layer_norm_epsilon: float = 0.001")
     .SetShapeFn(Shapes::Step)
     .Doc("One LSTM step (decoding) with TfrnnLstm's options (a per-step "
          "zoneout is [B,1,H]). gates: the activated gates, for the "

@@ -6,11 +6,11 @@ handles initial and stateful states, return options and config, and the
 weights (`kernel`, `recurrent_kernel`, `bias`) are Keras's, so weights and
 `.keras` files move between the two. Any mask runs on the op (left
 padding and holes too: see tfrnn.layers.fused), and so do the options
-peephole, cell_clip and zoneout (tfrnn.layers.lstm_options). What the op
-cannot express (other activations, per-gate dropout masks
-(implementation=1), `unroll`, layer_norm, proj_size) runs Keras's own step
-loop over `LSTMCell`, whose step is the fused single-step op (with the
-op's options) or, for layer_norm and proj_size, stock ops. Results follow
+peephole, cell_clip, zoneout and layer_norm (tfrnn.layers.lstm_options).
+What the op cannot express (other activations, per-gate dropout masks
+(implementation=1), `unroll`, proj_size) runs Keras's own step loop over
+`LSTMCell`, whose step is the fused single-step op (with the op's options)
+or, for proj_size, stock ops. Results follow
 Keras in every case but one, on purpose: `recurrent_dropout` (variational,
 Gal & Ghahramani 2016) is one mask on h_{t-1} shared by the four gates, the
 same at every step, and runs inside the fused op; Keras instead draws a
@@ -55,8 +55,8 @@ class LSTMCell(keras.layers.LSTMCell):
     The options proj_size, peephole, layer_norm, cell_clip, zoneout_h,
     zoneout_c and zoneout_inference are tfrnn.layers.lstm_options'; with
     any of them on, the step runs the fused step op with them (peephole,
-    cell_clip, zoneout; zoneout_h not with recurrent dropout) or that
-    module's math in stock ops (layer_norm, proj_size), and
+    cell_clip, zoneout, layer_norm; zoneout_h not with recurrent dropout)
+    or that module's math in stock ops (proj_size), and
     the weights kernel [I,4H], recurrent_kernel [P or H,4H], bias [4H] are
     followed by projection_kernel [H,P], peephole_weights [3,H] (i, f, o)
     and the layer-norm gains/shift, as enabled.
@@ -158,12 +158,16 @@ class LSTMCell(keras.layers.LSTMCell):
         return h, [h, c]
 
     def op_options(self, shape, training):
-        """The ops' option arguments: peepholes, the clip, and the zoneout
-        weights of `shape` ([B,H] a step, [B,T,H] a sequence: training
-        masks drawn here)."""
+        """The ops' option arguments: peepholes, the clip, the layer norm's
+        weights, and the zoneout weights of `shape` ([B,H] a step, [B,T,H]
+        a sequence: training masks drawn here)."""
+        layer_norm = None
+        if self.layer_norm:
+            layer_norm = (self.gain_x, self.gain_h, self.gain_c, self.shift_c)
         return dict(
             peephole=self.peephole_weights if self.peephole else None,
-            cell_clip=self.cell_clip,
+            cell_clip=self.cell_clip, layer_norm=layer_norm,
+            layer_norm_epsilon=lstm_options.LAYER_NORM_EPSILON,
             zoneout_h=lstm_options.zoneout_weights(self, self.zoneout_h,
                                                    shape, training),
             zoneout_c=lstm_options.zoneout_weights(self, self.zoneout_c,
@@ -189,7 +193,7 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     (`supports_jit = False`). Beyond Keras: `forget_bias` (see LSTMCell),
     `time_major`, `trainable_initial_state` (see FusedRNN), and the options
     of tfrnn.layers.lstm_options: `peephole`, `cell_clip`, `zoneout_h`,
-    `zoneout_c`, `zoneout_inference` (on the fused op) and `layer_norm`,
+    `zoneout_c`, `zoneout_inference`, `layer_norm` (on the fused op) and
     `proj_size` (Keras's step loop). See the module docstring for what
     `recurrent_dropout` does.
 
@@ -237,7 +241,7 @@ class LSTM(FusedRNN, keras.layers.LSTM):
                   else self.get_initial_state(batch))
         if not self._cell_fusable():
             raise ValueError("state_sequences needs the fused op: default "
-                             "activations, no layer_norm or proj_size")
+                             "activations, no proj_size")
         lengths = None if mask is None else mask_lengths(mask)
         h, _, _, c = lstm_sequence(
             inputs, h0, c0, self.cell.kernel, self.cell.recurrent_kernel,

@@ -20,17 +20,21 @@ Per step (gate order i, f, c, o as Keras):
   the expected value, z * previous + (1 - z) * new, so the network run at
   test time is the one trained on average; zoneout_inference="identity"
   turns zoneout off in inference instead, like dropout.
-Peepholes, the clip and zoneout run inside the fused op; layer_norm and
-proj_size run Keras's step loop over this math.
+Peepholes, the clip, zoneout and layer_norm run inside the fused op;
+proj_size runs Keras's step loop over this math.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
+
+from tfrnn.ops.reference import layer_norm
 
 OPTIONS = ("proj_size", "peephole", "layer_norm", "zoneout_h", "zoneout_c",
            "zoneout_inference", "cell_clip")
 ZONEOUT_INFERENCE = ("expectation", "identity")
-_EPSILON = 1e-3
+# The layer norm's epsilon, as the op's float attr holds it.
+LAYER_NORM_EPSILON = float(np.float32(1e-3))
 
 
 def checked_options(proj_size=None, peephole=False, layer_norm=False,
@@ -62,9 +66,8 @@ def any_on(options):
 
 
 def in_op(options):
-    """Whether the fused op runs these options (all but layer_norm and
-    proj_size)."""
-    return not (options["layer_norm"] or options["proj_size"])
+    """Whether the fused op runs these options (all but proj_size)."""
+    return not options["proj_size"]
 
 
 def add_option_weights(cell):
@@ -88,24 +91,14 @@ def add_option_weights(cell):
                                                 initializer=init))
 
 
-def layer_norm(z, gain, shift=None, groups=1):
-    """Normalises each of `groups` equal slices of z's last axis."""
-    shape = tf.shape(z)
-    parts = tf.reshape(z, tf.concat([shape[:-1], [groups, -1]], 0))
-    mean, variance = tf.nn.moments(parts, axes=[-1], keepdims=True)
-    normed = tf.reshape((parts - mean) * tf.math.rsqrt(variance + _EPSILON),
-                        shape) * gain
-    return normed if shift is None else normed + shift
-
-
 def options_step(cell, x, h_prev, h_in, c_prev, training):
     """One step of the module docstring's math with stock ops: x after
     input dropout, h_in = h_{t-1} as h.U sees it. Returns (h, c)."""
     zx = tf.matmul(x, cell.kernel)
     zh = tf.matmul(h_in, cell.recurrent_kernel)
     if cell.layer_norm:
-        zx = layer_norm(zx, cell.gain_x, groups=4)
-        zh = layer_norm(zh, cell.gain_h, groups=4)
+        zx = layer_norm(zx, cell.gain_x, groups=4, epsilon=LAYER_NORM_EPSILON)
+        zh = layer_norm(zh, cell.gain_h, groups=4, epsilon=LAYER_NORM_EPSILON)
     z = zx + zh
     if cell.use_bias:
         z = z + cell.bias
@@ -120,7 +113,8 @@ def options_step(cell, x, h_prev, h_in, c_prev, training):
         c = tf.clip_by_value(c, -cell.cell_clip, cell.cell_clip)
     if cell.peephole:
         zo = zo + p_o * c
-    c_out = layer_norm(c, cell.gain_c, cell.shift_c) if cell.layer_norm else c
+    c_out = (layer_norm(c, cell.gain_c, cell.shift_c,
+                        epsilon=LAYER_NORM_EPSILON) if cell.layer_norm else c)
     h = cell.recurrent_activation(zo) * cell.activation(c_out)
     if cell.proj_size:
         h = tf.matmul(h, cell.projection_kernel)

@@ -94,6 +94,16 @@ def cell_clip_or_none(cell_clip):
     return float(np.float32(cell_clip))
 
 
+def epsilon_or_error(epsilon):
+    """layer_norm_epsilon as the op's float attr (rounded to float32, as it
+    stores it, so that the pure-TF path adds the same value); a positive
+    number."""
+    if not isinstance(epsilon, (int, float)) or not epsilon > 0:
+        raise invalid_argument(
+            f"layer_norm_epsilon must be a positive number, got {epsilon!r}")
+    return float(np.float32(epsilon))
+
+
 def zeros_if_none(grad, like):
     """A gradient TensorFlow left as None (no path), as zeros."""
     return tf.zeros_like(like) if grad is None else grad

@@ -5,10 +5,13 @@ the pure-TF reference (same contract, same numbers) otherwise. float16 and
 bfloat16 inputs compute in float32.
 """
 
+import contextlib
+
 import tensorflow as tf
 
 from tfrnn.ops import reference
 from tfrnn.ops.inputs import (as_float_tensors, cell_clip_or_none,
+                              epsilon_or_error, invalid_argument,
                               lengths_or_full, mask_or_empty, zeros_if_none,
                               zoneout_or_empty)
 from tfrnn.ops.loader import active_ops, library
@@ -18,7 +21,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length=None, reverse=False, training=True,
                   return_cell_sequence=False, recurrent_mask=None,
                   peephole=None, zoneout_h=None, zoneout_c=None,
-                  cell_clip=None):
+                  cell_clip=None, layer_norm=None, layer_norm_epsilon=1e-3):
     """Whole-sequence LSTM: returns (output [B,T,H], h_n [B,H], c_n [B,H]).
 
     x [B,T,I]; h0, c0 [B,H]; kernel [I,4H], recurrent_kernel [H,4H] and
@@ -39,27 +42,37 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     [B,T,H] in [0, 1] (a training mask of 0s and 1s, or inference's
     expectation; no gradient), indexed by time step; `cell_clip` > 0 clips
     c_t to [-cell_clip, cell_clip]. Outputs are the carried h_t, after
-    zoneout.
+    zoneout. `layer_norm` = (gain_x [4H], gain_h [4H], gain_c [H],
+    shift_c [H]): each gate's x.W and h.U normalised over its units (times
+    its gain; then + bias) and tanh reading LN(c_t) * gain_c + shift_c
+    (Ba et al. 2016), with `layer_norm_epsilon` added to the variances. The
+    compiled layer norm runs on the CPU kernel only: these calls are placed
+    on the CPU.
     """
-    dtype, (x, h0, c0, kernel, recurrent_kernel, bias), peephole = \
-        _float_inputs(peephole, x=x, h0=h0, c0=c0, kernel=kernel,
-                      recurrent_kernel=recurrent_kernel, bias=bias)
+    dtype, tensors, (peephole, ln) = _float_inputs(
+        peephole, layer_norm, x=x, h0=h0, c0=c0, kernel=kernel,
+        recurrent_kernel=recurrent_kernel, bias=bias)
+    x, h0, c0, kernel, recurrent_kernel, bias = tensors
     lengths = lengths_or_full(sequence_length, x)
     mask = mask_or_empty(recurrent_mask, x.dtype)
     zoneout, clip = _options(x.dtype, zoneout_h, zoneout_c, cell_clip)
+    epsilon = epsilon_or_error(layer_norm_epsilon)
     ops = active_ops()
     if ops is None:
         result = reference.lstm_sequence(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths,
             reverse=reverse, return_cell_sequence=return_cell_sequence,
             recurrent_mask=mask, peephole=peephole, zoneout_h=zoneout[0],
-            zoneout_c=zoneout[1], cell_clip=clip)
+            zoneout_c=zoneout[1], cell_clip=clip, layer_norm_weights=ln,
+            layer_norm_epsilon=epsilon)
     else:
-        output, h_n, c_n, _, cells = ops.tfrnn_lstm(
-            x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-            _or_empty(peephole, x.dtype), *zoneout,
-            reverse=reverse, cell_clip=clip,
-            is_training=bool(training) or return_cell_sequence)
+        with _layer_norm_device(ln):
+            output, h_n, c_n, _, cells = ops.tfrnn_lstm(
+                x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
+                _or_empty(peephole, x.dtype), *zoneout,
+                *_layer_norm_inputs(ln, x.dtype), reverse=reverse,
+                cell_clip=clip, layer_norm_epsilon=epsilon,
+                is_training=bool(training) or return_cell_sequence)
         result = (output, h_n, c_n)
         if return_cell_sequence:
             # The op's saved cell states are unset where a row has ended.
@@ -71,36 +84,65 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
 
 
 def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
-              zoneout_h=None, zoneout_c=None, cell_clip=None):
+              zoneout_h=None, zoneout_c=None, cell_clip=None,
+              layer_norm=None, layer_norm_epsilon=1e-3):
     """One LSTM step for decoding: x [B,I], h, c [B,H] -> (h_new, c_new),
     with lstm_sequence's options (a per-step zoneout is [B,H] here)."""
-    dtype, (x, h, c, kernel, recurrent_kernel, bias), peephole = \
-        _float_inputs(peephole, x=x, h=h, c=c, kernel=kernel,
-                      recurrent_kernel=recurrent_kernel, bias=bias)
+    dtype, tensors, (peephole, ln) = _float_inputs(
+        peephole, layer_norm, x=x, h=h, c=c, kernel=kernel,
+        recurrent_kernel=recurrent_kernel, bias=bias)
+    x, h, c, kernel, recurrent_kernel, bias = tensors
     zoneout, clip = _options(x.dtype, zoneout_h, zoneout_c, cell_clip)
+    epsilon = epsilon_or_error(layer_norm_epsilon)
     ops = active_ops()
     if ops is None:
         result = reference.lstm_step(
             x, h, c, kernel, recurrent_kernel, bias, peephole=peephole,
-            zoneout_h=zoneout[0], zoneout_c=zoneout[1], cell_clip=clip)
+            zoneout_h=zoneout[0], zoneout_c=zoneout[1], cell_clip=clip,
+            layer_norm_weights=ln, layer_norm_epsilon=epsilon)
     else:
         # The op takes a per-step zoneout as the sequence op's [B,T=1,H].
         steps = [z[:, None] if z.shape.rank == 2 else z for z in zoneout]
-        result = ops.tfrnn_lstm_step(
-            x, h, c, kernel, recurrent_kernel, bias,
-            _or_empty(peephole, x.dtype), *steps, cell_clip=clip)[:2]
+        with _layer_norm_device(ln):
+            result = ops.tfrnn_lstm_step(
+                x, h, c, kernel, recurrent_kernel, bias,
+                _or_empty(peephole, x.dtype), *steps,
+                *_layer_norm_inputs(ln, x.dtype), cell_clip=clip,
+                layer_norm_epsilon=epsilon)[:2]
     return tuple(tf.cast(t, dtype) for t in result)
 
 
-def _float_inputs(peephole, **named):
-    """as_float_tensors of the named inputs and the peephole (when given):
-    (dtype, [named tensors], peephole tensor or None)."""
+_LAYER_NORM = ("gain_x", "gain_h", "gain_c", "shift_c")
+
+
+def _float_inputs(peephole, layer_norm, **named):
+    """as_float_tensors of the named inputs, the peephole and the layer
+    norm's four (when given): (dtype, [named tensors], (peephole or None,
+    layer norm tuple or None))."""
+    if layer_norm is not None:
+        if not isinstance(layer_norm, (tuple, list)) or len(layer_norm) != 4:
+            raise invalid_argument(
+                "layer_norm must be (gain_x, gain_h, gain_c, shift_c) or "
+                f"None, got {type(layer_norm).__name__}")
+        named.update(zip(_LAYER_NORM, layer_norm))
     if peephole is not None:
         named["peephole"] = peephole
     dtype, tensors = as_float_tensors(**named)
-    if peephole is None:
-        return dtype, tensors, None
-    return dtype, tensors[:-1], tensors[-1]
+    peephole = tensors.pop() if peephole is not None else None
+    ln = None
+    if layer_norm is not None:
+        ln, tensors = tuple(tensors[-4:]), tensors[:-4]
+    return dtype, tensors, (peephole, ln)
+
+
+def _layer_norm_inputs(ln, dtype):
+    """The op's four layer-norm inputs: the weights, or four [0] "none"."""
+    return ln if ln is not None else [tf.zeros([0], dtype)] * 4
+
+
+def _layer_norm_device(ln):
+    """Layer norm has no GPU kernel yet: its op runs on the CPU."""
+    return tf.device("/CPU:0") if ln is not None else contextlib.nullcontext()
 
 
 def _options(dtype, zoneout_h, zoneout_c, cell_clip):
@@ -122,19 +164,22 @@ def _lstm_grad(op, d_output, d_h_n, d_c_n, *unused_reserve_grads):
     mode to get them (correct, at the cost of one more forward).
     """
     (x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-     *options) = op.inputs  # peephole, zoneout_h, zoneout_c
+     *options) = op.inputs  # peephole, zoneout_h/c, the layer norm's four
     attrs = dict(reverse=op.get_attr("reverse"),
-                 cell_clip=op.get_attr("cell_clip"))
+                 cell_clip=op.get_attr("cell_clip"),
+                 layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
     output, h_n, c_n, gates, cell = op.outputs
     if not op.get_attr("is_training"):
         output, _, _, gates, cell = library.ops.tfrnn_lstm(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
             *options, is_training=True, **attrs)
-    *grads, dpeephole = library.ops.tfrnn_lstm_grad(
-        x, h0, c0, kernel, recurrent_kernel, lengths, output, gates, cell,
-        zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n),
-        zeros_if_none(d_c_n, c_n), mask, *options, **attrs)
-    return grads + [None, None, dpeephole, None, None]
+    *grads, dpeephole, dgain_x, dgain_h, dgain_c, dshift_c = \
+        library.ops.tfrnn_lstm_grad(
+            x, h0, c0, kernel, recurrent_kernel, lengths, output, gates,
+            cell, zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n),
+            zeros_if_none(d_c_n, c_n), mask, *options, **attrs)
+    return grads + [None, None, dpeephole, None, None, dgain_x, dgain_h,
+                    dgain_c, dshift_c]
 
 
 @tf.RegisterGradient("TfrnnLstmStep")
@@ -144,12 +189,13 @@ def _lstm_step_grad(op, d_h_new, d_c_new, unused_d_gates):
     h_new, c_new, gates = op.outputs
     d_h_new = zeros_if_none(d_h_new, h_new)
     ones = tf.ones(tf.shape(x)[:1], tf.int32)
-    dx, dh, dc, dkernel, drecurrent, dbias, dpeephole = \
+    dx, dh, dc, dkernel, drecurrent, dbias, dpeephole, *d_layer_norm = \
         library.ops.tfrnn_lstm_grad(
             x[:, None], h, c, kernel, recurrent_kernel, ones, h_new[:, None],
             gates[None], c_new[:, None], d_h_new[:, None],
             tf.zeros_like(d_h_new), zeros_if_none(d_c_new, c_new),
             tf.zeros([0], x.dtype), *options,
-            cell_clip=op.get_attr("cell_clip"))
+            cell_clip=op.get_attr("cell_clip"),
+            layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
     return [dx[:, 0], dh, dc, dkernel, drecurrent, dbias, dpeephole, None,
-            None]
+            None, *d_layer_norm]

@@ -113,10 +113,23 @@ def _masked(h, recurrent_mask):
         return h * recurrent_mask
 
 
+def layer_norm(z, gain, shift=None, groups=1, epsilon=1e-3):
+    """Normalises each of `groups` equal slices of z's last axis (Ba et al.
+    2016: mean 0, variance 1 with `epsilon` added), times gain, plus
+    shift."""
+    shape = tf.shape(z)
+    parts = tf.reshape(z, tf.concat([shape[:-1], [groups, -1]], 0))
+    mean, variance = tf.nn.moments(parts, axes=[-1], keepdims=True)
+    normed = tf.reshape((parts - mean) * tf.math.rsqrt(variance + epsilon),
+                        shape) * gain
+    return normed if shift is None else normed + shift
+
+
 def _cell(z, c_prev, h_prev=None, peephole=None, zoneout_h=None,
-          zoneout_c=None, cell_clip=-1.0):
+          zoneout_c=None, cell_clip=-1.0, norm_c=None):
     """One step of gate math on pre-activations z [B,4H], with the op's
-    options (custom_ops/lstm/lstm_cell.h; None or a negative clip: off)."""
+    options (custom_ops/lstm/lstm_cell.h; None or a negative clip: off);
+    norm_c, when given, maps c_t to what tanh reads (layer norm)."""
     i, f, g, o = tf.split(z, 4, axis=-1)
     if peephole is not None:
         i, f = i + peephole[0] * c_prev, f + peephole[1] * c_prev
@@ -125,7 +138,7 @@ def _cell(z, c_prev, h_prev=None, peephole=None, zoneout_h=None,
         c = tf.clip_by_value(c, -cell_clip, cell_clip)
     if peephole is not None:
         o = o + peephole[2] * c
-    h = tf.sigmoid(o) * tf.tanh(c)
+    h = tf.sigmoid(o) * tf.tanh(c if norm_c is None else norm_c(c))
     if zoneout_h is not None:
         h = zoneout_h * h_prev + (1 - zoneout_h) * h
     if zoneout_c is not None:
@@ -138,6 +151,44 @@ def _option(tensor):
     if tensor is None or (tensor.shape.rank == 1 and tensor.shape[0] == 0):
         return None
     return tensor
+
+
+def _layer_norm_option(weights):
+    """The layer norm's (gain_x, gain_h, gain_c, shift_c), or None when all
+    four are the op's [0] "none"; InvalidArgumentError for a mix."""
+    if weights is None:
+        return None
+    given = [_option(w) is not None for w in weights]
+    if not any(given):
+        return None
+    if not all(given):
+        raise invalid_argument("layer norm takes gain_x, gain_h, gain_c and "
+                               "shift_c together: give all four, or none")
+    return tuple(weights)
+
+
+def _check_layer_norm(recurrent_kernel, weights):
+    """gain_x, gain_h [4H], gain_c, shift_c [H], as TF assertions."""
+    if weights is None:
+        return []
+    units = tf.shape(recurrent_kernel)[0]
+    return [_assert_equal(tf.shape(w), [size], f"{name} must have shape "
+                          f"[{text}]")
+            for w, name, size, text in zip(
+                weights, ("gain_x", "gain_h", "gain_c", "shift_c"),
+                (4 * units, 4 * units, units, units),
+                ("4H", "4H", "H", "H"))]
+
+
+def _normalisers(layer_norm_weights, epsilon):
+    """(x-side, h-side, c) normalisers of the layer norm (each None when
+    it is off), as the op's formulas."""
+    if layer_norm_weights is None:
+        return None, None, None
+    gain_x, gain_h, gain_c, shift_c = layer_norm_weights
+    return (lambda z: layer_norm(z, gain_x, groups=4, epsilon=epsilon),
+            lambda z: layer_norm(z, gain_h, groups=4, epsilon=epsilon),
+            lambda c: layer_norm(c, gain_c, shift_c, epsilon=epsilon))
 
 
 def _check_options(x, recurrent_kernel, peephole, zoneouts):
@@ -177,27 +228,33 @@ def _zoneout_at(zoneout, t):
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length, reverse=False, return_cell_sequence=False,
                   recurrent_mask=None, peephole=None, zoneout_h=None,
-                  zoneout_c=None, cell_clip=-1.0):
+                  zoneout_c=None, cell_clip=-1.0, layer_norm_weights=None,
+                  layer_norm_epsilon=1e-3):
     """Returns (output [B,T,H], h_n, c_n) of a whole-sequence LSTM, and the
     cell state of every step [B,T,H] when return_cell_sequence.
     recurrent_mask [B,H] multiplies h_{t-1} in h.U at every step; the
-    options are tfrnn.ops.lstm_sequence's (None or [0]: off)."""
+    options are tfrnn.ops.lstm_sequence's (None or [0]: off;
+    layer_norm_weights: (gain_x, gain_h, gain_c, shift_c))."""
     peephole, zoneout_h, zoneout_c = (
         _option(peephole), _option(zoneout_h), _option(zoneout_c))
+    ln = _layer_norm_option(layer_norm_weights)
     x = _checked(x, [("h0", h0), ("c0", c0)], kernel, recurrent_kernel, bias,
                  sequence_length)
     with tf.control_dependencies(_check_options(
             x, recurrent_kernel, peephole,
-            [("zoneout_h", zoneout_h), ("zoneout_c", zoneout_c)])):
+            [("zoneout_h", zoneout_h), ("zoneout_c", zoneout_c)]) +
+            _check_layer_norm(recurrent_kernel, ln)):
         x = tf.identity(x)
-    xw = tf.einsum("bti,ig->tbg", x, kernel) + bias  # every step's x.W + b
+    norm_x, norm_h, norm_c = _normalisers(ln, layer_norm_epsilon)
+    xw = tf.einsum("bti,ig->tbg", x, kernel)  # every step's x.W
+    xw = (xw if norm_x is None else norm_x(xw)) + bias
 
     def step(t, states):
         h, c = states
-        h, c = _cell(xw[t] + tf.matmul(_masked(h, recurrent_mask),
-                                       recurrent_kernel), c, h, peephole,
-                     _zoneout_at(zoneout_h, t), _zoneout_at(zoneout_c, t),
-                     cell_clip)
+        hu = tf.matmul(_masked(h, recurrent_mask), recurrent_kernel)
+        h, c = _cell(xw[t] + (hu if norm_h is None else norm_h(hu)), c, h,
+                     peephole, _zoneout_at(zoneout_h, t),
+                     _zoneout_at(zoneout_c, t), cell_clip, norm_c)
         return (tf.concat([h, c], -1) if return_cell_sequence else h), (h, c)
 
     width = None
@@ -212,18 +269,26 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
 
 
 def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
-              zoneout_h=None, zoneout_c=None, cell_clip=-1.0):
+              zoneout_h=None, zoneout_c=None, cell_clip=-1.0,
+              layer_norm_weights=None, layer_norm_epsilon=1e-3):
     """Returns (h_new, c_new) of one LSTM step on x [B,I], with
     lstm_sequence's options (a per-step zoneout [B,H])."""
     options = [_option(t) for t in (peephole, zoneout_h, zoneout_c)]
+    ln = _layer_norm_option(layer_norm_weights)
     for name, z in zip(("zoneout_h", "zoneout_c"), options[1:]):
         if z is not None and z.shape.rank not in (None, 0, 2):
             raise invalid_argument(f"{name} of a step must be a scalar or "
                                    f"[B, H], got shape {z.shape}")
     x = _checked(x, [("h", h), ("c", c)], kernel, recurrent_kernel, bias,
                  x_rank=2)
-    return _cell(tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel) + bias,
-                 c, h, *options, cell_clip=cell_clip)
+    with tf.control_dependencies(_check_layer_norm(recurrent_kernel, ln)):
+        x = tf.identity(x)
+    norm_x, norm_h, norm_c = _normalisers(ln, layer_norm_epsilon)
+    xw, hu = tf.matmul(x, kernel), tf.matmul(h, recurrent_kernel)
+    if ln is not None:
+        xw, hu = norm_x(xw), norm_h(hu)
+    return _cell(xw + hu + bias, c, h, *options, cell_clip=cell_clip,
+                 norm_c=norm_c)
 
 
 def _gru_cell(xw, h, recurrent_kernel, recurrent_bias, recurrent_mask=None):
