@@ -60,7 +60,7 @@ class Problem:
     GRU, [2,G*H])."""
 
     def __init__(self, cell, B, T, I, H, device, dtype, seed,
-                 full=False, masked=False, options=False):
+                 full=False, masked=False, options=False, layer_norm=False):
         gates, self.saved_units, bias_rows, self.has_c = gpu_core.CELLS[cell]
         gen = torch.Generator().manual_seed(seed)
 
@@ -99,28 +99,45 @@ class Problem:
             drop = torch.rand(B, T, H, generator=gen, dtype=torch.float64)
             self.zoneout_h = (drop < 0.5).to(device, dtype)
             self.zoneout_c = torch.full((), 0.3, device=device, dtype=dtype)
+        # The LSTM's layer norm (with the options): gains, shift, its row.
+        self.layer_norm = None
+        if layer_norm:
+            self.layer_norm = [1 + rand(4 * H), 1 + rand(4 * H), 1 + rand(H),
+                               rand(H)]
+        self.saved_width = (13 * H + 9 if layer_norm
+                            else self.saved_units * H)
 
     def core_options(self):
         if not self.options:
             return None
-        return gpu_core.LstmOptions(ptr(self.peephole), ptr(self.zoneout_h),
-                                    self.zoneout_c.data_ptr(), 1, 0, 0.7)
+        options = gpu_core.LstmOptions(ptr(self.peephole),
+                                       ptr(self.zoneout_h),
+                                       self.zoneout_c.data_ptr(), 1, 0, 0.7)
+        if self.layer_norm is not None:
+            options.layer_norm = (gpu_core.ctypes.c_void_p * 4)(
+                *[ptr(w) for w in self.layer_norm])
+            options.layer_norm_epsilon = 1e-3
+        return options
 
     def to(self, device, dtype):
         """The same problem on another device or in another dtype."""
+        def moved(v):
+            if isinstance(v, list):  # the layer norm's weights
+                return [moved(w) for w in v]
+            if not isinstance(v, torch.Tensor):
+                return v
+            return v.to(device, v.dtype if v.dtype == torch.int32 else dtype)
+
         other = object.__new__(Problem)
-        other.__dict__.update({
-            k: (v.to(device, v.dtype if v.dtype == torch.int32 else dtype)
-                if isinstance(v, torch.Tensor) else v)
-            for k, v in self.__dict__.items()})
+        other.__dict__.update({k: moved(v) for k, v in self.__dict__.items()})
         other.device, other.dtype = device, dtype
         return other
 
 
 def run_core(core, p, reverse, stream, poison=True):
     """(output, h_n, c_n, dx, dh0, dc0, dkernel, drecurrent_kernel, dbias,
-    dpeephole) of the core's training forward and backward (None where
-    none). Results
+    dpeephole, and the layer norm's dgain_x, dgain_h, dgain_c, dshift_c) of
+    the core's training forward and backward (None where none). Results
     start as NaN (`poison`) so anything the core leaves unwritten shows."""
     B, T, I, H = p.dims
 
@@ -131,12 +148,13 @@ def run_core(core, p, reverse, stream, poison=True):
                           dtype=p.dtype)
 
     def workspace(backward):
-        n = core.workspace_bytes(p.cell, p.dtype.itemsize, backward, p.dims)
+        n = core.workspace_bytes(p.cell, p.dtype.itemsize, backward, p.dims,
+                                 p.layer_norm is not None)
         return torch.empty(n, dtype=torch.uint8, device=p.device)
 
     out, h_n = new(B, T, H), new(B, H)
     c_n, cells = (new(B, H), new(B, T, H)) if p.has_c else (None, None)
-    saved = new(T, B, p.saved_units * H) if p.saved_units else None
+    saved = new(T, B, p.saved_width) if p.saved_width else None
     common = dict(x=ptr(p.x), h0=ptr(p.h0), c0=ptr(p.c0),
                   kernel=ptr(p.kernel),
                   recurrent_kernel=ptr(p.recurrent_kernel),
@@ -150,6 +168,10 @@ def run_core(core, p, reverse, stream, poison=True):
     grads = [new(B, T, I), new(B, H), new(B, H) if p.has_c else None,
              new(*p.kernel.shape), new(*p.recurrent_kernel.shape),
              new(*p.bias.shape), new(3, H) if p.options else None]
+    d_layer_norm = None
+    if p.layer_norm is not None:
+        grads += [new(*w.shape) for w in p.layer_norm]
+        d_layer_norm = [ptr(g) for g in grads[7:]]
     work = workspace(True)
     core.backward(p.cell, p.dtype.itemsize, reverse, p.dims, p.max_len,
                   output=ptr(out), saved=ptr(saved), cell_states=ptr(cells),
@@ -157,7 +179,8 @@ def run_core(core, p, reverse, stream, poison=True):
                   d_c_n=ptr(p.d_c_n), dx=ptr(grads[0]), dh0=ptr(grads[1]),
                   dc0=ptr(grads[2]), dkernel=ptr(grads[3]),
                   drecurrent_kernel=ptr(grads[4]), dbias=ptr(grads[5]),
-                  dpeephole=ptr(grads[6]), workspace=ptr(work), **common)
+                  dpeephole=ptr(grads[6]), workspace=ptr(work),
+                  d_layer_norm=d_layer_norm, **common)
     return (out, h_n, c_n, *grads)
 
 
@@ -286,27 +309,30 @@ def check_mask(core, host_core, device, stream, report):
         report(f"mask vs host build {cell} (float64, reverse)",
                max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
     for reverse in (False, True):
-        p = Problem("lstm", 6, 11, 7, 40, device, torch.float64, seed=200,
-                    masked=True, options=True)
-        on_host = p.to("cpu", torch.float64)
-        fwd, grad = worst_errors(run_core(core, p, reverse, stream),
-                                 run_core(host_core, on_host, reverse, 0))
-        report(f"lstm options vs host build (float64"
-               f"{', reverse' if reverse else ''})",
-               max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
+        for layer_norm in (False, True):
+            p = Problem("lstm", 6, 11, 7, 40, device, torch.float64,
+                        seed=200, masked=True, options=True,
+                        layer_norm=layer_norm)
+            on_host = p.to("cpu", torch.float64)
+            fwd, grad = worst_errors(run_core(core, p, reverse, stream),
+                                     run_core(host_core, on_host, reverse, 0))
+            report(f"lstm options{' + layer norm' if layer_norm else ''} vs "
+                   f"host build (float64{', reverse' if reverse else ''})",
+                   max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
 
 
 def check_determinism(core, device, stream, report):
     cases = [(cell, False) for cell in sorted(gpu_core.CELLS)]
-    for cell, options in cases + [("lstm", True)]:
+    for cell, options in cases + [("lstm", True), ("lstm", "layer_norm")]:
         p = Problem(cell, 48, 40, 64, 128, device, torch.float32, seed=7,
-                    masked=True, options=options)
+                    masked=True, options=bool(options),
+                    layer_norm=options == "layer_norm")
         first = run_core(core, p, False, stream)
         second = run_core(core, p, False, stream)
         same = all(a is None or torch.equal(a, b)
                    for a, b in zip(first, second))
-        report(f"bitwise repeat {cell}{' options' if options else ''}",
-               same, "")
+        named = {True: " options", "layer_norm": " options + layer norm"}
+        report(f"bitwise repeat {cell}{named.get(options, '')}", same, "")
 
 
 def timer(device, fn, repeats):

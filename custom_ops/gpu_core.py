@@ -29,10 +29,19 @@ BACKWARD_POINTERS = ("x", "h0", "c0", "kernel", "recurrent_kernel",
 class LstmOptions(ctypes.Structure):
     """The LSTM's options of a call (TfrnnLstmOptions): addresses or 0 for
     off; a zoneout is one value, or [B,T,H] when its per_step is 1;
-    cell_clip negative for none."""
+    cell_clip negative for none; layer_norm the addresses of gain_x, gain_h,
+    gain_c, shift_c (all 0: off) and its epsilon."""
     _fields_ = [("peephole", _P), ("zoneout_h", _P), ("zoneout_c", _P),
                 ("zoneout_h_per_step", _INT), ("zoneout_c_per_step", _INT),
-                ("cell_clip", ctypes.c_double)]
+                ("cell_clip", ctypes.c_double), ("layer_norm", _P * 4),
+                ("layer_norm_epsilon", ctypes.c_double)]
+
+
+def _by_reference(value):
+    """A struct or array argument as its pointer (None: a null one)."""
+    if value is None or isinstance(value, ctypes.Array):
+        return value  # ctypes passes an array as its address
+    return ctypes.byref(value)
 
 
 class GpuCoreError(RuntimeError):
@@ -47,23 +56,26 @@ class GpuCore:
         lib.tfrnn_gpu_last_error.restype = ctypes.c_char_p
         lib.tfrnn_gpu_workspace_bytes.restype = ctypes.c_size_t
         lib.tfrnn_gpu_workspace_bytes.argtypes = [ctypes.c_char_p, _INT, _INT,
-                                                  _I64, _I64, _I64, _I64]
+                                                  _I64, _I64, _I64, _I64,
+                                                  _INT]
         options = ctypes.POINTER(LstmOptions)
         lib.tfrnn_gpu_forward.argtypes = (
             [ctypes.c_char_p] + _DIMS + [_P] * len(FORWARD_POINTERS)
             + [options])
         lib.tfrnn_gpu_backward.argtypes = (
             [ctypes.c_char_p] + _DIMS + [_P] * len(BACKWARD_POINTERS)
-            + [options])
+            + [options, ctypes.POINTER(_P)])
         lib.tfrnn_gpu_launch_shape.argtypes = [
             _I64, ctypes.POINTER(_I64), ctypes.POINTER(_I64)]
         self._lib = lib
         self.is_cuda = bool(lib.tfrnn_gpu_is_cuda_build())
 
-    def workspace_bytes(self, cell, dtype_bytes, backward, dims):
+    def workspace_bytes(self, cell, dtype_bytes, backward, dims,
+                        layer_norm=False):
         """Bytes of workspace a call needs; dims = (B, T, I, H)."""
         return self._lib.tfrnn_gpu_workspace_bytes(
-            cell.encode(), dtype_bytes, int(backward), *dims)
+            cell.encode(), dtype_bytes, int(backward), *dims,
+            int(layer_norm))
 
     def launch_shape(self, n):
         """(blocks, threads) of an element-wise kernel over n elements."""
@@ -76,21 +88,25 @@ class GpuCore:
                 options=None, **ptrs):
         """options: an LstmOptions (lstm only) or None."""
         self._call(self._lib.tfrnn_gpu_forward, FORWARD_POINTERS, cell,
-                   dtype_bytes, reverse, dims, max_len, ptrs, options)
+                   dtype_bytes, reverse, dims, max_len, ptrs, [options])
 
     def backward(self, cell, dtype_bytes, reverse, dims, max_len,
-                 options=None, **ptrs):
+                 options=None, d_layer_norm=None, **ptrs):
+        """d_layer_norm: the addresses of dgain_x, dgain_h, dgain_c,
+        dshift_c (with the layer norm's options), or None."""
+        gradients = None if d_layer_norm is None else (_P * 4)(*d_layer_norm)
         self._call(self._lib.tfrnn_gpu_backward, BACKWARD_POINTERS, cell,
-                   dtype_bytes, reverse, dims, max_len, ptrs, options)
+                   dtype_bytes, reverse, dims, max_len, ptrs,
+                   [options, gradients])
 
     def _call(self, fn, names, cell, dtype_bytes, reverse, dims, max_len,
-              ptrs, options):
+              ptrs, structs):
         unknown = set(ptrs) - set(names)
         if unknown:
             raise TypeError(f"unknown arguments {sorted(unknown)}")
         code = fn(cell.encode(), dtype_bytes, int(reverse), *dims, max_len,
                   *[ptrs.get(n) or None for n in names],
-                  None if options is None else ctypes.byref(options))
+                  *[_by_reference(s) for s in structs])
         if code != 0:
             text = self._lib.tfrnn_gpu_last_error().decode()
             raise GpuCoreError(f"{fn.__name__}: {text} (code {code})")

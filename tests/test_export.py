@@ -422,10 +422,11 @@ def assert_exports_servably(model, x, tmp_path):
 
 @pytest.mark.parametrize("options", [
     dict(peephole=True, cell_clip=0.5, zoneout_h=0.2, zoneout_c=0.3),
+    dict(layer_norm=True, peephole=True, zoneout_h=0.1),
     dict(layer_norm=True, proj_size=3, zoneout_c=0.1)])
 def test_lstm_option_models_export_servably(options, tmp_path):
     """The options the op runs (peephole, clip, zoneout: the inference
-    expectation) and those Keras's loop runs (layer norm, projection)
+    expectation; layer norm) and those Keras's loop runs (projection)
     export to stock ops that serve the in-process numbers, masks too."""
     keras.utils.set_random_seed(2)
     inputs = keras.Input((None, 3))

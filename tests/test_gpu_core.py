@@ -7,7 +7,8 @@ cuBLAS and the launches. Everything of the GPU path but the launches and
 the GEMM library runs here, and must give the CPU op's results: outputs,
 final states, saved values at the steps that ran, and every gradient, with
 lengths (0 included), reverse, the recurrent mask, the LSTM's options
-(peephole, cell clip, zoneout per step and as one value), odd sizes (B = 1,
+(peephole, cell clip, zoneout per step and as one value, layer norm), odd
+sizes (B = 1,
 H not a multiple of 32, T = 0, I = 0, B = 0) and the single step.
 """
 
@@ -53,7 +54,7 @@ class Case:
     """A random problem of one cell: inputs, and upstream gradients."""
 
     def __init__(self, cell, shape, dtype, masked, seed, full=False,
-                 options=False):
+                 options=False, layer_norm=False):
         gates, saved, bias_rows, has_c = gpu_core.CELLS[cell]
         B, T, I, H = shape
         rng = np.random.default_rng(seed)
@@ -85,22 +86,36 @@ class Case:
             self.zoneout_h = (rng.random((B, T, H)) < 0.5).astype(dtype)
             self.zoneout_c = np.array(0.3, dtype)
             self.cell_clip = float(np.float32(0.7))
+        # The layer norm's gains and shift (the LSTM's), and its row.
+        self.layer_norm = None
+        if layer_norm:
+            self.layer_norm = (1 + rand(4 * H), 1 + rand(4 * H), 1 + rand(H),
+                               rand(H))
+            self.saved_width = 13 * H + 9
 
     def op_options(self):
-        """(peephole, zoneout_h, zoneout_c) and the attrs of the CPU op."""
+        """(peephole, zoneout_h, zoneout_c, the layer norm's four) and the
+        attrs of the CPU op."""
         none = np.zeros([0], self.dtype)
-        no_layer_norm = (none,) * 4
+        layer_norm = self.layer_norm or (none,) * 4
         if not self.options:
-            return (none, none, none) + no_layer_norm, {}
+            return (none, none, none) + layer_norm, {}
         return ((self.peephole, self.zoneout_h, self.zoneout_c)
-                + no_layer_norm, {"cell_clip": self.cell_clip})
+                + layer_norm, {"cell_clip": self.cell_clip})
 
     def core_options(self):
-        if not self.options:
+        if not self.options and self.layer_norm is None:
             return None
-        return gpu_core.LstmOptions(
-            addr(self.peephole), addr(self.zoneout_h), addr(self.zoneout_c),
-            1, 0, self.cell_clip)
+        options = gpu_core.LstmOptions(cell_clip=-1.0)
+        if self.options:
+            options = gpu_core.LstmOptions(
+                addr(self.peephole), addr(self.zoneout_h),
+                addr(self.zoneout_c), 1, 0, self.cell_clip)
+        if self.layer_norm is not None:
+            options.layer_norm = (gpu_core.ctypes.c_void_p * 4)(
+                *[addr(w) for w in self.layer_norm])
+            options.layer_norm_epsilon = float(np.float32(1e-3))
+        return options
 
     @property
     def max_len(self):
@@ -138,7 +153,9 @@ class Case:
                 self.x, self.h0, self.c0, *w, output, saved, cell,
                 self.d_output, self.d_h_n, self.d_c_n, mask, *options,
                 reverse=reverse, **attrs)]
-            return tuple(r[:6]) + (r[6] if self.options else None,)
+            layer_norm = tuple(r[7:]) if self.layer_norm else (None,) * 4
+            return tuple(r[:6]) + (r[6] if self.options else None,) \
+                + layer_norm
         if self.cell == "gru":
             dx, dh0, dk, drk, db = ops.tfrnn_gru_grad(
                 self.x, self.h0, *w, output, saved, self.d_output,
@@ -148,7 +165,7 @@ class Case:
                 self.x, self.h0, *w, output, self.d_output, self.d_h_n,
                 mask, reverse=reverse, nonlinearity=self.cell[4:])
         return (dx.numpy(), dh0.numpy(), None, dk.numpy(), drk.numpy(),
-                db.numpy(), None)
+                db.numpy()) + (None,) * 5
 
     def _empty(self, *s):
         return np.full(s, np.nan, self.dtype)  # the core must write it all
@@ -161,8 +178,9 @@ class Case:
                if training and self.saved_width else None,
                self._empty(B, T, H) if training and self.has_c and not step
                else None]
-        work = np.zeros(core.workspace_bytes(self.cell, self.dtype.itemsize,
-                                             False, self.shape), np.uint8)
+        work = np.zeros(core.workspace_bytes(
+            self.cell, self.dtype.itemsize, False, self.shape,
+            self.layer_norm is not None), np.uint8)
         core.forward(self.cell, self.dtype.itemsize, reverse, self.shape,
                      self.max_len, x=addr(self.x), h0=addr(self.h0),
                      c0=addr(self.c0), kernel=addr(self.kernel),
@@ -184,8 +202,15 @@ class Case:
                  self._empty(I, gates), self._empty(H, gates),
                  self._empty(*self.bias.shape),
                  self._empty(3, H) if self.options else None]
-        work = np.zeros(core.workspace_bytes(self.cell, self.dtype.itemsize,
-                                             True, self.shape), np.uint8)
+        d_layer_norm = None
+        if self.layer_norm is not None:
+            grads += [self._empty(*w.shape) for w in self.layer_norm]
+            d_layer_norm = [addr(g) for g in grads[7:]]
+        else:
+            grads += [None] * 4
+        work = np.zeros(core.workspace_bytes(
+            self.cell, self.dtype.itemsize, True, self.shape,
+            self.layer_norm is not None), np.uint8)
         core.backward(self.cell, self.dtype.itemsize, reverse, self.shape,
                       self.max_len, x=addr(self.x), h0=addr(self.h0),
                       c0=addr(self.c0), kernel=addr(self.kernel),
@@ -199,7 +224,8 @@ class Case:
                       dkernel=addr(grads[3]),
                       drecurrent_kernel=addr(grads[4]),
                       dbias=addr(grads[5]), dpeephole=addr(grads[6]),
-                      workspace=addr(work), options=self.core_options())
+                      workspace=addr(work), options=self.core_options(),
+                      d_layer_norm=d_layer_norm)
         return tuple(grads)
 
     def ran(self):
@@ -234,11 +260,22 @@ def test_sequence_matches_cpu_op(core, cpu_ops, cell, shape, reverse,
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("masked", [False, True])
-def test_lstm_options_match_cpu_op(core, cpu_ops, shape, reverse, masked):
-    """Peepholes, the clip and both zoneouts at once, dpeephole included."""
+@pytest.mark.parametrize("layer_norm", [False, True])
+def test_lstm_options_match_cpu_op(core, cpu_ops, shape, reverse, masked,
+                                   layer_norm):
+    """Peepholes, the clip and both zoneouts at once, with and without the
+    layer norm: dpeephole and the layer norm's gradients included."""
     check_against_cpu_op(
         core, cpu_ops, Case("lstm", shape, np.float64, masked,
-                            seed=hash(shape) % 1000, options=True), reverse)
+                            seed=hash(shape) % 1000, options=True,
+                            layer_norm=layer_norm), reverse)
+
+
+@pytest.mark.parametrize("shape", SHAPES[:2], ids=str)
+def test_layer_norm_alone_matches_cpu_op(core, cpu_ops, shape):
+    check_against_cpu_op(
+        core, cpu_ops, Case("lstm", shape, np.float64, True, seed=11,
+                            layer_norm=True), False)
 
 
 def check_against_cpu_op(core, cpu_ops, case, reverse):
@@ -256,15 +293,18 @@ def check_against_cpu_op(core, cpu_ops, case, reverse):
     want_grads = case.cpu_backward(cpu_ops, reverse, want)
     got_grads = case.core_backward(core, reverse, got)
     for name, g, w in zip(("dx", "dh0", "dc0", "dkernel",
-                           "drecurrent_kernel", "dbias", "dpeephole"),
+                           "drecurrent_kernel", "dbias", "dpeephole",
+                           "dgain_x", "dgain_h", "dgain_c", "dshift_c"),
                           got_grads, want_grads):
         if w is not None:
             assert_close(g, w, name, dtype)
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", CELLS + ["lstm_layer_norm"])
 def test_float32_matches_cpu_op(core, cpu_ops, cell):
-    case = Case(cell, (6, 9, 5, 37), np.float32, True, seed=7)
+    layer_norm = cell == "lstm_layer_norm"
+    case = Case("lstm" if layer_norm else cell, (6, 9, 5, 37), np.float32,
+                True, seed=7, layer_norm=layer_norm)
     want = case.cpu_forward(cpu_ops, False)
     got = case.core_forward(core, False)
     assert_close(got[0], want[0], "output", np.float32)
@@ -274,11 +314,14 @@ def test_float32_matches_cpu_op(core, cpu_ops, cell):
             assert_close(g, w, "gradient", np.float32)
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", CELLS + ["lstm_layer_norm"])
 def test_inference_and_single_step(core, cpu_ops, cell):
     """Without saved values (inference) and as the step op (T = 1, no
     lengths, no output sequence), the states are the training forward's."""
-    case = Case(cell, (3, 1, 4, 10), np.float64, False, seed=3, full=True)
+    layer_norm = cell == "lstm_layer_norm"
+    case = Case("lstm" if layer_norm else cell, (3, 1, 4, 10), np.float64,
+                False, seed=3, full=True, options=layer_norm,
+                layer_norm=layer_norm)
     want = case.cpu_forward(cpu_ops, False)
     for kwargs in ({"training": False}, {"step": True}):
         got = case.core_forward(core, False, **kwargs)
@@ -314,3 +357,4 @@ def test_workspace_grows_with_the_problem(core):
     assert 0 < small < large
     assert core.workspace_bytes("lstm", 8, True, (2, 30, 4, 5)) > large
     assert core.workspace_bytes("nope", 4, True, (2, 3, 4, 5)) == 0
+    assert core.workspace_bytes("lstm", 4, True, (2, 30, 4, 5), True) > large

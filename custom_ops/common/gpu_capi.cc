@@ -6,7 +6,8 @@
 // or 8 (float64). Pointers follow common/recurrent_args.h (null where a
 // cell has no such tensor, lengths null for full rows, mask null for none);
 // max_len is the largest length (or T); options (lstm only, or null for
-// none) are the op's peephole, zoneout and cell_clip. Each call returns 0,
+// none) are the op's peephole, zoneout, cell_clip and layer norm (its
+// gradients: d_layer_norm, 4 pointers, null without). Each call returns 0,
 // or a code whose text tfrnn_gpu_last_error gives (per thread).
 #include <cstdint>
 #include <cstring>
@@ -22,7 +23,8 @@
 
 // The LSTM's options (lstm/lstm_cell.h): each pointer null when off; a
 // zoneout is one value, or [B,T,H] when its per_step is nonzero;
-// cell_clip negative for none.
+// cell_clip negative for none; layer norm: gain_x [4H], gain_h [4H],
+// gain_c [H], shift_c [H] (all or none) and its epsilon.
 struct TfrnnLstmOptions {
   const void* peephole;
   const void* zoneout_h;
@@ -30,6 +32,8 @@ struct TfrnnLstmOptions {
   int zoneout_h_per_step;
   int zoneout_c_per_step;
   double cell_clip;
+  const void* layer_norm[4];
+  double layer_norm_epsilon;
 };
 
 namespace tfrnn {
@@ -61,7 +65,10 @@ int WithCell(const char* cell, int dtype_bytes, const Fn& fn,
   };
   if (std::strcmp(cell, "lstm") == 0) {
     lstm::Attrs attrs;
-    if (options != nullptr) attrs.cell_clip = options->cell_clip;
+    if (options != nullptr) {
+      attrs.cell_clip = options->cell_clip;
+      attrs.layer_norm_epsilon = options->layer_norm_epsilon;
+    }
     return run(lstm::GpuCell{}, attrs);
   }
   if (options != nullptr) {
@@ -79,12 +86,12 @@ int WithCell(const char* cell, int dtype_bytes, const Fn& fn,
 
 struct WorkspaceCall {
   Dims d;
-  bool backward;
+  bool backward, layer_norm;
   size_t* bytes;
   template <typename Cell, typename T, typename Attrs>
   int Run(const Attrs&) const {
-    *bytes = backward ? BackwardWorkspaceBytes<Cell, T>(d)
-                      : ForwardWorkspaceBytes<Cell, T>(d);
+    *bytes = backward ? BackwardWorkspaceBytes<Cell, T>(d, layer_norm)
+                      : ForwardWorkspaceBytes<Cell, T>(d, layer_norm);
     return 0;
   }
 };
@@ -106,6 +113,8 @@ SequenceInputs<T> WithOptions(SequenceInputs<T> in,
   in.peephole = In<T>(options->peephole);
   in.zoneout_h = {In<T>(options->zoneout_h), options->zoneout_h_per_step != 0};
   in.zoneout_c = {In<T>(options->zoneout_c), options->zoneout_c_per_step != 0};
+  in.layer_norm = {In<T>(options->layer_norm[0]), In<T>(options->layer_norm[1]),
+                   In<T>(options->layer_norm[2]), In<T>(options->layer_norm[3])};
   return in;
 }
 
@@ -138,6 +147,7 @@ struct BackwardCall {
       *d_c_n;
   void *dx, *dh0, *dc0, *dkernel, *drecurrent_kernel, *dbias, *dpeephole,
       *workspace, *stream;
+  void* const* d_layer_norm;
   const TfrnnLstmOptions* options;
   template <typename Cell, typename T, typename Attrs>
   int Run(const Attrs& attrs) const {
@@ -148,10 +158,16 @@ struct BackwardCall {
     const SavedForward<T> fwd{In<T>(output),   In<T>(saved),
                               In<T>(cell),     In<T>(d_output),
                               In<T>(d_h_n),    In<T>(d_c_n)};
-    const Gradients<T> grads{Out<T>(dx),      Out<T>(dh0),
-                             Out<T>(dc0),     Out<T>(dkernel),
-                             Out<T>(drecurrent_kernel), Out<T>(dbias),
-                             Out<T>(dpeephole)};
+    Gradients<T> grads{Out<T>(dx),      Out<T>(dh0),
+                       Out<T>(dc0),     Out<T>(dkernel),
+                       Out<T>(drecurrent_kernel), Out<T>(dbias),
+                       Out<T>(dpeephole)};
+    if (d_layer_norm != nullptr) {
+      grads.dgain_x = Out<T>(d_layer_norm[0]);
+      grads.dgain_h = Out<T>(d_layer_norm[1]);
+      grads.dgain_c = Out<T>(d_layer_norm[2]);
+      grads.dshift_c = Out<T>(d_layer_norm[3]);
+    }
     return Report(
         Backward<Cell, T>(attrs, walk, in, fwd, grads, workspace, stream));
   }
@@ -172,16 +188,19 @@ TFRNN_C_API int tfrnn_gpu_is_cuda_build() {
   return tfrnn::gpu::IsCudaBuild() ? 1 : 0;
 }
 
-// Bytes of workspace for a forward (backward = 0) or backward call; 0 for
-// a bad cell or dtype.
+// Bytes of workspace for a forward (backward = 0) or backward call, with
+// the LSTM's layer norm when layer_norm is nonzero; 0 for a bad cell or
+// dtype.
 TFRNN_C_API size_t tfrnn_gpu_workspace_bytes(const char* cell,
                                              int dtype_bytes, int backward,
                                              int64_t batch, int64_t time,
-                                             int64_t input, int64_t units) {
+                                             int64_t input, int64_t units,
+                                             int layer_norm) {
   size_t bytes = 0;
   WithCell(cell, dtype_bytes,
            tfrnn::gpu::WorkspaceCall{{batch, time, input, units},
-                                     backward != 0, &bytes});
+                                     backward != 0, layer_norm != 0,
+                                     &bytes});
   return bytes;
 }
 
@@ -211,7 +230,8 @@ TFRNN_C_API int tfrnn_gpu_backward(
     const void* cell_states, const void* d_output, const void* d_h_n,
     const void* d_c_n, void* dx, void* dh0, void* dc0, void* dkernel,
     void* drecurrent_kernel, void* dbias, void* dpeephole, void* workspace,
-    void* stream, const TfrnnLstmOptions* options) {
+    void* stream, const TfrnnLstmOptions* options,
+    void* const* d_layer_norm) {
   const Walk walk{{batch, time, input, units}, reverse != 0, max_len};
   return WithCell(cell, dtype_bytes,
                   tfrnn::gpu::BackwardCall{
@@ -219,7 +239,7 @@ TFRNN_C_API int tfrnn_gpu_backward(
                       recurrent_mask, output, saved, cell_states, d_output,
                       d_h_n, d_c_n, dx, dh0, dc0, dkernel,
                       drecurrent_kernel, dbias, dpeephole, workspace, stream,
-                      options},
+                      d_layer_norm, options},
                   options);
 }
 

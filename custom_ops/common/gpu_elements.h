@@ -201,25 +201,34 @@ struct BackwardStep {
   }
 };
 
-// The bias gradient, deterministically (no atomics): the column sums of
-// the gate gradients [rows, G] of each side, in double, in two passes of a
-// fixed order. First: partials[k, c] sums rows k*kBiasChunkRows.. of
-// column c (of side c / G); n = chunks * sides * G.
+// The rows [first, end) of chunk k of `rows`: kBiasChunkRows a chunk.
+struct RowRange {
+  int64_t first, end;
+};
+
+TFRNN_HOST_DEVICE inline RowRange ChunkRows(int64_t chunk, int64_t rows) {
+  const int64_t first = chunk * kBiasChunkRows;
+  return {first, first + kBiasChunkRows < rows ? first + kBiasChunkRows
+                                               : rows};
+}
+
+// Column sums, deterministically (no atomics: the bias's and the other
+// weights' gradients summed over every step and row), in double, in two
+// passes of a fixed order. First: partials[k, c] sums rows
+// k*kBiasChunkRows.. of column c of columns [rows, width]; n = chunks *
+// width.
 template <typename T>
-struct BiasPartialSums {
-  int64_t rows, gates_width, sides;  // gates_width: G*H
-  const T* d_input;
-  const T* d_recurrent;
+struct ColumnPartialSums {
+  int64_t rows, width;
+  const T* columns;
   double* partials;
   TFRNN_HOST_DEVICE void operator()(int64_t i) const {
-    const int64_t G = gates_width, width = sides * G;
     const int64_t chunk = i / width, c = i % width;
-    const T* column = (c < G ? d_input : d_recurrent) + c % G;
-    const int64_t first = chunk * kBiasChunkRows;
-    const int64_t end =
-        first + kBiasChunkRows < rows ? first + kBiasChunkRows : rows;
+    const RowRange range = ChunkRows(chunk, rows);
     double sum = 0;
-    for (int64_t r = first; r < end; ++r) sum += column[r * G];
+    for (int64_t r = range.first; r < range.end; ++r) {
+      sum += columns[r * width + c];
+    }
     partials[i] = sum;
   }
 };
@@ -238,17 +247,16 @@ struct PeepholePartialSums {
   const int32_t* lengths;  // [B] or null
   const T* c0;             // [B,H]
   const T* cell;           // [B,T,H] the carried c_t
-  const T* saved;          // [T,B,kSaved*H]
-  const T* d_input;        // [B,T,4H]
+  const T* saved;          // [T,B,saved_width], the gates first
+  int64_t saved_width;
+  const T* d_input;        // [B,T,4H] the gates' pre-activation gradients
   double* partials;
   TFRNN_HOST_DEVICE void operator()(int64_t i) const {
     const int64_t H = units, chunk = i / (3 * H), g = i % (3 * H) / H;
     const int64_t u = i % H, gate = g == 2 ? 3 : g;  // i, f, o
-    const int64_t first = chunk * kBiasChunkRows, rows = batch * time;
-    const int64_t end =
-        first + kBiasChunkRows < rows ? first + kBiasChunkRows : rows;
+    const RowRange range = ChunkRows(chunk, batch * time);
     double sum = 0;
-    for (int64_t r = first; r < end; ++r) {
+    for (int64_t r = range.first; r < range.end; ++r) {
       const int64_t b = r / time, t = r % time;
       const int64_t len = Length(lengths, b, time);
       if (t >= len) continue;
@@ -257,7 +265,7 @@ struct PeepholePartialSums {
       if (g == 2) {
         T values[AtLeastOne(Cell::kSaved)];
         for (int k = 0; k < Cell::kSaved; ++k) {
-          values[k] = saved[((t * batch + b) * Cell::kSaved + k) * H + u];
+          values[k] = saved[(t * batch + b) * saved_width + k * H + u];
         }
         c = Cell::PeepholeCell(attrs, options.At(r, u), values,
                                cell[r * H + u], c);
@@ -268,7 +276,7 @@ struct PeepholePartialSums {
   }
 };
 
-// Second: dbias[c] sums the chunks' partials of column c; n = sides * G.
+// Second: out[c] sums the chunks' partials of column c; n = width.
 template <typename T>
 struct BiasTotals {
   int64_t chunks, width;

@@ -60,18 +60,6 @@ inline bool Prepare(tensorflow::OpKernelContext* ctx, size_t bytes,
   return true;
 }
 
-// Layer norm has no GPU core yet: its calls fail with a clear status
-// (tfrnn.ops places them on the CPU).
-template <typename T>
-bool RefuseLayerNorm(tensorflow::OpKernelContext* ctx,
-                     const SequenceInputs<T>& in) {
-  if (!in.layer_norm.on()) return false;
-  ctx->SetStatus(absl::UnimplementedError(
-      "tfrnn: the LSTM's layer norm runs on the CPU kernel only; place the "
-      "op on the CPU"));
-  return true;
-}
-
 template <typename CellMath, typename Scalar>
 struct Engine {
   using Cell = CellMath;
@@ -83,12 +71,13 @@ struct Engine {
                       const typename Cell::Attrs& attrs, const Walk& walk,
                       const SequenceInputs<T>& in,
                       const ForwardOutputs<T>& out) {
-    if (RefuseLayerNorm(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;
-    if (!Prepare(ctx, ForwardWorkspaceBytes<Cell, T>(walk.dims), walk.dims,
-                 &on_device.lengths, &work, &lengths, &workspace)) {
+    const size_t bytes =
+        ForwardWorkspaceBytes<Cell, T>(walk.dims, in.layer_norm.on());
+    if (!Prepare(ctx, bytes, walk.dims, &on_device.lengths, &work, &lengths,
+                 &workspace)) {
       return;
     }
     Ok(ctx, gpu::Forward<Cell, T>(attrs, walk, on_device, out, workspace,
@@ -100,12 +89,13 @@ struct Engine {
                        const SequenceInputs<T>& in,
                        const SavedForward<T>& fwd,
                        const Gradients<T>& grads) {
-    if (RefuseLayerNorm(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;
-    if (!Prepare(ctx, BackwardWorkspaceBytes<Cell, T>(walk.dims), walk.dims,
-                 &on_device.lengths, &work, &lengths, &workspace)) {
+    const size_t bytes =
+        BackwardWorkspaceBytes<Cell, T>(walk.dims, in.layer_norm.on());
+    if (!Prepare(ctx, bytes, walk.dims, &on_device.lengths, &work, &lengths,
+                 &workspace)) {
       return;
     }
     Ok(ctx, gpu::Backward<Cell, T>(attrs, walk, on_device, fwd, grads,

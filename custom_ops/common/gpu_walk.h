@@ -56,6 +56,18 @@ ElementAt<T> OptionsOf(const SequenceInputs<T>& in, int64_t units) {
   return {in.peephole, in.zoneout_h, in.zoneout_c, 0, 0, units};
 }
 
+// The LSTM's layer norm (cells with kVariants): its walks, after the
+// prologues of RunForward / RunBackward (lstm/lstm_layer_norm_gpu.h).
+template <typename Cell, typename T, typename Backend>
+Status RunLayerNormForward(Backend& be, const typename Cell::Attrs& attrs,
+                           const Walk& walk, const SequenceInputs<T>& in,
+                           const ForwardOutputs<T>& out, void* workspace);
+template <typename Cell, typename T, typename Backend>
+Status RunLayerNormBackward(Backend& be, const typename Cell::Attrs& attrs,
+                            const Walk& walk, const SequenceInputs<T>& in,
+                            const SavedForward<T>& fwd,
+                            const Gradients<T>& grads, void* workspace);
+
 template <typename Cell, typename T, typename Backend>
 Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
                   const Walk& walk, const SequenceInputs<T>& in,
@@ -73,6 +85,12 @@ Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
         B * time * H, ZeroPastLengths<T>{in.lengths, time, H, out.output}));
   }
   if (B == 0 || walk.max_len == 0 || H == 0) return {};
+  if constexpr (Cell::kVariants) {
+    if (in.layer_norm.on()) {
+      return RunLayerNormForward<Cell, T>(be, attrs, walk, in, out,
+                                          workspace);
+    }
+  }
 
   WorkspacePlan plan(workspace);
   const ForwardScratch<Cell, T> s(plan, d);
@@ -97,40 +115,54 @@ Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
   return {};
 }
 
-// The weight gradients once every step's gate gradients are in:
-// dx = dG_in . W^T, dW = x^T . dG_in, dU = h_seen^T . dG_rec, db.
-template <typename Cell, typename T, typename Backend>
-Status WeightGradients(Backend& be, const Dims& d,
-                       const SequenceInputs<T>& in,
-                       const BackwardScratch<Cell, T>& s,
-                       const Gradients<T>& grads) {
-  constexpr int kSides = BackwardScratch<Cell, T>::kSides;
-  const int64_t rows = d.batch * d.time, I = d.input, H = d.units;
-  const int64_t G = Cell::kGates * H;
-  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, true, rows, I, G, s.d_input, G,
-                                    in.kernel, G, grads.dx, I));
-  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(true, false, I, G, rows, in.x, I,
-                                    s.d_input, G, grads.dkernel, G));
-  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(true, false, H, G, rows, s.h_seen, H,
-                                    s.d_recurrent, G,
-                                    grads.drecurrent_kernel, G));
-  const int64_t chunks = BiasChunks(d);
-  TFRNN_GPU_RETURN_IF_ERROR(be.Each(
-      chunks * kSides * G,
-      BiasPartialSums<T>{rows, G, kSides, s.d_input, s.d_recurrent,
-                         s.bias_partials}));
-  return be.Each(kSides * G, BiasTotals<T>{chunks, kSides * G,
-                                           s.bias_partials, grads.dbias});
+// dhu = (step t's recurrent-side gradients, rows T*G apart) . U^T: what
+// reaches h_{t-1} through U, folded in by the next step.
+template <typename T, typename Backend>
+Status RecurrentProduct(Backend& be, const Dims& d, int64_t G, int64_t t,
+                        const T* d_recurrent, const SequenceInputs<T>& in,
+                        T* dhu) {
+  return be.Gemm(false, true, d.batch, d.units, G, d_recurrent + t * G,
+                 d.time * G, in.recurrent_kernel, G, dhu, d.units);
 }
 
-// dpeephole (cells with kVariants, when asked for), after the bias: its
-// partial sums reuse the bias's buffer (chunks * 3H <= chunks * G).
+// The weight GEMMs once every step's gate gradients are in:
+// dx = dG_in . W^T, dW = x^T . dG_in, dU = h_seen^T . dG_rec; G: the
+// gates' width (kGates * H).
+template <typename T, typename Backend>
+Status DenseGradients(Backend& be, const Dims& d, int64_t G,
+                      const SequenceInputs<T>& in, const T* d_input,
+                      const T* d_recurrent, const T* h_seen,
+                      const Gradients<T>& grads) {
+  const int64_t rows = d.batch * d.time, I = d.input, H = d.units;
+  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, true, rows, I, G, d_input, G,
+                                    in.kernel, G, grads.dx, I));
+  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(true, false, I, G, rows, in.x, I,
+                                    d_input, G, grads.dkernel, G));
+  return be.Gemm(true, false, H, G, rows, h_seen, H, d_recurrent, G,
+                 grads.drecurrent_kernel, G);
+}
+
+// out[c] = the column sums of columns [rows, width] (rows `width` apart),
+// deterministically in double through partials [chunks * width].
+template <typename T, typename Backend>
+Status ColumnSums(Backend& be, int64_t rows, int64_t width, const T* columns,
+                  double* partials, T* out) {
+  const int64_t chunks = (rows + kBiasChunkRows - 1) / kBiasChunkRows;
+  TFRNN_GPU_RETURN_IF_ERROR(be.Each(
+      chunks * width,
+      ColumnPartialSums<T>{rows, width, columns, partials}));
+  return be.Each(width, BiasTotals<T>{chunks, width, partials, out});
+}
+
+// dpeephole (cells with kVariants, when asked for) from the gates'
+// pre-activation gradients dz [B,T,4H] and the saved rows, saved_width
+// wide; partials: at least chunks * 3H.
 template <typename Cell, typename T, typename Backend>
-Status PeepholeGradients(Backend& be, const typename Cell::Attrs& attrs,
-                         const Walk& walk, const SequenceInputs<T>& in,
-                         const SavedForward<T>& fwd,
-                         const BackwardScratch<Cell, T>& s,
-                         const Gradients<T>& grads) {
+Status PeepholeSums(Backend& be, const typename Cell::Attrs& attrs,
+                    const Walk& walk, const SequenceInputs<T>& in,
+                    const SavedForward<T>& fwd, const T* dz,
+                    int64_t saved_width, double* partials,
+                    const Gradients<T>& grads) {
   if constexpr (Cell::kVariants) {
     if (grads.dpeephole == nullptr) return {};
     const Dims& d = walk.dims;
@@ -139,12 +171,37 @@ Status PeepholeGradients(Backend& be, const typename Cell::Attrs& attrs,
         chunks * width,
         PeepholePartialSums<Cell, T>{
             attrs, OptionsOf(in, d.units), d.batch, d.time, d.units,
-            walk.reverse, in.lengths, in.c0, fwd.cell, fwd.saved, s.d_input,
-            s.bias_partials}));
-    return be.Each(width, BiasTotals<T>{chunks, width, s.bias_partials,
-                                        grads.dpeephole});
+            walk.reverse, in.lengths, in.c0, fwd.cell, fwd.saved,
+            saved_width, dz, partials}));
+    return be.Each(width,
+                   BiasTotals<T>{chunks, width, partials, grads.dpeephole});
   }
   return {};
+}
+
+// The weight gradients of RunBackward: the GEMMs, db per side (a row of
+// the bias each), then
+// dpeephole (its partial sums reuse the bias's buffer: chunks * 3H <=
+// chunks * G).
+template <typename Cell, typename T, typename Backend>
+Status WeightGradients(Backend& be, const typename Cell::Attrs& attrs,
+                       const Walk& walk, const SequenceInputs<T>& in,
+                       const SavedForward<T>& fwd,
+                       const BackwardScratch<Cell, T>& s,
+                       const Gradients<T>& grads) {
+  constexpr int kSides = BackwardScratch<Cell, T>::kSides;
+  const Dims& d = walk.dims;
+  const int64_t rows = d.batch * d.time, G = Cell::kGates * d.units;
+  TFRNN_GPU_RETURN_IF_ERROR(DenseGradients(
+      be, d, G, in, s.d_input, s.d_recurrent, s.h_seen, grads));
+  const T* sides[] = {s.d_input, s.d_recurrent};
+  for (int side = 0; side < kSides; ++side) {
+    TFRNN_GPU_RETURN_IF_ERROR(ColumnSums(be, rows, G, sides[side],
+                                         s.bias_partials,
+                                         grads.dbias + side * G));
+  }
+  return PeepholeSums<Cell>(be, attrs, walk, in, fwd, s.d_input,
+                            Cell::kSaved * d.units, s.bias_partials, grads);
 }
 
 template <typename Cell, typename T, typename Backend>
@@ -169,7 +226,24 @@ Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
     if (grads.dpeephole != nullptr) {
       TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dpeephole, 3 * H * sizeof(T)));
     }
+    if constexpr (Cell::kVariants) {
+      if (in.layer_norm.on()) {
+        T* outputs[] = {grads.dgain_x, grads.dgain_h, grads.dgain_c,
+                        grads.dshift_c};
+        const int64_t widths[] = {G, G, H, H};
+        for (int k = 0; k < 4; ++k) {
+          TFRNN_GPU_RETURN_IF_ERROR(
+              be.Zero(outputs[k], widths[k] * sizeof(T)));
+        }
+      }
+    }
     return be.Zero(grads.dbias, kSides * G * sizeof(T));
+  }
+  if constexpr (Cell::kVariants) {
+    if (in.layer_norm.on()) {
+      return RunLayerNormBackward<Cell, T>(be, attrs, walk, in, fwd, grads,
+                                           workspace);
+    }
   }
 
   WorkspacePlan plan(workspace);
@@ -190,18 +264,15 @@ Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
         fwd.d_output, s.dhu, grads.dh0, grads.dc0, s.d_input,
         s.d_recurrent, s.h_seen};
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(BH, kernel));
-    // dhu = (step t's recurrent-side gradients, rows T*G apart) . U^T
-    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, true, B, H, G,
-                                      s.d_recurrent + t * G, time * G,
-                                      in.recurrent_kernel, G, s.dhu, H));
+    TFRNN_GPU_RETURN_IF_ERROR(
+        RecurrentProduct(be, d, G, t, s.d_recurrent, in, s.dhu));
     pending = t;
   }
   TFRNN_GPU_RETURN_IF_ERROR(be.Each(
       BH, FinishRecurrent<T>{pending, time, H, in.lengths, in.recurrent_mask,
                              s.dhu, HiddenBypass<Cell>(OptionsOf(in, H)),
                              grads.dh0}));
-  TFRNN_GPU_RETURN_IF_ERROR(WeightGradients(be, d, in, s, grads));
-  return PeepholeGradients(be, attrs, walk, in, fwd, s, grads);
+  return WeightGradients(be, attrs, walk, in, fwd, s, grads);
 }
 
 }  // namespace gpu

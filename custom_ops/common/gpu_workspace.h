@@ -66,7 +66,8 @@ struct ForwardScratch {
 // input side and (cells whose recurrent side differs) the recurrent side,
 // zero where a row did not run; h_seen [B,T,H] the (masked) h_{t-1} each
 // step's product saw, for dU; dhu [B,H] a step's d_recurrent . U^T, folded
-// into dh by the next step; bias_partials [chunks, kSides*G] in double.
+// into dh by the next step; bias_partials [chunks, G] in double (a side's
+// bias at a time, and the peepholes' 3H).
 template <typename Cell, typename T>
 struct BackwardScratch {
   static constexpr int kSides = Cell::kRecurrentGradsDiffer ? 2 : 1;
@@ -76,7 +77,7 @@ struct BackwardScratch {
     d_recurrent = kSides == 2 ? plan.Take<T>(d.batch * d.time * G) : d_input;
     h_seen = plan.Take<T>(d.batch * d.time * d.units);
     dhu = plan.Take<T>(d.batch * d.units);
-    bias_partials = plan.Take<double>(BiasChunks(d) * kSides * G);
+    bias_partials = plan.Take<double>(BiasChunks(d) * G);
   }
   T* d_input;
   T* d_recurrent;
@@ -85,15 +86,29 @@ struct BackwardScratch {
   double* bias_partials;
 };
 
+// The LSTM's layer norm needs more (lstm/lstm_layer_norm_gpu.h): the
+// bytes of its scratch, declared here, defined with its walks.
+template <typename T>
+size_t LayerNormForwardBytes(const Dims& d);
+template <typename T>
+size_t LayerNormBackwardBytes(const Dims& d);
+
+// The bytes of a call's workspace; layer_norm: the LSTM's is on.
 template <typename Cell, typename T>
-size_t ForwardWorkspaceBytes(const Dims& d) {
+size_t ForwardWorkspaceBytes(const Dims& d, bool layer_norm = false) {
+  if constexpr (Cell::kVariants) {
+    if (layer_norm) return LayerNormForwardBytes<T>(d);
+  }
   WorkspacePlan plan(nullptr);
   ForwardScratch<Cell, T>(plan, d);
   return plan.bytes();
 }
 
 template <typename Cell, typename T>
-size_t BackwardWorkspaceBytes(const Dims& d) {
+size_t BackwardWorkspaceBytes(const Dims& d, bool layer_norm = false) {
+  if constexpr (Cell::kVariants) {
+    if (layer_norm) return LayerNormBackwardBytes<T>(d);
+  }
   WorkspacePlan plan(nullptr);
   BackwardScratch<Cell, T>(plan, d);
   return plan.bytes();

@@ -5,8 +5,6 @@ the pure-TF reference (same contract, same numbers) otherwise. float16 and
 bfloat16 inputs compute in float32.
 """
 
-import contextlib
-
 import tensorflow as tf
 
 from tfrnn.ops import reference
@@ -45,9 +43,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     zoneout. `layer_norm` = (gain_x [4H], gain_h [4H], gain_c [H],
     shift_c [H]): each gate's x.W and h.U normalised over its units (times
     its gain; then + bias) and tanh reading LN(c_t) * gain_c + shift_c
-    (Ba et al. 2016), with `layer_norm_epsilon` added to the variances. The
-    compiled layer norm runs on the CPU kernel only: these calls are placed
-    on the CPU.
+    (Ba et al. 2016), with `layer_norm_epsilon` added to the variances.
     """
     dtype, tensors, (peephole, ln) = _float_inputs(
         peephole, layer_norm, x=x, h0=h0, c0=c0, kernel=kernel,
@@ -66,13 +62,12 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
             zoneout_c=zoneout[1], cell_clip=clip, layer_norm_weights=ln,
             layer_norm_epsilon=epsilon)
     else:
-        with _layer_norm_device(ln):
-            output, h_n, c_n, _, cells = ops.tfrnn_lstm(
-                x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-                _or_empty(peephole, x.dtype), *zoneout,
-                *_layer_norm_inputs(ln, x.dtype), reverse=reverse,
-                cell_clip=clip, layer_norm_epsilon=epsilon,
-                is_training=bool(training) or return_cell_sequence)
+        output, h_n, c_n, _, cells = ops.tfrnn_lstm(
+            x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
+            _or_empty(peephole, x.dtype), *zoneout,
+            *_layer_norm_inputs(ln, x.dtype), reverse=reverse,
+            cell_clip=clip, layer_norm_epsilon=epsilon,
+            is_training=bool(training) or return_cell_sequence)
         result = (output, h_n, c_n)
         if return_cell_sequence:
             # The op's saved cell states are unset where a row has ended.
@@ -103,12 +98,11 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
     else:
         # The op takes a per-step zoneout as the sequence op's [B,T=1,H].
         steps = [z[:, None] if z.shape.rank == 2 else z for z in zoneout]
-        with _layer_norm_device(ln):
-            result = ops.tfrnn_lstm_step(
-                x, h, c, kernel, recurrent_kernel, bias,
-                _or_empty(peephole, x.dtype), *steps,
-                *_layer_norm_inputs(ln, x.dtype), cell_clip=clip,
-                layer_norm_epsilon=epsilon)[:2]
+        result = ops.tfrnn_lstm_step(
+            x, h, c, kernel, recurrent_kernel, bias,
+            _or_empty(peephole, x.dtype), *steps,
+            *_layer_norm_inputs(ln, x.dtype), cell_clip=clip,
+            layer_norm_epsilon=epsilon)[:2]
     return tuple(tf.cast(t, dtype) for t in result)
 
 
@@ -138,11 +132,6 @@ def _float_inputs(peephole, layer_norm, **named):
 def _layer_norm_inputs(ln, dtype):
     """The op's four layer-norm inputs: the weights, or four [0] "none"."""
     return ln if ln is not None else [tf.zeros([0], dtype)] * 4
-
-
-def _layer_norm_device(ln):
-    """Layer norm has no GPU kernel yet: its op runs on the CPU."""
-    return tf.device("/CPU:0") if ln is not None else contextlib.nullcontext()
 
 
 def _options(dtype, zoneout_h, zoneout_c, cell_clip):
