@@ -32,6 +32,7 @@ SEQUENCE = {"lstm": (ops.lstm_sequence, reference.lstm_sequence),
                             functools.partial(reference.rnn_sequence,
                                               nonlinearity=n))
                for n in ("tanh", "relu")}}
+
 STEP = {"lstm": (ops.lstm_step, reference.lstm_step),
         "gru": (ops.gru_step, reference.gru_step),
         "rnn_relu": (functools.partial(ops.rnn_step, nonlinearity="relu"),
@@ -42,11 +43,35 @@ STEP = {"lstm": (ops.lstm_step, reference.lstm_step),
 # same whichever thread takes a unit of a row; the weight and input
 # gradients are Eigen GEMMs split by the thread count (whose AVX2 kernels
 # sum in another order for other block sizes).
-BITWISE = {"lstm": {0, 1, 2, 4, 5}}
+BITWISE = {"lstm": {0, 1, 2, 4, 5}, "lstm_layer_norm": {0, 1, 2, 4, 5}}
 LENGTHS = [9, 4, 0, 1, 9, 6, 9, 2, 8, 9, 3, 9, 5]  # 13 rows: 2 blocks + 1
 # 150 units: 9 full panels of 16 floats (8 doubles) and a partial one; the
 # backward's 64-unit (32-double) panels end partial too.
 UNITS = 150
+
+# The LSTM's layer norm (its row-wise path: split by rows only), with
+# gains and a shift drawn for the problem's units.
+def _layer_normed(fn, weights_arg):
+    def call(x, h0, c0, kernel, recurrent_kernel, *args, **kwargs):
+        units = recurrent_kernel.shape[0]
+        rng = np.random.default_rng(units)
+        weights = tuple(tf.constant(rng.uniform(0.5, 1.5, n), x.dtype)
+                        for n in (4 * units, 4 * units, units, units))
+        return fn(x, h0, c0, kernel, recurrent_kernel, *args,
+                  **{weights_arg: weights}, **kwargs)
+    return call
+
+
+SEQUENCE["lstm_layer_norm"] = (
+    _layer_normed(ops.lstm_sequence, "layer_norm"),
+    _layer_normed(functools.partial(reference.lstm_sequence,
+                                    layer_norm_epsilon=float(np.float32(1e-3))),
+                  "layer_norm_weights"))
+
+
+def problem_kind(kind):
+    """The make_problem kind of a SEQUENCE key."""
+    return "lstm" if kind == "lstm_layer_norm" else kind
 
 
 def reference_run(kind, p, mask, reverse):
@@ -61,7 +86,7 @@ def reference_run(kind, p, mask, reverse):
 def test_wide_layers_match_the_reference(kind, reverse, dtype, tol):
     rng = np.random.default_rng(5)
     p = make_problem(rng, len(LENGTHS), 9, 5, UNITS, dtype=dtype,
-                     lengths=LENGTHS, kind=kind)
+                     lengths=LENGTHS, kind=problem_kind(kind))
     mask = dropout_mask(rng, len(LENGTHS), UNITS, dtype=dtype)
     got = run(SEQUENCE[kind][0], p, mask, reverse)
     want = reference_run(kind, p, mask, reverse)
@@ -79,7 +104,7 @@ THREADS_SCRIPT = textwrap.dedent("""
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(int(sys.argv[1]))
     from rnn_problems import make_problem
-    from test_fused_split import SEQUENCE
+    from test_fused_split import SEQUENCE, problem_kind
     from test_recurrent_dropout import dropout_mask, run
     results = {}
     for kind, (fn, _) in SEQUENCE.items():
@@ -87,7 +112,7 @@ THREADS_SCRIPT = textwrap.dedent("""
             rng = np.random.default_rng(5)
             lengths = %r
             p = make_problem(rng, len(lengths), 9, 5, %d, lengths=lengths,
-                             kind=kind)
+                             kind=problem_kind(kind))
             mask = dropout_mask(rng, len(lengths), %d)
             out = run(fn, p, mask, reverse)
             results[f"{kind} {reverse}"] = [a.tobytes().hex() for a in out]
@@ -152,7 +177,7 @@ def test_each_split_matches_the_reference(kind, split):
     for reverse in (False, True):
         rng = np.random.default_rng(5)
         p = make_problem(rng, len(LENGTHS), 9, 5, UNITS, lengths=LENGTHS,
-                         kind=kind)
+                         kind=problem_kind(kind))
         mask = dropout_mask(rng, len(LENGTHS), UNITS)
         want = reference_run(kind, p, mask, reverse)
         for i, (a, b) in enumerate(zip(got[f"{kind} {reverse}"], want)):
@@ -176,7 +201,7 @@ def test_short_calls_with_whole_packets_match_the_reference(kind, batch, time,
     rng = np.random.default_rng(9)
     lengths = [time] + list(rng.integers(0, time + 1, size=batch - 1))
     p = make_problem(rng, batch, time, 5, 32, dtype=dtype, lengths=lengths,
-                     kind=kind)
+                     kind=problem_kind(kind))
     mask = dropout_mask(rng, batch, 32, dtype=dtype)
     for reverse in (False, True):
         got = run(SEQUENCE[kind][0], p, mask, reverse)

@@ -259,9 +259,12 @@ class ForwardWalk {
                     const T* tile) {
     for (int64_t r = 0; r < count; ++r) {
       T* hu = h_times_u_ + rows[row0 + r] * G_;
-      for (int j = 0; j < kWidth; ++j) {
-        const int64_t column = Layout::Column(H_, p, j);
-        if (column >= 0) hu[column] = tile[r * kWidth + j];
+      for (int q = 0; q < kPackets; ++q) {  // a packet of one gate's units
+        const int64_t unit = Layout::Unit(p, q * P);
+        if (unit >= H_) continue;
+        S::Store(hu + Layout::Gate(q * P) * H_ + unit,
+                 Eigen::internal::pload<Packet>(tile + r * kWidth + q * P),
+                 std::min<int64_t>(P, H_ - unit));
       }
     }
   }

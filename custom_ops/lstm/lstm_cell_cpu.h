@@ -168,11 +168,33 @@ class CpuCell : public Cell {
     return saved[LayerNormRow::kStats * H_ + k];
   }
 
+  // The mean over the row's H units of f(load), load(p) being p's values
+  // at a packet (or a unit) of them: in one order whatever the addresses.
+  // (Eigen's reductions peel to an aligned address first, so a row's
+  // statistics would depend on where its scratch lies: on the thread
+  // split.)
+  template <typename F>
+  T RowMean(const F& f) const {
+    Packet sum = Eigen::internal::pset1<Packet>(T(0));
+    int64_t u = 0;
+    for (; u + S::kSize <= H_; u += S::kSize) {
+      sum = Eigen::internal::padd(sum, f([u](const T* p) {
+        return Eigen::internal::ploadu<Packet>(p + u);
+      }));
+    }
+    T total = Eigen::internal::predux(sum);
+    for (; u < H_; ++u) total += f([u](const T* p) { return p[u]; });
+    return total / T(H_);
+  }
+
   // normed = (x - mean) * rstd over H values; returns rstd (two passes,
   // as tf.nn.moments).
   T Normalize(const T* x, T* normed) const {
-    const T mean = ConstRow(x).mean();
-    const T variance = (ConstRow(x) - mean).square().mean();
+    const T mean = RowMean([&](auto at) { return at(x); });
+    const T variance = RowMean([&](auto at) {
+      const auto d = at(x) - mean;
+      return d * d;
+    });
     const T rstd = T(1) / std::sqrt(variance + epsilon_);
     Row(normed) = (ConstRow(x) - mean) * rstd;
     return rstd;
@@ -184,9 +206,10 @@ class CpuCell : public Cell {
                     T* d_gain, T* dx) const {
     if (d_gain != nullptr) Row(d_gain) = ConstRow(dz) * ConstRow(normed);
     if (dx == nullptr) return;
+    const T mean_dy = RowMean([&](auto at) { return at(dz) * at(gain); });
+    const T mean_dy_normed = RowMean(
+        [&](auto at) { return at(dz) * at(gain) * at(normed); });
     const auto dy = ConstRow(dz) * ConstRow(gain);
-    const T mean_dy = dy.mean();
-    const T mean_dy_normed = (dy * ConstRow(normed)).mean();
     Row(dx) = rstd * (dy - mean_dy - ConstRow(normed) * mean_dy_normed);
   }
 
@@ -224,8 +247,9 @@ class CpuCell : public Cell {
                        const T* scratch, T* d_input, T* terms) const {
     const T* c_normed = v.saved + LayerNormRow::kCell * H_;
     const T rstd = StatOf(v.saved, LayerNormRow::kCellStats);
-    const T mean_dy = ConstRow(scratch).mean();
-    const T mean_dy_normed = (ConstRow(scratch) * ConstRow(c_normed)).mean();
+    const T mean_dy = RowMean([&](auto at) { return at(scratch); });
+    const T mean_dy_normed =
+        RowMean([&](auto at) { return at(scratch) * at(c_normed); });
     const auto splat = [](T x) { return Eigen::internal::pset1<Packet>(x); };
     for (int64_t u = 0; u < H_; u += S::kSize) {
       const int64_t w = std::min<int64_t>(S::kSize, H_ - u);
