@@ -31,7 +31,8 @@
 //   Tfrnn<Cell>Grad  x, h0, c0, kernel, recurrent_kernel, sequence_length,
 //                    output, saved, cell, d_output, d_h_n, d_c_n,
 //                    recurrent_mask, [variants] -> dx, dh0, dc0, dkernel,
-//                    drecurrent_kernel, dbias, [dpeephole]
+//                    drecurrent_kernel, dbias, [dpeephole, dgain_x, dgain_h,
+//                    dgain_c, dshift_c]
 //   Tfrnn<Cell>Step  x, h, c, kernel, recurrent_kernel, bias, [variants]
 //                    -> h_new, c_new, saved
 // Inputs are checked here even where the shape function already did, since

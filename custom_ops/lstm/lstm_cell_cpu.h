@@ -24,7 +24,8 @@ class CpuCell : public Cell {
   using Packet = typename S::Packet;
   using Act = cpu::PacketActivations<T>;
 
-  // in: the options' inputs (peephole, zoneout_h, zoneout_c; null: off).
+  // in: the options' inputs (peephole, zoneout_h, zoneout_c, the layer
+  // norm's weights; null: off).
   CpuCell(const Attrs& attrs, const SequenceInputs<T>& in, int64_t units)
       : H_(units), clip_(static_cast<T>(attrs.cell_clip)),
         epsilon_(static_cast<T>(attrs.layer_norm_epsilon)),
