@@ -47,7 +47,9 @@ class BackwardWalk {
         grads_(grads), B_(walk.dims.batch), T_(walk.dims.time),
         I_(walk.dims.input), H_(walk.dims.units), G_(kGates * H_),
         R_(SavedWidth<Cell>(in, H_)), row_wise_(RowWise(cell)),
-        sides_(row_wise_ ? 2 : kSides), terms_(TermRows(cell) * H_),
+        sides_(row_wise_ ? 2 : kSides),
+        bias_width_(row_wise_ ? 0 : kSides * G_),
+        terms_(TermRows(cell) * H_),
         ut_panels_((H_ + kWidth - 1) / kWidth, G_) {}
 
   void Run() {
@@ -59,7 +61,7 @@ class BackwardWalk {
       std::fill_n(grads_.dkernel, I_ * G_, T(0));
       std::fill_n(grads_.drecurrent_kernel, H_ * G_, T(0));
       std::fill_n(grads_.dbias, kSides * G_, T(0));
-      for (const TermOutput& o : TermOutputs()) {
+      for (const TermOutput<T>& o : TermOutputs(cell_, grads_)) {
         std::fill_n(o.values, o.rows * H_, T(0));
       }
       return;
@@ -95,13 +97,12 @@ class BackwardWalk {
     }
     pool_ = Pool(ctx_);
     const int64_t panels = ut_panels_.panels();
-    const double flops = 2.0 * B_ * H_ * G_;
-    split_ = Split{
-        panels, B_,
-        row_wise_ ? StepSplit{StepParts(pool_, flops, walk_.max_len, B_), true}
-                  : ChooseStepSplit(pool_, flops, walk_.max_len, panels, B_,
-                                    1.0 * sizeof(T) * G_ * panels * kWidth)};
-    bias_sums_.assign(split_.parts(), Sums::Zero(kSides * G_ + terms_));
+    split_ = Split{panels, B_,
+                   ChooseStepSplit(pool_, 2.0 * B_ * H_ * G_, walk_.max_len,
+                                   panels, B_,
+                                   1.0 * sizeof(T) * G_ * panels * kWidth,
+                                   row_wise_)};
+    bias_sums_.assign(split_.parts(), Sums::Zero(bias_width_ + terms_));
     if (terms_ > 0) terms_of_.assign(split_.parts(), std::vector<T>(terms_));
     if constexpr (Cell::kVariants) {
       if (row_wise_) {
@@ -148,7 +149,7 @@ class BackwardWalk {
           UnitGradients(v, b, row, u, std::min<int64_t>(P, u_hi - u), terms);
         }
       }
-      for (int side = 0; side < kSides && !row_wise_; ++side) {
+      for (int side = 0; side < bias_width_ / G_; ++side) {
         for (int g = 0; g < kGates; ++g) {
           const int64_t at = g * H_ + u_lo;
           sums.segment(side * G_ + at, u_hi - u_lo) +=
@@ -158,7 +159,7 @@ class BackwardWalk {
       }
       // The terms' sums follow the bias's.
       for (int64_t k = 0; terms != nullptr && k < terms_ / H_; ++k) {
-        sums.segment(kSides * G_ + k * H_ + u_lo, u_hi - u_lo) +=
+        sums.segment(bias_width_ + k * H_ + u_lo, u_hi - u_lo) +=
             ConstVec<T>(terms + k * H_ + u_lo, u_hi - u_lo)
                 .template cast<double>();
       }
@@ -319,35 +320,14 @@ class BackwardWalk {
     for (size_t part = 1; part < bias_sums_.size(); ++part) {
       bias_sums_[0] += bias_sums_[part];
     }
-    if (!row_wise_) {
-      Vec<T>(grads_.dbias, kSides * G_) =
-          bias_sums_[0].head(kSides * G_).template cast<T>();
-    }
-    int64_t at = kSides * G_;
-    for (const TermOutput& o : TermOutputs()) {
+    Vec<T>(grads_.dbias, bias_width_) =
+        bias_sums_[0].head(bias_width_).template cast<T>();
+    int64_t at = bias_width_;
+    for (const TermOutput<T>& o : TermOutputs(cell_, grads_)) {
       Vec<T>(o.values, o.rows * H_) =
           bias_sums_[0].segment(at, o.rows * H_).template cast<T>();
       at += o.rows * H_;
     }
-  }
-
-  // The gradients summed from the per-step terms, in their order (see
-  // TermRows in lstm/lstm_cell_cpu.h): rows of H each.
-  struct TermOutput {
-    T* values;
-    int64_t rows;
-  };
-  std::vector<TermOutput> TermOutputs() const {
-    std::vector<TermOutput> outputs;
-    if (grads_.dpeephole != nullptr) outputs.push_back({grads_.dpeephole, 3});
-    if (row_wise_) {
-      outputs.insert(outputs.end(), {{grads_.dbias, kGates},
-                                     {grads_.dgain_x, kGates},
-                                     {grads_.dgain_h, kGates},
-                                     {grads_.dgain_c, 1},
-                                     {grads_.dshift_c, 1}});
-    }
-    return outputs;
   }
 
   tensorflow::OpKernelContext* ctx_;
@@ -359,11 +339,13 @@ class BackwardWalk {
   const int64_t B_, T_, I_, H_, G_, R_;
   const bool row_wise_;
   const int sides_;       // gate gradient arrays: 2 when the sides differ
-  const int64_t terms_;   // per-step terms a row
+  // The sums' bias columns (none when the bias is among a row-wise cell's
+  // terms), then the terms' (per step and row).
+  const int64_t bias_width_, terms_;
   PackedPanels<T> ut_panels_;  // U^T [G*H, H] as panels of kWidth units
   tensorflow::thread::ThreadPool* pool_ = nullptr;
   Split split_{0, 0, {1, false}};
-  // Per part, in double (B*T terms): the bias's, then the terms'.
+  // Per part, in double (B*T terms): bias_width_, then terms_.
   std::vector<Sums> bias_sums_;
   std::vector<std::vector<T>> terms_of_;    // per part, a row's terms
   std::vector<std::vector<T>> row_scratch_;  // per part, a row-wise cell's

@@ -15,6 +15,7 @@
 //
 //   bool RowWise() const;        // whole rows at a time (layer norm)
 //   int64_t TermRows() const;    // rows of H of per-step gradient terms
+//   std::vector<TermOutput<T>> TermOutputs(const Gradients<T>&) const;
 //   int64_t RowScratch() const;  // values of scratch BackwardRow needs
 //   void NormalizeInput(T* saved, const T* bias) const;
 //   template <typename Store>
@@ -39,6 +40,9 @@
 #define TFRNN_CUSTOM_OPS_COMMON_CPU_CELL_H_
 
 #include <cstdint>
+#include <vector>
+
+#include "common/recurrent_args.h"
 
 namespace tfrnn {
 namespace cpu {
@@ -84,6 +88,25 @@ bool RowWise(const Cell& cell) {
     return cell.RowWise();
   } else {
     return false;
+  }
+}
+
+// A gradient summed from per-step terms: its values, `rows` rows of H.
+template <typename T>
+struct TermOutput {
+  T* values;
+  int64_t rows;
+};
+
+// The gradients `cell`'s per-step terms sum into, in the terms' order
+// (TermRows() rows in all); a row-wise cell's bias is among them.
+template <typename Cell, typename T>
+std::vector<TermOutput<T>> TermOutputs(const Cell& cell,
+                                       const Gradients<T>& grads) {
+  if constexpr (Cell::kVariants) {
+    return cell.TermOutputs(grads);
+  } else {
+    return {};
   }
 }
 

@@ -113,17 +113,13 @@ class ForwardWalk {
       panels->packed().Bind(storage);
     }
     const int64_t panels = u_panels_.panels();
-    const double flops = 2.0 * B_ * H_ * G_;
     split_ = Split{panels, B_,
-                   row_wise_
-                       ? StepSplit{StepParts(pool_, flops, walk_.max_len, B_),
-                                   true}
-                       : ChooseStepSplit(pool_, flops, walk_.max_len, panels,
-                                         B_,
-                                         // split by rows, a part reads all
-                                         // of W, U
-                                         1.0 * sizeof(T) * (I_ + H_) *
-                                             panels * kWidth)};
+                   ChooseStepSplit(pool_, 2.0 * B_ * H_ * G_, walk_.max_len,
+                                   panels, B_,
+                                   // split by rows, a part reads all of W, U
+                                   1.0 * sizeof(T) * (I_ + H_) * panels *
+                                       kWidth,
+                                   row_wise_)};
     // A call of a few steps of one row (decoding one sequence) reads U in
     // place, where the panel kernel would walk it panel by panel, K rows
     // apart (slower than the reference at H = 512). Eigen's vector-matrix
@@ -159,21 +155,8 @@ class ForwardWalk {
         [&](int64_t row0, int64_t count, int64_t p, const T* tile) {
           for (int64_t r = 0; r < count; ++r) {
             const int64_t i = row0 + r;
-            T* row = RowsOfStep(s + i / n) + rows[i % n] * R_;
-            for (int q = 0; q < kPackets; ++q) {
-              const int64_t gate = Layout::Gate(q * P);
-              const int64_t unit = Layout::Unit(p, q * P);
-              if (unit >= H_) continue;
-              const int64_t width = std::min<int64_t>(P, H_ - unit);
-              const int64_t at = gate * H_ + unit;
-              const Packet xw =
-                  Eigen::internal::pload<Packet>(tile + r * kWidth + q * P);
-              S::Store(row + at,
-                       row_wise_ ? xw
-                                 : Eigen::internal::padd(
-                                       xw, S::Load(in_.bias + at, width)),
-                       width);
-            }
+            StoreTileRow(tile + r * kWidth, p, row_wise_ ? nullptr : in_.bias,
+                         RowsOfStep(s + i / n) + rows[i % n] * R_);
           }
         });
     if constexpr (Cell::kVariants) {
@@ -182,6 +165,23 @@ class ForwardWalk {
         if (StepTime(s + i / n) >= Length(in_.lengths, b, T_)) continue;
         cell_.NormalizeInput(RowsOfStep(s + i / n) + b * R_, in_.bias);
       }
+    }
+  }
+
+  // A tile row of panel p (a packet of one gate's units at a time) to its
+  // columns gate * H + unit of `row` [G], plus the bias when not null.
+  void StoreTileRow(const T* tile_row, int64_t p, const T* bias,
+                    T* row) const {
+    for (int q = 0; q < kPackets; ++q) {
+      const int64_t unit = Layout::Unit(p, q * P);
+      if (unit >= H_) continue;
+      const int64_t width = std::min<int64_t>(P, H_ - unit);
+      const int64_t at = Layout::Gate(q * P) * H_ + unit;
+      Packet v = Eigen::internal::pload<Packet>(tile_row + q * P);
+      if (bias != nullptr) {
+        v = Eigen::internal::padd(v, S::Load(bias + at, width));
+      }
+      S::Store(row + at, v, width);
     }
   }
 
@@ -258,14 +258,8 @@ class ForwardWalk {
   void KeepProducts(const Rows& rows, int64_t row0, int64_t count, int64_t p,
                     const T* tile) {
     for (int64_t r = 0; r < count; ++r) {
-      T* hu = h_times_u_ + rows[row0 + r] * G_;
-      for (int q = 0; q < kPackets; ++q) {  // a packet of one gate's units
-        const int64_t unit = Layout::Unit(p, q * P);
-        if (unit >= H_) continue;
-        S::Store(hu + Layout::Gate(q * P) * H_ + unit,
-                 Eigen::internal::pload<Packet>(tile + r * kWidth + q * P),
-                 std::min<int64_t>(P, H_ - unit));
-      }
+      StoreTileRow(tile + r * kWidth, p, nullptr,
+                   h_times_u_ + rows[row0 + r] * G_);
     }
   }
 

@@ -138,10 +138,15 @@ inline ForcedSplit ForcedStepSplit() {
   return forced;
 }
 
+// rows_only: the cell needs whole rows (a row-wise cell, the LSTM's layer
+// norm), so the steps split by rows whatever the weights or the forcing.
 inline StepSplit ChooseStepSplit(tensorflow::thread::ThreadPool* pool,
                                  double flops_per_step, int64_t steps,
                                  int64_t max_unit_parts, int64_t batch,
-                                 double weight_bytes) {
+                                 double weight_bytes, bool rows_only) {
+  if (rows_only) {
+    return {StepParts(pool, flops_per_step, steps, batch), true};
+  }
   const int64_t threads = pool == nullptr ? 1 : pool->NumThreads();
   switch (ForcedStepSplit()) {
     case ForcedSplit::kUnits:

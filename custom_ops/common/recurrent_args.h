@@ -28,6 +28,12 @@ struct StepWeights {
   bool per_step;
 };
 
+// The LSTM's option inputs (cells with kVariants) come last of its ops'
+// inputs: peephole, zoneout_h, zoneout_c, then the layer norm's
+// kLayerNormInputs (gain_x, gain_h, gain_c, shift_c).
+constexpr int kVariantInputs = 7;
+constexpr int kLayerNormInputs = 4;
+
 // The LSTM's layer-norm weights (each null when layer norm is off).
 template <typename T>
 struct LayerNormWeights {

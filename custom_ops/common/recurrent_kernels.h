@@ -146,8 +146,8 @@ absl::Status TakeLengths(InputList& in, Walk* walk, SequenceInputs<T>* args) {
 // The inputs of the LSTM's options whose shapes their gradients take.
 struct VariantTensors {
   const tensorflow::Tensor* peephole = nullptr;
-  const tensorflow::Tensor* layer_norm[4] = {};  // gain_x, gain_h, gain_c,
-                                                 // shift_c
+  // gain_x, gain_h, gain_c, shift_c
+  const tensorflow::Tensor* layer_norm[kLayerNormInputs] = {};
 };
 
 // The next inputs as the LSTM's options (peephole, zoneout_h, zoneout_c,
@@ -273,7 +273,8 @@ class SequenceGradOp : public tensorflow::OpKernel {
     };
     // recurrent_mask and the options come last but set the saved row's
     // width: read them first.
-    InputList options(ctx, ctx->num_inputs() - (Cell::kVariants ? 8 : 1));
+    InputList options(
+        ctx, ctx->num_inputs() - 1 - (Cell::kVariants ? kVariantInputs : 0));
     TF_RETURN_IF_ERROR(
         CheckRecurrentMask(options.Next(), d, &args.recurrent_mask));
     VariantTensors variants;
@@ -283,9 +284,9 @@ class SequenceGradOp : public tensorflow::OpKernel {
     }
     TF_RETURN_IF_ERROR(take("output", seq_h, &fwd.output));
     if (Cell::kSaved > 0) {
-      TF_RETURN_IF_ERROR(take(Cell::kSavedName,
-                              {d.time, d.batch, SavedWidth<Cell>(args, d.units)},
-                              &fwd.saved));
+      const int64_t width = SavedWidth<Cell>(args, d.units);
+      TF_RETURN_IF_ERROR(
+          take(Cell::kSavedName, {d.time, d.batch, width}, &fwd.saved));
     }
     if (Cell::kCellState) TF_RETURN_IF_ERROR(take("cell", seq_h, &fwd.cell));
     TF_RETURN_IF_ERROR(take("d_output", seq_h, &fwd.d_output));
@@ -308,7 +309,7 @@ class SequenceGradOp : public tensorflow::OpKernel {
           out.Next(variants.peephole->shape(), &grads.dpeephole));
       T** layer_norm[] = {&grads.dgain_x, &grads.dgain_h, &grads.dgain_c,
                           &grads.dshift_c};
-      for (int k = 0; k < 4; ++k) {
+      for (int k = 0; k < kLayerNormInputs; ++k) {
         TF_RETURN_IF_ERROR(
             out.Next(variants.layer_norm[k]->shape(), layer_norm[k]));
       }

@@ -4,6 +4,7 @@
 #ifndef TFRNN_CUSTOM_OPS_COMMON_SHAPE_FNS_H_
 #define TFRNN_CUSTOM_OPS_COMMON_SHAPE_FNS_H_
 
+#include "common/recurrent_args.h"
 #include "tensorflow/core/framework/shape_inference.h"
 
 namespace tfrnn {
@@ -74,7 +75,8 @@ absl::Status SavedDim(InferenceContext* c, DimensionHandle units,
                       DimensionHandle* saved) {
   if constexpr (Cell::kVariants) {
     ShapeHandle gain_x;
-    TF_RETURN_IF_ERROR(c->WithRank(c->input(c->num_inputs() - 4), 1, &gain_x));
+    TF_RETURN_IF_ERROR(c->WithRank(
+        c->input(c->num_inputs() - kLayerNormInputs), 1, &gain_x));
     const DimensionHandle size = c->Dim(gain_x, 0);
     if (!c->ValueKnown(size)) {
       *saved = c->UnknownDim();
@@ -145,10 +147,11 @@ struct RecurrentShapes {
                              ? c->MakeShape({width})
                              : c->MakeShape({Cell::kBiasRows, width}));
     if (Cell::kVariants) {  // dpeephole, the layer norm's: their inputs'
-      const int peephole = c->num_inputs() - 7;
+      const int peephole = c->num_inputs() - kVariantInputs;
       c->set_output(out++, c->input(peephole));
-      for (int k = 0; k < 4; ++k) {
-        c->set_output(out++, c->input(c->num_inputs() - 4 + k));
+      for (int k = 0; k < kLayerNormInputs; ++k) {
+        c->set_output(out++,
+                      c->input(c->num_inputs() - kLayerNormInputs + k));
       }
     }
     return absl::OkStatus();

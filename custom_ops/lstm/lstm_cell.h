@@ -47,6 +47,14 @@ struct LayerNormRow {
   }
 };
 
+// The layer norm's per-step gradient terms (CPU, summed over steps and
+// rows): offsets in rows of H of dbias [4H], dgain_x [4H], dgain_h [4H],
+// dgain_c [H], dshift_c [H].
+struct LayerNormTerm {
+  static constexpr int64_t kBias = 0, kGainX = 4, kGainH = 8, kGainC = 12,
+                           kShiftC = 13, kRows = 14;
+};
+
 // See common/recurrent_kernels.h for what each trait means.
 struct Cell {
   static constexpr int kGates = 4;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "common/cpu_cell.h"
 #include "common/recurrent_args.h"
@@ -36,9 +37,27 @@ class CpuCell : public Cell {
   bool HiddenBypass() const { return zoneout_h_.values != nullptr; }
   bool RowWise() const { return ln_.on(); }
   // The per-row gradient terms the engine sums, in rows of H: dpeephole's
-  // 3, then the layer norm's dbias 4, dgain_x 4, dgain_h 4, dgain_c, dshift_c.
+  // 3, then the layer norm's (LayerNormTerm).
   int64_t TermRows() const {
-    return (peephole_ != nullptr ? 3 : 0) + (ln_.on() ? 14 : 0);
+    return (peephole_ != nullptr ? 3 : 0) +
+           (ln_.on() ? LayerNormTerm::kRows : 0);
+  }
+  std::vector<cpu::TermOutput<T>> TermOutputs(const Gradients<T>& g) const {
+    std::vector<cpu::TermOutput<T>> outputs;
+    if (peephole_ != nullptr) outputs.push_back({g.dpeephole, 3});
+    if (ln_.on()) {
+      static_assert(LayerNormTerm::kGainX == kGates &&
+                        LayerNormTerm::kGainH == 2 * kGates &&
+                        LayerNormTerm::kGainC == 3 * kGates &&
+                        LayerNormTerm::kRows == 3 * kGates + 2,
+                    "the term outputs follow LayerNormTerm's rows");
+      outputs.insert(outputs.end(), {{g.dbias, kGates},
+                                     {g.dgain_x, kGates},
+                                     {g.dgain_h, kGates},
+                                     {g.dgain_c, 1},
+                                     {g.dshift_c, 1}});
+    }
+    return outputs;
   }
   int64_t RowScratch() const { return ln_.on() ? 3 * H_ : 0; }
 
@@ -65,8 +84,9 @@ class CpuCell : public Cell {
                                           int64_t u, int64_t width,
                                           Packet dh, Packet dc) const {
     const auto at = [u, width](const T* p) { return S::Load(p + u, width); };
-    const StepGrads<Packet> r = CellBackward<Act>(
-        LoadGates(v.saved, u, width), at(v.c_prev), at(v.c), dh, dc, OptionsAt(v.row, u, width));
+    const StepGrads<Packet> r =
+        CellBackward<Act>(LoadGates(v.saved, u, width), at(v.c_prev), at(v.c),
+                          dh, dc, OptionsAt(v.row, u, width));
     return ToEngine<cpu::StepGrads<Packet, kGates>>(r);
   }
 
@@ -135,24 +155,26 @@ class CpuCell : public Cell {
   void BackwardRow(const cpu::BackwardView<T>& v, T* dh, T* dc, T* d_input,
                    T* d_recurrent, T* terms, T* scratch) const {
     T* ln_terms = terms + (peephole_ != nullptr ? 3 * H_ : 0);
-    OutputRowBackward(v, dh, dc, ln_terms + 12 * H_, scratch, d_input);
+    const auto term = [&](int64_t k) { return ln_terms + k * H_; };
+    OutputRowBackward(v, dh, dc, term(LayerNormTerm::kGainC), scratch,
+                      d_input);
     GateRowBackward(v, dc, scratch, d_input, terms);
     for (int g = 0; g < kGates; ++g) {
       const T* dz = d_input + g * H_;
-      Row(ln_terms + g * H_) = ConstRow(dz);  // the bias's
+      Row(term(LayerNormTerm::kBias + g)) = ConstRow(dz);
       NormBackward(dz, ln_.gain_x + g * H_,
                    v.saved + (LayerNormRow::kInput + g) * H_,
-                   StatOf(v.saved, LayerNormRow::kInputStats + g),
-                   ln_terms + (4 + g) * H_, nullptr);
+                   Stat(v.saved, LayerNormRow::kInputStats + g),
+                   term(LayerNormTerm::kGainX + g), nullptr);
       NormBackward(dz, ln_.gain_h + g * H_,
                    v.saved + (LayerNormRow::kRecurrent + g) * H_,
-                   StatOf(v.saved, LayerNormRow::kRecurrentStats + g),
-                   ln_terms + (8 + g) * H_, d_recurrent + g * H_);
+                   Stat(v.saved, LayerNormRow::kRecurrentStats + g),
+                   term(LayerNormTerm::kGainH + g), d_recurrent + g * H_);
     }
     for (int g = 0; g < kGates; ++g) {  // last: they overwrite dz
       NormBackward(d_input + g * H_, ln_.gain_x + g * H_,
                    v.saved + (LayerNormRow::kInput + g) * H_,
-                   StatOf(v.saved, LayerNormRow::kInputStats + g), nullptr,
+                   Stat(v.saved, LayerNormRow::kInputStats + g), nullptr,
                    d_input + g * H_);
     }
   }
@@ -162,10 +184,11 @@ class CpuCell : public Cell {
   using ConstRowMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
   RowMap Row(T* p) const { return RowMap(p, H_); }
   ConstRowMap ConstRow(const T* p) const { return ConstRowMap(p, H_); }
+  // Statistic k of a saved row (LayerNormRow's offsets past kStats * H).
   T& Stat(T* saved, int64_t k) const {
     return saved[LayerNormRow::kStats * H_ + k];
   }
-  T StatOf(const T* saved, int64_t k) const {
+  T Stat(const T* saved, int64_t k) const {
     return saved[LayerNormRow::kStats * H_ + k];
   }
 
@@ -215,7 +238,7 @@ class CpuCell : public Cell {
   }
 
   // BackwardRow's first pass, to what tanh read: the gradient reaching
-  // LN(c_t) (its terms for gain_c, shift_c: c_terms [2H]), and per unit
+  // LN(c_t) (its terms for gain_c, then shift_c: c_terms [2H]), and per unit
   // into scratch [3H] d(normalised c_t), dc's share reaching c_t and its
   // share kept for c_{t-1}; do_ into d_input's o; dh's bypass into dh.
   void OutputRowBackward(const cpu::BackwardView<T>& v, T* dh, const T* dc,
@@ -247,7 +270,7 @@ class CpuCell : public Cell {
   void GateRowBackward(const cpu::BackwardView<T>& v, T* dc,
                        const T* scratch, T* d_input, T* terms) const {
     const T* c_normed = v.saved + LayerNormRow::kCell * H_;
-    const T rstd = StatOf(v.saved, LayerNormRow::kCellStats);
+    const T rstd = Stat(v.saved, LayerNormRow::kCellStats);
     const T mean_dy = RowMean([&](auto at) { return at(scratch); });
     const T mean_dy_normed =
         RowMean([&](auto at) { return at(scratch) * at(c_normed); });

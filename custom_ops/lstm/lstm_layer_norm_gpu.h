@@ -36,6 +36,21 @@ TFRNN_HOST_DEVICE inline int64_t SeqAt(int64_t b, int64_t t, int64_t time,
   return (b * time + t) * width;
 }
 
+// Row b's saved row of step t, saved [T,B,LayerNormRow::Width(H)].
+template <typename T>
+TFRNN_HOST_DEVICE inline const T* SavedRow(const T* saved, int64_t t,
+                                           int64_t b, int64_t batch,
+                                           int64_t units) {
+  return saved + (t * batch + b) * LayerNormRow::Width(units);
+}
+
+// Unit u's activated gates in a row that starts with them, H apart.
+template <typename T>
+TFRNN_HOST_DEVICE inline lstm::Gates<T> GatesAt(const T* row, int64_t u,
+                                                int64_t units) {
+  return {row[u], row[units + u], row[2 * units + u], row[3 * units + u]};
+}
+
 // Normalises group g of row r (element i = r * groups + g; n = rows *
 // groups) over its H values: out = LN(values) * gain (+ shift). Keeps the
 // normalised values (at normed_at) and rsqrt(variance + epsilon) (at
@@ -142,9 +157,7 @@ struct LayerNormCarry {
       h_write[i] = h_read[i];
       return;
     }
-    const T* row = gates + b * gates_stride;
-    const lstm::Gates<T> a{row[u], row[H + u], row[2 * H + u],
-                           row[3 * H + u]};
+    const lstm::Gates<T> a = GatesAt(gates + b * gates_stride, u, H);
     const lstm::State<T> next = lstm::Carry<ScalarActivations<T>>(
         a, c_new[i], c_out[i], h[i], c[i],
         lstm::GpuCell::OptionsAt(attrs, options.At(b * time + t, u)));
@@ -270,9 +283,8 @@ struct LayerNormOutputBackward {
     const int64_t prev = PreviousStep(reverse, t, len);
     const int64_t at = SeqAt(b, t, time, H) + u;
     const T h_prev = prev < 0 ? h0[i] : output[SeqAt(b, prev, time, H) + u];
-    const T* row = saved + (t * batch + b) * LayerNormRow::Width(H);
-    const lstm::Gates<T> a{row[u], row[H + u], row[2 * H + u],
-                           row[3 * H + u]};
+    const T* row = SavedRow(saved, t, b, batch, H);
+    const lstm::Gates<T> a = GatesAt(row, u, H);
     const T tanh_out = Act::Tanh(row[LayerNormRow::kCell * H + u] *
                                      gain_c[u] + shift_c[u]);
     const lstm::OutputGrads<T> r = lstm::OutputBackward(
@@ -301,8 +313,8 @@ struct LayerNormCellMeans {
   TFRNN_HOST_DEVICE void operator()(int64_t b) const {
     const int64_t H = units;
     if (t >= Length(lengths, b, time)) return;
-    const T* normed = saved + (t * batch + b) * LayerNormRow::Width(H) +
-                      LayerNormRow::kCell * H;
+    const T* normed =
+        SavedRow(saved, t, b, batch, H) + LayerNormRow::kCell * H;
     T mean_dy = T(0), mean_dy_normed = T(0);
     for (int64_t u = 0; u < H; ++u) {
       mean_dy += d_normed[b * H + u];
@@ -339,10 +351,9 @@ struct LayerNormGateBackward {
     if (t >= len) return;
     const int64_t prev = PreviousStep(reverse, t, len);
     const T c_prev = prev < 0 ? c0[i] : cell[SeqAt(b, prev, time, H) + u];
-    const T* row = saved + (t * batch + b) * LayerNormRow::Width(H);
+    const T* row = SavedRow(saved, t, b, batch, H);
     const T* stats = row + LayerNormRow::kStats * H;
-    const lstm::Gates<T> a{row[u], row[H + u], row[2 * H + u],
-                           row[3 * H + u]};
+    const lstm::Gates<T> a = GatesAt(row, u, H);
     const lstm::Options<T> opt =
         lstm::GpuCell::OptionsAt(attrs, options.At(b * time + t, u));
     T* dz_row = dz + SeqAt(b, t, time, 4 * H);
@@ -382,7 +393,7 @@ struct LayerNormRowsBackward {
   TFRNN_HOST_DEVICE void operator()(int64_t i) const {
     const int64_t H = units, side = i % 2, g = i / 2 % 4, b = i / 8;
     if (t >= Length(lengths, b, time)) return;
-    const T* row = saved + (t * batch + b) * LayerNormRow::Width(H);
+    const T* row = SavedRow(saved, t, b, batch, H);
     const T* normed = row + (side ? LayerNormRow::kRecurrent
                                   : LayerNormRow::kInput) * H + g * H;
     const T rstd = row[LayerNormRow::kStats * H +
@@ -433,9 +444,7 @@ struct LayerNormPartialSums {
       if (t >= Length(lengths, b, time)) continue;
       const T d = kind < 2 ? dz[r * 4 * H + j] : d_out[r * H + j];
       const T normed =
-          kind == 3 ? T(1)
-                    : saved[(t * batch + b) * LayerNormRow::Width(H) +
-                            normed_at + j];
+          kind == 3 ? T(1) : SavedRow(saved, t, b, batch, H)[normed_at + j];
       sum += static_cast<double>(d * normed);
     }
     partials[i] = sum;

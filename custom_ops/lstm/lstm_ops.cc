@@ -15,6 +15,21 @@ using Shapes = shape::RecurrentShapes<lstm::Cell>;
 
 }  // namespace
 
+// The options every LSTM op takes, in the order the kernels read them
+// (common/recurrent_kernels.h's TakeVariants: kVariantInputs of them) and
+// their attributes; the sequence op's doc says what each does.
+#define TFRNN_LSTM_OPTION_INPUTS \
+  Input("peephole: T")           \
+      .Input("zoneout_h: T")     \
+      .Input("zoneout_c: T")     \
+      .Input("gain_x: T")        \
+      .Input("gain_h: T")        \
+      .Input("gain_c: T")        \
+      .Input("shift_c: T")
+#define TFRNN_LSTM_OPTION_ATTRS  \
+  Attr("cell_clip: float = -1")  \
+      .Attr("layer_norm_epsilon: float = 0.001")
+
 REGISTER_OP("TfrnnLstm")
     .Input("x: T")
     .Input("h0: T")
@@ -24,13 +39,7 @@ REGISTER_OP("TfrnnLstm")
     .Input("bias: T")
     .Input("sequence_length: int32")
     .Input("recurrent_mask: T")
-    .Input("peephole: T")
-    .Input("zoneout_h: T")
-    .Input("zoneout_c: T")
-    .Input("gain_x: T")
-    .Input("gain_h: T")
-    .Input("gain_c: T")
-    .Input("shift_c: T")
+    .TFRNN_LSTM_OPTION_INPUTS
     .Output("output: T")
     .Output("h_n: T")
     .Output("c_n: T")
@@ -39,8 +48,7 @@ REGISTER_OP("TfrnnLstm")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
     .Attr("is_training: bool = true")
-    .Attr("cell_clip: float = -1")
-    .Attr("layer_norm_epsilon: float = 0.001")
+    .TFRNN_LSTM_OPTION_ATTRS
     .SetShapeFn(Shapes::Sequence)
     .Doc(R"doc(
 Whole-sequence LSTM, batch-major, Keras weight layout (gate order i, f, c, o).
@@ -80,13 +88,7 @@ REGISTER_OP("TfrnnLstmGrad")
     .Input("d_h_n: T")
     .Input("d_c_n: T")
     .Input("recurrent_mask: T")
-    .Input("peephole: T")
-    .Input("zoneout_h: T")
-    .Input("zoneout_c: T")
-    .Input("gain_x: T")
-    .Input("gain_h: T")
-    .Input("gain_c: T")
-    .Input("shift_c: T")
+    .TFRNN_LSTM_OPTION_INPUTS
     .Output("dx: T")
     .Output("dh0: T")
     .Output("dc0: T")
@@ -100,8 +102,7 @@ REGISTER_OP("TfrnnLstmGrad")
     .Output("dshift_c: T")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
-    .Attr("cell_clip: float = -1")
-    .Attr("layer_norm_epsilon: float = 0.001")
+    .TFRNN_LSTM_OPTION_ATTRS
     .SetShapeFn(Shapes::Grad)
     .Doc("Backward pass of TfrnnLstm from its saved gates and cell states.");
 
@@ -112,19 +113,12 @@ REGISTER_OP("TfrnnLstmStep")
     .Input("kernel: T")
     .Input("recurrent_kernel: T")
     .Input("bias: T")
-    .Input("peephole: T")
-    .Input("zoneout_h: T")
-    .Input("zoneout_c: T")
-    .Input("gain_x: T")
-    .Input("gain_h: T")
-    .Input("gain_c: T")
-    .Input("shift_c: T")
+    .TFRNN_LSTM_OPTION_INPUTS
     .Output("h_new: T")
     .Output("c_new: T")
     .Output("gates: T")
     .Attr("T: {float, double}")
-    .Attr("cell_clip: float = -1")
-    .Attr("layer_norm_epsilon: float = 0.001")
+    .TFRNN_LSTM_OPTION_ATTRS
     .SetShapeFn(Shapes::Step)
     .Doc("One LSTM step (decoding) with TfrnnLstm's options (a per-step "
          "zoneout is [B,1,H]). gates: the activated gates, for the "

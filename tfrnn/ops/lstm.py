@@ -131,7 +131,7 @@ def _float_inputs(peephole, layer_norm, **named):
 
 def _layer_norm_inputs(ln, dtype):
     """The op's four layer-norm inputs: the weights, or four [0] "none"."""
-    return ln if ln is not None else [tf.zeros([0], dtype)] * 4
+    return ln if ln is not None else [_or_empty(None, dtype)] * 4
 
 
 def _options(dtype, zoneout_h, zoneout_c, cell_clip):
@@ -141,8 +141,9 @@ def _options(dtype, zoneout_h, zoneout_c, cell_clip):
     return zoneout, cell_clip_or_none(cell_clip)
 
 
-def _or_empty(peephole, dtype):
-    return tf.zeros([0], dtype) if peephole is None else peephole
+def _or_empty(option, dtype):
+    """An optional input as the op takes it: itself, or [0] for none."""
+    return tf.zeros([0], dtype) if option is None else option
 
 
 @tf.RegisterGradient("TfrnnLstm")
