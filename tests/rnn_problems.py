@@ -55,22 +55,24 @@ def recurrent_scale(kind, units):
 
 
 def make_problem(rng, batch, time, features, units, dtype="float32",
-                 lengths=None, kind="lstm"):
+                 lengths=None, kind="lstm", hidden=None):
+    """hidden: h's width, when not `units` (the LSTM's projection)."""
     gates, num_states, bias_shape, _ = KINDS[kind]
+    widths = [hidden or units, units][:num_states]
 
     def normal(*shape, scale=1.0):
         return (scale * rng.standard_normal(shape)).astype(dtype)
 
     return Problem(
         kind=kind, x=normal(batch, time, features),
-        states=[normal(batch, units, scale=0.5) for _ in range(num_states)],
+        states=[normal(batch, w, scale=0.5) for w in widths],
         kernel=normal(features, gates * units, scale=0.5),
-        recurrent_kernel=normal(units, gates * units,
+        recurrent_kernel=normal(widths[0], gates * units,
                                 scale=recurrent_scale(kind, units)),
         bias=normal(*bias_shape(units), scale=0.5),
         lengths=None if lengths is None else np.asarray(lengths, np.int32),
-        d_output=normal(batch, time, units),
-        d_states=[normal(batch, units) for _ in range(num_states)])
+        d_output=normal(batch, time, widths[0]),
+        d_states=[normal(batch, w) for w in widths])
 
 
 def linear_loss(p, output, *states):

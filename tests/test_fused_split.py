@@ -43,7 +43,8 @@ STEP = {"lstm": (ops.lstm_step, reference.lstm_step),
 # same whichever thread takes a unit of a row; the weight and input
 # gradients are Eigen GEMMs split by the thread count (whose AVX2 kernels
 # sum in another order for other block sizes).
-BITWISE = {"lstm": {0, 1, 2, 4, 5}, "lstm_layer_norm": {0, 1, 2, 4, 5}}
+BITWISE = {kind: {0, 1, 2, 4, 5}
+           for kind in ("lstm", "lstm_layer_norm", "lstm_projected")}
 LENGTHS = [9, 4, 0, 1, 9, 6, 9, 2, 8, 9, 3, 9, 5]  # 13 rows: 2 blocks + 1
 # 150 units: 9 full panels of 16 floats (8 doubles) and a partial one; the
 # backward's 64-unit (32-double) panels end partial too.
@@ -69,9 +70,34 @@ SEQUENCE["lstm_layer_norm"] = (
                   "layer_norm_weights"))
 
 
-def problem_kind(kind):
-    """The make_problem kind of a SEQUENCE key."""
-    return "lstm" if kind == "lstm_layer_norm" else kind
+# The LSTM's projection (row-wise too), to h a little under half as wide
+# as c: partial packets at every width here. Scaled by 1/sqrt(H), as an
+# orthogonal initialisation, so h stays of the size h0 has (a larger one
+# saturates the gates and grows the gradients, and with them the rounding
+# differences of the two sides' summation orders).
+def _projected(fn):
+    def call(x, h0, c0, kernel, recurrent_kernel, *args, **kwargs):
+        units, width = kernel.shape[1] // 4, recurrent_kernel.shape[0]
+        rng = np.random.default_rng(units + width)
+        projection = tf.constant(
+            rng.normal(size=(units, width)) / np.sqrt(units), x.dtype)
+        return fn(x, h0, c0, kernel, recurrent_kernel, *args,
+                  projection=projection, **kwargs)
+    return call
+
+
+SEQUENCE["lstm_projected"] = (_projected(ops.lstm_sequence),
+                              _projected(reference.lstm_sequence))
+
+
+def problem_and_mask(rng, kind, batch, time, units, dtype="float32",
+                     lengths=None):
+    """A SEQUENCE kind's make_problem and a recurrent dropout mask of h."""
+    hidden = units * 7 // 15 if kind == "lstm_projected" else None
+    p = make_problem(rng, batch, time, 5, units, dtype=dtype,
+                     lengths=lengths, hidden=hidden,
+                     kind="lstm" if kind.startswith("lstm") else kind)
+    return p, dropout_mask(rng, batch, hidden or units, dtype=dtype)
 
 
 def reference_run(kind, p, mask, reverse):
@@ -85,9 +111,8 @@ def reference_run(kind, p, mask, reverse):
 @pytest.mark.parametrize("dtype,tol", [("float32", 1e-4), ("float64", 1e-10)])
 def test_wide_layers_match_the_reference(kind, reverse, dtype, tol):
     rng = np.random.default_rng(5)
-    p = make_problem(rng, len(LENGTHS), 9, 5, UNITS, dtype=dtype,
-                     lengths=LENGTHS, kind=problem_kind(kind))
-    mask = dropout_mask(rng, len(LENGTHS), UNITS, dtype=dtype)
+    p, mask = problem_and_mask(rng, kind, len(LENGTHS), 9, UNITS, dtype=dtype,
+                               lengths=LENGTHS)
     got = run(SEQUENCE[kind][0], p, mask, reverse)
     want = reference_run(kind, p, mask, reverse)
     for a, b in zip(got, want):
@@ -103,21 +128,19 @@ THREADS_SCRIPT = textwrap.dedent("""
     import numpy as np
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(int(sys.argv[1]))
-    from rnn_problems import make_problem
-    from test_fused_split import SEQUENCE, problem_kind
-    from test_recurrent_dropout import dropout_mask, run
+    from test_fused_split import SEQUENCE, problem_and_mask
+    from test_recurrent_dropout import run
     results = {}
     for kind, (fn, _) in SEQUENCE.items():
         for reverse in (False, True):
             rng = np.random.default_rng(5)
             lengths = %r
-            p = make_problem(rng, len(lengths), 9, 5, %d, lengths=lengths,
-                             kind=problem_kind(kind))
-            mask = dropout_mask(rng, len(lengths), %d)
+            p, mask = problem_and_mask(rng, kind, len(lengths), 9, %d,
+                                       lengths=lengths)
             out = run(fn, p, mask, reverse)
             results[f"{kind} {reverse}"] = [a.tobytes().hex() for a in out]
     print(json.dumps(results))
-""") % (LENGTHS, UNITS, UNITS)
+""") % (LENGTHS, UNITS)
 
 
 @functools.lru_cache(maxsize=None)
@@ -176,9 +199,8 @@ def test_each_split_matches_the_reference(kind, split):
     got = results_with_threads(4, split)
     for reverse in (False, True):
         rng = np.random.default_rng(5)
-        p = make_problem(rng, len(LENGTHS), 9, 5, UNITS, lengths=LENGTHS,
-                         kind=problem_kind(kind))
-        mask = dropout_mask(rng, len(LENGTHS), UNITS)
+        p, mask = problem_and_mask(rng, kind, len(LENGTHS), 9, UNITS,
+                                   lengths=LENGTHS)
         want = reference_run(kind, p, mask, reverse)
         for i, (a, b) in enumerate(zip(got[f"{kind} {reverse}"], want)):
             b = np.asarray(b)
@@ -200,9 +222,8 @@ def test_short_calls_with_whole_packets_match_the_reference(kind, batch, time,
                                                             dtype, tol):
     rng = np.random.default_rng(9)
     lengths = [time] + list(rng.integers(0, time + 1, size=batch - 1))
-    p = make_problem(rng, batch, time, 5, 32, dtype=dtype, lengths=lengths,
-                     kind=problem_kind(kind))
-    mask = dropout_mask(rng, batch, 32, dtype=dtype)
+    p, mask = problem_and_mask(rng, kind, batch, time, 32, dtype=dtype,
+                               lengths=lengths)
     for reverse in (False, True):
         got = run(SEQUENCE[kind][0], p, mask, reverse)
         want = reference_run(kind, p, mask, reverse)

@@ -28,18 +28,24 @@ def expected_valid(kind, args):
     if x.ndim != 3 or args["h0"].ndim != 2 or args["kernel"].ndim != 2:
         return False
     B, T, I = x.shape
-    H = args["h0"].shape[1]
+    H = Hh = args["h0"].shape[1]  # units; h's width
+    if kind == "lstm" and args["projection_kernel"].shape != (0,):
+        if args["projection_kernel"].ndim != 2:
+            return False
+        H, Hh = args["projection_kernel"].shape
+        if Hh == 0:
+            return False
     G = GATES[kind]
-    shapes = {"h0": (B, H), "kernel": (I, G * H),
-              "recurrent_kernel": (H, G * H), "sequence_length": (B,),
+    shapes = {"h0": (B, Hh), "kernel": (I, G * H),
+              "recurrent_kernel": (Hh, G * H), "sequence_length": (B,),
               "bias": BIAS[kind](H)}
     if kind == "lstm":
         shapes["c0"] = (B, H)
     if any(args[n].shape != shape for n, shape in shapes.items()):
         return False
-    if args["recurrent_mask"].shape not in ((0,), (B, H)):
+    if args["recurrent_mask"].shape not in ((0,), (B, Hh)):
         return False
-    if kind == "lstm" and not lstm_options_valid(args, B, T, H):
+    if kind == "lstm" and not lstm_options_valid(args, B, T, H, Hh):
         return False
     if args["sequence_length"].dtype != np.int32 or any(
             args[n].dtype != np.float32 for n in args
@@ -52,34 +58,37 @@ def expected_valid(kind, args):
 LAYER_NORM = ("gain_x", "gain_h", "gain_c", "shift_c")
 
 
-def lstm_options_valid(args, B, T, H):
-    """peephole [0] or [3,H]; each zoneout [0], a scalar or [B,T,H] with
-    every value in [0, 1] (NaN is not); the layer norm's four all [0] or
-    [4H], [4H], [H], [H]."""
+def lstm_options_valid(args, B, T, H, Hh):
+    """peephole [0] or [3,H]; each zoneout [0], a scalar or [B,T,width]
+    (zoneout_h's Hh, h's) with every value in [0, 1] (NaN is not); the
+    layer norm's four all [0] or [4H], [4H], [H], [H]."""
     if args["peephole"].shape not in ((0,), (3, H)):
         return False
     shapes = [args[n].shape for n in LAYER_NORM]
     if shapes != [(0,)] * 4 and shapes != [(4 * H,), (4 * H,), (H,), (H,)]:
         return False
-    for name in ("zoneout_h", "zoneout_c"):
+    for name, width in (("zoneout_h", Hh), ("zoneout_c", H)):
         z = args[name]
-        if z.shape not in ((0,), (), (B, T, H)):
+        if z.shape not in ((0,), (), (B, T, width)):
             return False
         if z.dtype == np.float32 and not np.all((z >= 0) & (z <= 1)):
             return False
     return True
 
 
-def draw_lstm_options(draw, rng, B, T, H):
+def draw_lstm_options(draw, rng, B, T, H, Hh):
     """The LSTM's option inputs, each off or on (zoneout as a scalar or a
-    per-step 0/1 mask; the layer norm's four together)."""
-    zoneouts = [np.zeros([0], "f"), np.float32(rng.uniform()),
-                (rng.uniform(size=(B, T, H)) < 0.5).astype("f")]
+    per-step 0/1 mask; the layer norm's four together); zoneout_h Hh wide
+    (h's width: a projection's)."""
+    def zoneouts(width):
+        return [np.zeros([0], "f"), np.float32(rng.uniform()),
+                (rng.uniform(size=(B, T, width)) < 0.5).astype("f")]
+
     options = {"peephole": draw(st.sampled_from(
                    [np.zeros([0], "f"),
                     rng.standard_normal((3, H)).astype("f")])),
-               "zoneout_h": draw(st.sampled_from(zoneouts)),
-               "zoneout_c": draw(st.sampled_from(zoneouts))}
+               "zoneout_h": draw(st.sampled_from(zoneouts(Hh))),
+               "zoneout_c": draw(st.sampled_from(zoneouts(H)))}
     layer_norm = draw(st.booleans())
     for name, size in zip(LAYER_NORM, (4 * H, 4 * H, H, H)):
         options[name] = (1 + 0.3 * rng.standard_normal(size)).astype("f") \
@@ -94,16 +103,21 @@ def op_inputs(draw, kind):
     G = GATES[kind]
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     f = lambda *shape: rng.standard_normal(shape).astype("f")  # noqa: E731
-    args = {"x": f(B, T, I), "h0": f(B, H), "kernel": f(I, G * H),
-            "recurrent_kernel": f(H, G * H),
+    # The LSTM's projection [H, Hh] (Hh = 0 is refused), or none.
+    projected = kind == "lstm" and draw(st.booleans())
+    Hh = draw(st.integers(0, 4)) if projected else H
+    args = {"x": f(B, T, I), "h0": f(B, Hh), "kernel": f(I, G * H),
+            "recurrent_kernel": f(Hh, G * H),
             "bias": f(*BIAS[kind](H)),
             "sequence_length": rng.integers(0, T + 1, B).astype("i"),
             "recurrent_mask": draw(st.sampled_from(
-                [np.zeros([0], "f"), f(B, H)]))}
+                [np.zeros([0], "f"), f(B, Hh)]))}
     clip = -1.0
     if kind == "lstm":
         args["c0"] = f(B, H)
-        args.update(draw_lstm_options(draw, rng, B, T, H))
+        args.update(draw_lstm_options(draw, rng, B, T, H, Hh))
+        args["projection_kernel"] = (f(H, Hh) * 0.5 if projected
+                                     else np.zeros([0], "f"))
         clip = draw(st.sampled_from([-1.0, 0.5, 2.0]))
     fault = draw(st.sampled_from(["none", "rank", "size", "length", "nan",
                                   "dtype", "huge"]))
@@ -141,7 +155,8 @@ def run_op(kind, args, clip):
         "kernel", "recurrent_kernel", "bias", "sequence_length",
         "recurrent_mask"]
     if kind == "lstm":
-        names += ["peephole", "zoneout_h", "zoneout_c", *LAYER_NORM]
+        names += ["peephole", "zoneout_h", "zoneout_c", *LAYER_NORM,
+                  "projection_kernel"]
     # Tensors, not numpy arrays: the op wrapper would cast arrays to a
     # common dtype, and the kernel must see what a caller really passes.
     tensors = [tf.constant(args[n]) for n in names]
@@ -163,7 +178,8 @@ def run_reference(kind, args, clip):
             peephole=args["peephole"], zoneout_h=args["zoneout_h"],
             zoneout_c=args["zoneout_c"], cell_clip=clip,
             layer_norm_weights=[args[n] for n in LAYER_NORM],
-            layer_norm_epsilon=float(np.float32(1e-3)), **kwargs)
+            layer_norm_epsilon=float(np.float32(1e-3)),
+            projection=args["projection_kernel"], **kwargs)
     if kind == "rnn":
         kwargs["nonlinearity"] = "relu"
     sequence = (reference.rnn_sequence if kind == "rnn"
@@ -219,7 +235,8 @@ def test_fuzzed_step_op():
             h, c, _ = library.ops.tfrnn_lstm_step(
                 **{k: tf.constant(v) for k, v in args.items()},
                 peephole=none, zoneout_h=none, zoneout_c=none,
-                gain_x=none, gain_h=none, gain_c=none, shift_c=none)
+                gain_x=none, gain_h=none, gain_c=none, shift_c=none,
+                projection_kernel=none)
         except tf.errors.InvalidArgumentError:
             assert not valid
             return

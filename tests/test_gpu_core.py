@@ -94,14 +94,14 @@ class Case:
             self.saved_width = 13 * H + 9
 
     def op_options(self):
-        """(peephole, zoneout_h, zoneout_c, the layer norm's four) and the
-        attrs of the CPU op."""
+        """(peephole, zoneout_h, zoneout_c, the layer norm's four, no
+        projection: the GPU core has none) and the attrs of the CPU op."""
         none = np.zeros([0], self.dtype)
         layer_norm = self.layer_norm or (none,) * 4
         if not self.options:
-            return (none, none, none) + layer_norm, {}
+            return (none, none, none) + layer_norm + (none,), {}
         return ((self.peephole, self.zoneout_h, self.zoneout_c)
-                + layer_norm, {"cell_clip": self.cell_clip})
+                + layer_norm + (none,), {"cell_clip": self.cell_clip})
 
     def core_options(self):
         if not self.options and self.layer_norm is None:
@@ -153,7 +153,7 @@ class Case:
                 self.x, self.h0, self.c0, *w, output, saved, cell,
                 self.d_output, self.d_h_n, self.d_c_n, mask, *options,
                 reverse=reverse, **attrs)]
-            layer_norm = tuple(r[7:]) if self.layer_norm else (None,) * 4
+            layer_norm = tuple(r[7:11]) if self.layer_norm else (None,) * 4
             return tuple(r[:6]) + (r[6] if self.options else None,) \
                 + layer_norm
         if self.cell == "gru":

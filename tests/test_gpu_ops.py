@@ -149,7 +149,7 @@ def test_gpu_refuses_bad_lengths_as_the_cpu_does():
                 tf.errors.InvalidArgumentError) as err:
             library.ops.tfrnn_lstm(
                 p.x, p.h0, p.c0, p.kernel, p.recurrent_kernel, p.bias,
-                np.array([4, 5, 0], np.int32), *[np.zeros([0], np.float32)] * 8)
+                np.array([4, 5, 0], np.int32), *[np.zeros([0], np.float32)] * 9)
         messages.append(err.value.message)
     assert messages[0] == messages[1]
     assert "sequence_length" in messages[0]
@@ -165,3 +165,24 @@ def test_layer_placed_on_the_gpu_runs_there():
         got = layer(x)
     assert "GPU" in got.device
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+@needs_gpu
+def test_a_projection_under_a_gpu_scope_runs_on_the_cpu_kernel():
+    """The GPU kernel refuses a projection (Unimplemented, naming it); the
+    layer under a GPU device scope still runs, its op placed on the CPU."""
+    p = make_problem(np.random.default_rng(1), 3, 4, 2, 5)
+    projection = np.ones((5, 2), np.float32)
+    none = np.zeros([0], np.float32)
+    with tf.device("/GPU:0"), pytest.raises(
+            tf.errors.UnimplementedError, match="projection"):
+        library.ops.tfrnn_lstm(
+            p.x, p.h0[:, :2], p.c0, p.kernel, p.recurrent_kernel[:2],
+            p.bias, np.array([4, 2, 0], np.int32), *[none] * 8, projection)
+    x = np.random.default_rng(4).standard_normal((3, 6, 4)).astype("float32")
+    with tf.device("/CPU:0"):
+        layer = tfrnn.layers.LSTM(8, proj_size=3, return_sequences=True)
+        want = layer(x).numpy()
+    with tf.device("/GPU:0"):
+        got = layer(x)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-6)

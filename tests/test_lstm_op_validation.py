@@ -15,36 +15,56 @@ from tfrnn.ops import reference
 from tfrnn.ops.loader import library
 from rnn_problems import make_problem
 
-B, T, I, H = 3, 4, 2, 5
+B, T, I, H, P = 3, 4, 2, 5, 3
 
 
-def good_args():
+def steps_mask(width):
+    return (np.arange(B * T * width).reshape(B, T, width) % 2
+            ).astype(np.float32)
+
+
+def good_args(projected=False):
+    """Every input valid, every option on; `projected`: with a projection
+    [H, P] (h0, recurrent_kernel, recurrent_mask, zoneout_h P wide)."""
     p = make_problem(np.random.default_rng(0), B, T, I, H)
-    return dict(x=p.x, h0=p.h0, c0=p.c0, kernel=p.kernel,
+    args = dict(x=p.x, h0=p.h0, c0=p.c0, kernel=p.kernel,
                 recurrent_kernel=p.recurrent_kernel, bias=p.bias,
                 sequence_length=np.array([4, 2, 0], np.int32),
                 recurrent_mask=np.full((B, H), 1.25, np.float32),
                 peephole=np.full((3, H), 0.5, np.float32),
-                zoneout_h=np.float32(0.25),
-                zoneout_c=(np.arange(B * T * H).reshape(B, T, H) % 2
-                           ).astype(np.float32),
+                zoneout_h=np.float32(0.25), zoneout_c=steps_mask(H),
                 gain_x=np.full(4 * H, 1.5, np.float32),
                 gain_h=np.full(4 * H, 0.5, np.float32),
                 gain_c=np.ones(H, np.float32),
-                shift_c=np.full(H, 0.1, np.float32))
+                shift_c=np.full(H, 0.1, np.float32),
+                projection_kernel=np.zeros([0], np.float32))
+    if projected:
+        rng = np.random.default_rng(1)
+        args.update(h0=p.h0[:, :P],
+                    recurrent_kernel=rng.normal(size=(P, 4 * H)).astype(
+                        np.float32),
+                    recurrent_mask=np.full((B, P), 1.25, np.float32),
+                    zoneout_h=steps_mask(P),
+                    projection_kernel=rng.normal(size=(H, P)).astype(
+                        np.float32))
+    return args
 
 
 LAYER_NORM = ("gain_x", "gain_h", "gain_c", "shift_c")
 
 
-def folded(args, key="layer_norm"):
-    """args with the layer norm's four as the wrappers' one argument."""
+def folded(args, key="layer_norm", projection="projection"):
+    """args with the layer norm's four as the wrappers' one argument and
+    the projection under the wrappers' name."""
     args = dict(args)
+    args[projection] = args.pop("projection_kernel")
     return dict(args, **{key: tuple(args.pop(k) for k in LAYER_NORM)})
 
 
 def with_change(name, value):
-    args = good_args()
+    projected = name.endswith(" projected")
+    args = good_args(projected)
+    name = name.removesuffix(" projected")
     args[name] = value(args[name]) if callable(value) else value
     return args
 
@@ -82,12 +102,28 @@ SHAPE_CASES = {
     "gain_c size": ("gain_c", lambda a: np.ones(4 * H, np.float32)),
     "shift_c size": ("shift_c", lambda a: a[:-1]),
     "gain_h alone missing": ("gain_h", np.zeros([0], np.float32)),
+    "projection_kernel rank": ("projection_kernel",
+                               np.ones(H * P, np.float32)),
+    # Under a projection (" projected": the changed name's suffix):
+    "projection_kernel no columns": ("projection_kernel projected",
+                                     lambda a: a[:, :0]),
+    "projection_kernel rows": ("projection_kernel projected",
+                               lambda a: np.ones((H + 1, P), np.float32)),
+    "h0 width": ("h0 projected", np.zeros((B, H), np.float32)),
+    "recurrent_kernel rows": ("recurrent_kernel projected",
+                              lambda a: np.ones((H, 4 * H), np.float32)),
+    "recurrent_mask width": ("recurrent_mask projected",
+                             np.ones((B, H), np.float32)),
+    "zoneout_h width": ("zoneout_h projected", steps_mask(H)),
+    "c0 width": ("c0 projected", np.zeros((B, P), np.float32)),
 }
 SEQUENCE_INPUTS = ["x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
                    "sequence_length", "recurrent_mask", "peephole",
-                   "zoneout_h", "zoneout_c", *LAYER_NORM]
-# Which argument the message must name (the x/kernel mismatch names both).
-NAMED = {"x features": "kernel", "recurrent_kernel square": "recurrent_kernel"}
+                   "zoneout_h", "zoneout_c", *LAYER_NORM, "projection_kernel"]
+# Which argument the message must name (the x/kernel mismatch names both;
+# a projection's rows are the kernels' H).
+NAMED = {"x features": "kernel", "recurrent_kernel square": "recurrent_kernel",
+         "projection_kernel rows": "recurrent_kernel"}
 
 DTYPE_CASES = {
     "h0 float64": ("h0", lambda a: a.astype(np.float64)),
@@ -139,18 +175,28 @@ def test_fallback_rejects(case):
             "layer_norm_weights"))
 
 
+def test_every_projected_case_is_valid_unchanged():
+    """The projected cases' base is accepted: each case fails by its
+    change alone."""
+    args = good_args(projected=True)
+    output, h_n, c_n = ops.lstm_sequence(**folded(args))
+    assert output.shape == (B, T, P) and h_n.shape == (B, P)
+    assert c_n.shape == (B, H)
+
+
 GRAD_INPUTS = ["x", "h0", "c0", "kernel", "recurrent_kernel",
                "sequence_length", "output", "gates", "cell", "d_output",
                "d_h_n", "d_c_n", "recurrent_mask", "peephole", "zoneout_h",
-               "zoneout_c", *LAYER_NORM]
+               "zoneout_c", *LAYER_NORM, "projection_kernel"]
 
 
+@pytest.mark.parametrize("projected", [False, True])
 @pytest.mark.parametrize("bad", ["output", "gates", "cell", "d_output",
                                  "d_h_n", "d_c_n", "sequence_length",
                                  "recurrent_mask", "peephole", "zoneout_c",
                                  "gain_x", "shift_c"])
-def test_grad_kernel_rejects_bad_saved_tensors(bad):
-    args = good_args()
+def test_grad_kernel_rejects_bad_saved_tensors(bad, projected):
+    args = good_args(projected)
     output, h_n, c_n, gates, cell = library.ops.tfrnn_lstm(
         *[args[n] for n in SEQUENCE_INPUTS])
     grad_args = dict(args, output=output.numpy(), gates=gates.numpy(),
@@ -181,7 +227,7 @@ def test_step_rejects(name, change):
                 kernel=args["kernel"],
                 recurrent_kernel=args["recurrent_kernel"], bias=args["bias"])
     step[name] = change(step[name])
-    specs = [tf.TensorSpec(None, tf.float32)] * 13
+    specs = [tf.TensorSpec(None, tf.float32)] * 14
     none = np.zeros([0], np.float32)  # no option
 
     @tf.function(input_signature=specs)
@@ -191,7 +237,7 @@ def test_step_rejects(name, change):
     with pytest.raises(tf.errors.InvalidArgumentError):
         ops.lstm_step(**step)
     with pytest.raises(tf.errors.InvalidArgumentError):
-        raw(*step.values(), *[none] * 7)
+        raw(*step.values(), *[none] * 8)
 
 
 def test_int64_lengths_out_of_int32_range_are_rejected_not_wrapped():
@@ -238,7 +284,10 @@ def test_kernel_rejects_a_bad_layer_norm_epsilon():
     ("zoneout_h", np.zeros((B, 1, H + 1), np.float32)),
     ("zoneout_c", np.full((B, 1, H), 2.0, np.float32)),
     ("gain_x", np.ones(4 * H + 1, np.float32)),
-    ("shift_c", np.zeros([0], np.float32))])
+    ("shift_c", np.zeros([0], np.float32)),
+    ("projection_kernel", np.ones((H, 0), np.float32)),
+    # a projection [H, P] where h and recurrent_kernel are H wide
+    ("recurrent_kernel", np.ones((H, P), np.float32))])
 def test_step_kernel_rejects_bad_options(name, value):
     args = good_args()
     step = dict(x=args["x"][:, 0], h=args["h0"], c=args["c0"],
@@ -246,7 +295,11 @@ def test_step_kernel_rejects_bad_options(name, value):
                 recurrent_kernel=args["recurrent_kernel"], bias=args["bias"],
                 peephole=args["peephole"], zoneout_h=np.float32(0.5),
                 zoneout_c=np.zeros((B, 1, H), np.float32),
-                **{k: args[k] for k in LAYER_NORM})
-    step[name] = value
+                **{k: args[k] for k in LAYER_NORM},
+                projection_kernel=args["projection_kernel"])
+    if name == "recurrent_kernel":
+        step["projection_kernel"] = value
+    else:
+        step[name] = value
     with pytest.raises(tf.errors.InvalidArgumentError, match=name):
         library.ops.tfrnn_lstm_step(**step)

@@ -1,8 +1,8 @@
 """The LSTM's options (tfrnn.layers.lstm_options): projection vs PyTorch's
 LSTM(proj_size), peepholes vs TensorFlow's BlockLSTMV2, layer norm and
-zoneout vs numpy; on the fused op (peephole, cell_clip, zoneout) against
-the pure-TF reference and Keras's step loop over the same cell, float64
-numeric gradients with every option on, masks, .keras."""
+zoneout vs numpy; on the fused op (every option, the projection too)
+against the pure-TF reference and Keras's step loop over the same cell,
+float64 numeric gradients with every option on, masks, .keras."""
 
 import os
 
@@ -256,31 +256,38 @@ OP_OPTIONS = {
                                zoneout_c=0.2),
     "all": dict(peephole=True, cell_clip=0.6, zoneout_h=0.3, zoneout_c=0.2,
                 layer_norm=True),
+    "proj_size": dict(proj_size=3),
+    "all_with_proj_size": dict(peephole=True, cell_clip=0.6, zoneout_h=0.3,
+                               zoneout_c=0.2, layer_norm=True, proj_size=2),
 }
 LAYER_NORM = ("gain_x", "gain_h", "gain_c", "shift_c")
 OFF_NAMES = ("peephole", "zoneout_h", "zoneout_c", "cell_clip") + LAYER_NORM
 
 
-def option_problem(seed=0, B=3, T=5, I=3, H=4):
+def option_problem(seed=0, B=3, T=5, I=3, H=4, P=None):
     """float64 inputs and weights (peepholes and the layer norm's too), rows
     of lengths T, 2, 0, and per-step zoneout masks for h (half the units
-    keep) and a scalar for c: every option's path, empty rows included."""
+    keep) and a scalar for c: every option's path, empty rows included.
+    P: with a projection [H, P] (h, U's rows and zoneout_h P wide)."""
     rng = np.random.default_rng(seed)
     n = rng.standard_normal
     lengths = np.array([T, 2, 0][:B] + [T] * max(0, B - 3), np.int32)
-    return dict(x=n((B, T, I)), h0=n((B, H)) * 0.5, c0=n((B, H)),
+    width = H if P is None else P
+    return dict(x=n((B, T, I)), h0=n((B, width)) * 0.5, c0=n((B, H)),
                 kernel=n((I, 4 * H)) * 0.6,
-                recurrent_kernel=n((H, 4 * H)) * 0.6,
+                recurrent_kernel=n((width, 4 * H)) * 0.6,
                 bias=n(4 * H) * 0.3, peephole=n((3, H)) * 0.5,
                 sequence_length=lengths,
-                zoneout_h=(rng.uniform(size=(B, T, H)) < 0.5).astype("f8"),
+                zoneout_h=(rng.uniform(size=(B, T, width)) < 0.5).astype(
+                    "f8"),
                 zoneout_c=0.25, cell_clip=0.8,
                 gain_x=1 + n(4 * H) * 0.3, gain_h=1 + n(4 * H) * 0.3,
-                gain_c=1 + n(H) * 0.3, shift_c=n(H) * 0.3)
+                gain_c=1 + n(H) * 0.3, shift_c=n(H) * 0.3,
+                projection=None if P is None else n((H, P)) * 0.6)
 
 
 WATCHED = ("x", "h0", "c0", "kernel", "recurrent_kernel", "bias",
-           "peephole") + LAYER_NORM
+           "peephole") + LAYER_NORM + ("projection",)
 
 
 def layer_norm_arg(a):
@@ -325,14 +332,16 @@ def reference_lstm(sequence_length, zoneout_h, zoneout_c, cell_clip, **a):
 
 
 @needs_op
+@pytest.mark.parametrize("projected", [False, True])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("off", [None, "peephole", "zoneout_h", "zoneout_c",
                                  "cell_clip", "layer_norm", "all"])
-def test_op_options_match_the_reference_in_float64(reverse, off):
-    """Every option on, all but one, or none: outputs, final states and
-    every gradient (dpeephole and the layer norm's included) against the
+def test_op_options_match_the_reference_in_float64(reverse, off, projected):
+    """Every option on, all but one, or none (with and without a
+    projection, P < H): outputs, final states and every gradient
+    (dpeephole, the layer norm's and the projection's included) against the
     stock-op reference."""
-    p = option_problem()
+    p = option_problem(P=2 if projected else None)
     for name in {"layer_norm": LAYER_NORM, "all": list(OFF_NAMES)}.get(
             off, [off] if off else []):
         p[name] = None
@@ -344,20 +353,23 @@ def test_op_options_match_the_reference_in_float64(reverse, off):
 
 
 @needs_op
-def test_op_gradients_with_every_option_on_match_numeric_ones():
+@pytest.mark.parametrize("P", [None, 2, 4])
+def test_op_gradients_with_every_option_on_match_numeric_ones(P):
     """Central differences in float64 for every input and weight (the
-    zoneout weights are data: no gradient)."""
-    p = option_problem(seed=2, B=2, T=4, I=2, H=3)
+    zoneout weights are data: no gradient), without a projection and with
+    one narrower and wider than H."""
+    p = option_problem(seed=2, B=2, T=4, I=2, H=3, P=P)
+    width = 3 if P is None else P
     upstream = np.random.default_rng(3)
     weights = [upstream.standard_normal(s) for s in
-               ((2, 4, 3), (2, 3), (2, 3))]
+               ((2, 4, width), (2, width), (2, 3))]
 
     def loss(**a):
         results = op_lstm(**a)
         return sum(tf.reduce_sum(r * w) for r, w in zip(results, weights))
 
-    tensors = {k: tf.Variable(p[k]) for k in WATCHED}
-    rest = {k: v for k, v in p.items() if k not in WATCHED}
+    tensors = {k: tf.Variable(p[k]) for k in WATCHED if p[k] is not None}
+    rest = {k: v for k, v in p.items() if k not in tensors}
     with tf.GradientTape() as tape:
         y = loss(**tensors, **rest)
     analytic = tape.gradient(y, list(tensors.values()))
@@ -426,11 +438,21 @@ def test_layer_runs_op_options_as_keras_step_loop_does(variant, go_backwards):
 
 
 @needs_op
-def test_projection_still_runs_the_step_loop():
+def test_projection_runs_the_op_on_the_cpu():
+    """proj_size runs the fused op, placed on the CPU (the GPU kernel
+    refuses a projection for now), with no step loop."""
     x = np.zeros((2, 3, 4), "f")
     for kwargs in (dict(proj_size=2), dict(proj_size=2, layer_norm=True)):
-        types = graph_op_types(LSTM(3, **kwargs), x)
-        assert "While" in types and "TfrnnLstm" not in types
+        layer = LSTM(3, **kwargs)
+        layer(x)
+        graph = tf.function(layer).get_concrete_function(
+            tf.TensorSpec(x.shape)).graph
+        nodes = [(op.type, op.device) for op in graph.get_operations()]
+        for f in graph._functions.values():
+            nodes += [(n.op, n.device) for n in f.definition.node_def]
+        placed = [device for op, device in nodes if op == "TfrnnLstm"]
+        assert placed and all("CPU" in d for d in placed), placed
+        assert "While" not in {op for op, _ in nodes}
 
 
 @needs_op
@@ -459,12 +481,13 @@ def test_op_option_models_round_trip_keras_files(variant, tmp_path):
 
 
 @needs_op
+@pytest.mark.parametrize("P", [None, 2])
 @pytest.mark.parametrize("per_step", [False, True])
-def test_step_op_options_match_the_reference_in_float64(per_step):
+def test_step_op_options_match_the_reference_in_float64(per_step, P):
     """The single-step op with every option (zoneout_h a [B,H] mask or one
-    value): states and every gradient, dpeephole and the layer norm's
-    included."""
-    p = option_problem(B=3, T=1)
+    value; with and without a projection): states and every gradient,
+    dpeephole, the layer norm's and the projection's included."""
+    p = option_problem(B=3, T=1, P=P)
     p.pop("sequence_length")
     p["zoneout_h"] = p["zoneout_h"][:, 0] if per_step else 0.4
     step = dict(p, x=p["x"][:, 0])

@@ -39,6 +39,23 @@ def test_cell_sequence_matches_step_by_step_and_fallback():
     np.testing.assert_allclose(cells, ref[3], rtol=1e-6, atol=1e-6)
 
 
+def test_projected_cell_sequence_matches_the_fallback():
+    """Under a projection h is P wide and the cells H wide: the op's and
+    the reference's split of the two."""
+    p = make_problem(np.random.default_rng(4), 4, 6, 3, 5, hidden=2,
+                     lengths=[6, 2, 0, 5])
+    projection = np.random.default_rng(5).standard_normal((5, 2)).astype(
+        "float32")
+    got = ops.lstm_sequence(*p.inputs, p.lengths, return_cell_sequence=True,
+                            projection=projection)
+    want = reference.lstm_sequence(
+        *[tf.constant(a) for a in p.inputs], tf.constant(p.lengths),
+        return_cell_sequence=True, projection=tf.constant(projection))
+    assert got[0].shape == (4, 6, 2) and got[3].shape == (4, 6, 5)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
 def test_cell_sequence_carries_no_gradient():
     p = make_problem(np.random.default_rng(1), 2, 3, 2, 3)
     x = tf.constant(p.x)
@@ -52,7 +69,8 @@ def test_cell_sequence_carries_no_gradient():
 
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("options", [{}, dict(
-    peephole=True, cell_clip=0.5, zoneout_h=0.2, zoneout_c=0.3)])
+    peephole=True, cell_clip=0.5, zoneout_h=0.2, zoneout_c=0.3), dict(
+    proj_size=4, zoneout_h=0.2, layer_norm=True)])
 def test_layer_state_sequences(go_backwards, options):
     """The states agree with the layer's own outputs (inference: zoneout at
     its expectation), with and without the op's LSTM options."""

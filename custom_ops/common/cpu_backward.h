@@ -45,21 +45,24 @@ class BackwardWalk {
                const SavedForward<T>& fwd, const Gradients<T>& grads)
       : ctx_(ctx), cell_(cell), walk_(walk), in_(in), fwd_(fwd),
         grads_(grads), B_(walk.dims.batch), T_(walk.dims.time),
-        I_(walk.dims.input), H_(walk.dims.units), G_(kGates * H_),
+        I_(walk.dims.input), H_(walk.dims.units), Hh_(walk.dims.hidden),
+        G_(kGates * H_),
         R_(SavedWidth<Cell>(in, H_)), row_wise_(RowWise(cell)),
         sides_(row_wise_ ? 2 : kSides),
         bias_width_(row_wise_ ? 0 : kSides * G_),
         terms_(TermRows(cell) * H_),
-        ut_panels_((H_ + kWidth - 1) / kWidth, G_) {}
+        projected_(in.projection != nullptr),
+        ut_panels_((Hh_ + kWidth - 1) / kWidth, G_) {}
 
   void Run() {
     // dh0 (and dc0) carry the running state gradients backwards in time.
-    std::copy_n(fwd_.d_h_n, B_ * H_, grads_.dh0);
+    std::copy_n(fwd_.d_h_n, B_ * Hh_, grads_.dh0);
     if (Cell::kCellState) std::copy_n(fwd_.d_c_n, B_ * H_, grads_.dc0);
     if (B_ == 0 || walk_.max_len == 0 || H_ == 0) {
       std::fill_n(grads_.dx, B_ * T_ * I_, T(0));
       std::fill_n(grads_.dkernel, I_ * G_, T(0));
-      std::fill_n(grads_.drecurrent_kernel, H_ * G_, T(0));
+      std::fill_n(grads_.drecurrent_kernel, Hh_ * G_, T(0));
+      if (projected_) std::fill_n(grads_.dprojection, H_ * Hh_, T(0));
       std::fill_n(grads_.dbias, kSides * G_, T(0));
       for (const TermOutput<T>& o : TermOutputs(cell_, grads_)) {
         std::fill_n(o.values, o.rows * H_, T(0));
@@ -72,17 +75,23 @@ class BackwardWalk {
   }
 
  private:
-  // Gate gradients (per side) and the h each step's product saw; steps that
-  // do not run are zero, so they drop out of the weight GEMMs. False (status
-  // set) when an allocation fails.
+  // Gate gradients (per side), the h each step's product saw and, under a
+  // projection, its rows (ProjectionRows); steps that do not run are zero,
+  // so they drop out of the weight GEMMs. False (status set) when an
+  // allocation fails.
   bool Prepare() {
     for (int side = 0; side < sides_; ++side) {
       d_gates_[side] =
           AllocateScratch<T>(ctx_, B_ * T_ * G_, &d_gates_holder_[side]);
       if (d_gates_[side] == nullptr) return false;
     }
-    h_prev_ = AllocateScratch<T>(ctx_, B_ * T_ * H_, &h_prev_holder_);
+    h_prev_ = AllocateScratch<T>(ctx_, B_ * T_ * Hh_, &h_prev_holder_);
     if (h_prev_ == nullptr) return false;
+    if (projected_) {
+      projected_m_ = AllocateScratch<T>(ctx_, B_ * T_ * H_, &m_holder_);
+      projected_dh_ = AllocateScratch<T>(ctx_, B_ * T_ * Hh_, &dh_holder_);
+      if (projected_m_ == nullptr || projected_dh_ == nullptr) return false;
+    }
     T* ut = AllocateScratch<T>(ctx_, ut_panels_.Values(), &ut_holder_);
     if (ut == nullptr) return false;
     ut_panels_.Bind(ut);
@@ -92,13 +101,20 @@ class BackwardWalk {
         std::fill(d_gates_[side] + (b * T_ + len) * G_,
                   d_gates_[side] + (b + 1) * T_ * G_, T(0));
       }
-      std::fill(h_prev_ + (b * T_ + len) * H_, h_prev_ + (b + 1) * T_ * H_,
-                T(0));
+      const auto zero_tail = [&](T* values, int64_t width) {
+        std::fill(values + (b * T_ + len) * width,
+                  values + (b + 1) * T_ * width, T(0));
+      };
+      zero_tail(h_prev_, Hh_);
+      if (projected_) {
+        zero_tail(projected_m_, H_);
+        zero_tail(projected_dh_, Hh_);
+      }
     }
     pool_ = Pool(ctx_);
     const int64_t panels = ut_panels_.panels();
     split_ = Split{panels, B_,
-                   ChooseStepSplit(pool_, 2.0 * B_ * H_ * G_, walk_.max_len,
+                   ChooseStepSplit(pool_, 2.0 * B_ * Hh_ * G_, walk_.max_len,
                                    panels, B_,
                                    1.0 * sizeof(T) * G_ * panels * kWidth,
                                    row_wise_)};
@@ -134,8 +150,8 @@ class BackwardWalk {
       const int64_t row = b * T_ + t;
       BackwardView<T> v{
           fwd_.saved == nullptr ? nullptr : fwd_.saved + (t * B_ + b) * R_,
-          fwd_.output + row * H_,
-          prev < 0 ? in_.h0 + b * H_ : fwd_.output + (b * T_ + prev) * H_,
+          fwd_.output + row * Hh_,
+          prev < 0 ? in_.h0 + b * Hh_ : fwd_.output + (b * T_ + prev) * Hh_,
           nullptr, nullptr, H_, row};
       if (Cell::kCellState) {
         v.c = fwd_.cell + row * H_;
@@ -172,12 +188,16 @@ class BackwardWalk {
   void RowGradients(const BackwardView<T>& v, int64_t b, int64_t row,
                     T* terms, T* scratch) {
     if constexpr (Cell::kVariants) {
-      CopyMasked(v.h_prev, MaskAt(in_.recurrent_mask, b * H_), H_,
-                 h_prev_ + row * H_);
-      T* dh = grads_.dh0 + b * H_;
-      Vec<T>(dh, H_) += ConstVec<T>(fwd_.d_output + row * H_, H_);
+      CopyMasked(v.h_prev, MaskAt(in_.recurrent_mask, b * Hh_), Hh_,
+                 h_prev_ + row * Hh_);
+      T* dh = grads_.dh0 + b * Hh_;
+      Vec<T>(dh, Hh_) += ConstVec<T>(fwd_.d_output + row * Hh_, Hh_);
+      const ProjectionRows<T> projection =
+          projected_ ? ProjectionRows<T>{projected_m_ + row * H_,
+                                         projected_dh_ + row * Hh_}
+                     : ProjectionRows<T>{nullptr, nullptr};
       cell_.BackwardRow(v, dh, grads_.dc0 + b * H_, d_gates_[0] + row * G_,
-                        d_gates_[1] + row * G_, terms, scratch);
+                        d_gates_[1] + row * G_, terms, scratch, projection);
     }
   }
 
@@ -211,16 +231,18 @@ class BackwardWalk {
     }
   }
 
-  // The rows of row b's next visited step, T steps away.
+  // The rows of row b's next visited step, T steps away (units u..u+n;
+  // of h, a row-wise call's whole Hh).
   void PrefetchNext(int64_t b, int64_t t, int64_t len, int64_t u, int64_t n) {
     const int64_t next = walk_.reverse ? t + 1 : t - 1;
     if (next < 0 || next >= len) return;
     const int64_t next_row = b * T_ + next;
     const int64_t next_prev = PreviousStep(walk_.reverse, next, len);
+    const int64_t n_h = row_wise_ ? Hh_ : n;
     if (Cell::kCellState) Prefetch(fwd_.cell + next_row * H_ + u, n, false);
-    Prefetch(fwd_.output + next_row * H_ + u, n, false);
-    Prefetch(fwd_.d_output + next_row * H_ + u, n, false);
-    Prefetch(h_prev_ + next_row * H_ + u, n, true);
+    Prefetch(fwd_.output + next_row * Hh_ + u, n_h, false);
+    Prefetch(fwd_.d_output + next_row * Hh_ + u, n_h, false);
+    Prefetch(h_prev_ + next_row * Hh_ + u, n_h, true);
     for (int side = 0; side < sides_; ++side) {
       for (int g = 0; g < kGates; ++g) {
         Prefetch(d_gates_[side] + next_row * G_ + g * H_ + u, n, true);
@@ -230,7 +252,7 @@ class BackwardWalk {
       if (Cell::kCellState) {
         Prefetch(fwd_.cell + (b * T_ + next_prev) * H_ + u, n, false);
       }
-      Prefetch(fwd_.output + (b * T_ + next_prev) * H_ + u, n, false);
+      Prefetch(fwd_.output + (b * T_ + next_prev) * Hh_ + u, n_h, false);
     }
   }
 
@@ -245,12 +267,12 @@ class BackwardWalk {
         [&](int64_t i) { return d_recurrent + (rows[i] * T_ + t) * G_; },
         [&](int64_t row0, int64_t count, int64_t p, const T* tile) {
           const int64_t v0 = p * kWidth;
-          const int64_t width = std::min<int64_t>(kWidth, H_ - v0);
+          const int64_t width = std::min<int64_t>(kWidth, Hh_ - v0);
           for (int64_t r = 0; r < count; ++r) {
             const int64_t b = rows[row0 + r];
             if (t >= Length(in_.lengths, b, T_)) continue;
-            const T* mask = MaskAt(in_.recurrent_mask, b * H_ + v0);
-            T* dh = grads_.dh0 + b * H_ + v0;
+            const T* mask = MaskAt(in_.recurrent_mask, b * Hh_ + v0);
+            T* dh = grads_.dh0 + b * Hh_ + v0;
             if (cell_.HiddenBypass()) {
               AddMasked(tile + r * kWidth, mask, width, dh);
             } else {
@@ -267,7 +289,7 @@ class BackwardWalk {
   void Recurrence() {
     const int64_t max_len = walk_.max_len;
     const T* u = in_.recurrent_kernel;
-    const int64_t H = H_, G = G_;
+    const int64_t H = Hh_, G = G_;  // U^T's columns: h's
     const auto unit_column = [H](int64_t p, int j) -> int64_t {
       const int64_t unit = p * kWidth + j;
       return unit < H ? unit : -1;
@@ -281,7 +303,10 @@ class BackwardWalk {
                 const int64_t first = split_.FirstPanel(part);
                 const int64_t last = split_.LastPanel(part);
                 const int64_t u_lo = first * kWidth;
-                const int64_t u_hi = std::min(H_, last * kWidth);
+                // Split by rows a part has every unit (U^T's panels are
+                // Hh's, not H's, under a projection).
+                const int64_t u_hi =
+                    split_.how.by_rows ? H_ : std::min(H_, last * kWidth);
                 if (phase == 0) {
                   for (int64_t p = split_.PackFirst(part);
                        p < split_.PackFirst(part + 1); ++p) {
@@ -306,7 +331,8 @@ class BackwardWalk {
               });
   }
 
-  // dx = dG_in . W^T, dW = x^T . dG_in, dU = h_prev^T . dG_rec, db the sums.
+  // dx = dG_in . W^T, dW = x^T . dG_in, dU = h_prev^T . dG_rec, db the sums,
+  // dW_proj = m^T . dh_proj.
   void WeightGradients() {
     const T* d_input = d_gates_[0];
     const T* d_recurrent = d_gates_[sides_ - 1];
@@ -315,8 +341,12 @@ class BackwardWalk {
             false, grads_.dx, I_);
     Gemm<T>(pool_, true, false, I_, G_, rows, in_.x, I_, d_input, G_, false,
             grads_.dkernel, G_);
-    Gemm<T>(pool_, true, false, H_, G_, rows, h_prev_, H_, d_recurrent, G_,
+    Gemm<T>(pool_, true, false, Hh_, G_, rows, h_prev_, Hh_, d_recurrent, G_,
             false, grads_.drecurrent_kernel, G_);
+    if (projected_) {
+      Gemm<T>(pool_, true, false, H_, Hh_, rows, projected_m_, H_,
+              projected_dh_, Hh_, false, grads_.dprojection, Hh_);
+    }
     for (size_t part = 1; part < bias_sums_.size(); ++part) {
       bias_sums_[0] += bias_sums_[part];
     }
@@ -336,22 +366,28 @@ class BackwardWalk {
   const SequenceInputs<T> in_;
   const SavedForward<T> fwd_;
   const Gradients<T> grads_;
-  const int64_t B_, T_, I_, H_, G_, R_;
+  const int64_t B_, T_, I_, H_;
+  const int64_t Hh_;  // h's width: the projection's P, else H
+  const int64_t G_, R_;
   const bool row_wise_;
   const int sides_;       // gate gradient arrays: 2 when the sides differ
   // The sums' bias columns (none when the bias is among a row-wise cell's
   // terms), then the terms' (per step and row).
   const int64_t bias_width_, terms_;
-  PackedPanels<T> ut_panels_;  // U^T [G*H, H] as panels of kWidth units
+  const bool projected_;
+  PackedPanels<T> ut_panels_;  // U^T [G*H, Hh] as panels of kWidth columns
   tensorflow::thread::ThreadPool* pool_ = nullptr;
   Split split_{0, 0, {1, false}};
   // Per part, in double (B*T terms): bias_width_, then terms_.
   std::vector<Sums> bias_sums_;
   std::vector<std::vector<T>> terms_of_;    // per part, a row's terms
   std::vector<std::vector<T>> row_scratch_;  // per part, a row-wise cell's
-  tensorflow::Tensor d_gates_holder_[2], h_prev_holder_, ut_holder_;
+  tensorflow::Tensor d_gates_holder_[2], h_prev_holder_, ut_holder_,
+      m_holder_, dh_holder_;
   T* d_gates_[2] = {};  // [B,T,G]: input side, then recurrent side
-  T* h_prev_ = nullptr;      // [B,T,H]
+  T* h_prev_ = nullptr;      // [B,T,Hh]
+  T* projected_m_ = nullptr;   // [B,T,H] ProjectionRows' m of every step
+  T* projected_dh_ = nullptr;  // [B,T,Hh] and dh
 };
 
 }  // namespace cpu

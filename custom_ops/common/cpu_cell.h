@@ -2,7 +2,7 @@
 // its traits (kGates etc., see common/recurrent_kernels.h): its pointwise
 // math on the SIMD packets of `width` units u.. of one batch row, as
 //
-//   Cell(const Attrs&, const SequenceInputs<T>& in, int64_t units);
+//   Cell(const Attrs&, const SequenceInputs<T>& in, const Dims& d);
 //   StepState<Packet> Forward(const Packet* hu, T* saved, const T* h_prev,
 //                             const T* c_prev, int64_t row, int64_t u,
 //                             int64_t width) const;
@@ -13,22 +13,29 @@
 //
 // and, for cells with kVariants (the LSTM's options):
 //
-//   bool RowWise() const;        // whole rows at a time (layer norm)
+//   bool RowWise() const;        // whole rows at a time (layer norm,
+//                                // projection)
+//   bool NormalizesInput() const;  // NormalizeInput makes the x side
 //   int64_t TermRows() const;    // rows of H of per-step gradient terms
 //   std::vector<TermOutput<T>> TermOutputs(const Gradients<T>&) const;
 //   int64_t RowScratch() const;  // values of scratch BackwardRow needs
 //   void NormalizeInput(T* saved, const T* bias) const;
-//   template <typename Store>
+//   template <typename StoreCell, typename StoreHidden>
 //   void ForwardRow(T* hu, T* saved, const T* h_prev, const T* c_prev,
-//                   int64_t row, const Store& store) const;
+//                   int64_t row, const StoreCell&,
+//                   const StoreHidden&) const;
 //   void BackwardRow(const BackwardView<T>& v, T* dh, T* dc, T* d_input,
-//                    T* d_recurrent, T* terms, T* scratch) const;
+//                    T* d_recurrent, T* terms, T* scratch,
+//                    const ProjectionRows<T>& projection) const;
 //
-// A row-wise call splits its steps by batch rows; its hoisted rows hold x.W
-// alone until NormalizeInput makes them the x side's pre-activations, and
-// each step's rows go through ForwardRow / BackwardRow whole (lstm_cell_cpu.h
-// documents them). The per-step terms (the peepholes', the layer norm's) are
-// summed over every step and row into their gradients.
+// A row-wise call splits its steps by batch rows and each step's rows go
+// through ForwardRow / BackwardRow whole (lstm_cell_cpu.h documents them);
+// under NormalizesInput its hoisted rows hold x.W alone until
+// NormalizeInput makes them the x side's pre-activations. The per-step terms
+// (the peepholes', a row-wise cell's bias, the layer norm's) are summed over
+// every step and row into their gradients. Under the LSTM's projection h is
+// Dims::hidden wide (BackwardView's h, h_prev too) and BackwardRow leaves
+// each row's pair for dW_proj = sum of m^T . dh_proj in ProjectionRows.
 //
 // Forward: hu[g] is h_{t-1}.U of gate g; saved is the row's values of the
 // step: x.W + b in its first kGates * H on entry, left holding what the
@@ -90,6 +97,25 @@ bool RowWise(const Cell& cell) {
     return false;
   }
 }
+
+// Whether `cell`'s hoisted rows are x.W alone, for NormalizeInput.
+template <typename Cell>
+bool NormalizesInput(const Cell& cell) {
+  if constexpr (Cell::kVariants) {
+    return cell.NormalizesInput();
+  } else {
+    return false;
+  }
+}
+
+// A row's share of the projection's gradient (the LSTM's LSTMP), both null
+// without one: m_t = o * tanh(..) [H], what the projection read, and the
+// gradient reaching its product m_t . W_proj [Hh].
+template <typename T>
+struct ProjectionRows {
+  T* m;
+  T* dh;
+};
 
 // A gradient summed from per-step terms: its values, `rows` rows of H.
 template <typename T>

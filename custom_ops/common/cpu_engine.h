@@ -24,7 +24,7 @@ struct Engine {
                       const typename Cell::Attrs& attrs, const Walk& walk,
                       const SequenceInputs<T>& in,
                       const ForwardOutputs<T>& out) {
-    const CellMath cell(attrs, in, walk.dims.units);
+    const CellMath cell(attrs, in, walk.dims);
     ForwardWalk<CellMath>(ctx, cell, walk, in, out).Run();
   }
 
@@ -33,7 +33,7 @@ struct Engine {
                        const SequenceInputs<T>& in,
                        const SavedForward<T>& fwd,
                        const Gradients<T>& grads) {
-    const CellMath cell(attrs, in, walk.dims.units);  // in.bias: null
+    const CellMath cell(attrs, in, walk.dims);  // in.bias: null
     BackwardWalk<CellMath>(ctx, cell, walk, in, fwd, grads).Run();
   }
 };

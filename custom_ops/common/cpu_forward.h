@@ -43,21 +43,21 @@ class ForwardWalk {
               const ForwardOutputs<T>& out)
       : ctx_(ctx), cell_(cell), walk_(walk), in_(in), out_(out),
         B_(walk.dims.batch), T_(walk.dims.time), I_(walk.dims.input),
-        H_(walk.dims.units), G_(kGates * H_),
+        H_(walk.dims.units), Hh_(walk.dims.hidden), G_(kGates * H_),
         // A step's row: what the cell saves, at least x.W + b.
         R_(std::max<int64_t>(SavedWidth<Cell>(in, H_), G_)),
-        row_wise_(RowWise(cell)),
+        row_wise_(RowWise(cell)), normalizes_input_(NormalizesInput(cell)),
         w_panels_(in.kernel, I_, H_, walk.max_len),
-        u_panels_(in.recurrent_kernel, H_, H_, walk.max_len) {}
+        u_panels_(in.recurrent_kernel, Hh_, H_, walk.max_len) {}
 
   void Run() {
-    std::copy_n(in_.h0, B_ * H_, out_.h_n);
+    std::copy_n(in_.h0, B_ * Hh_, out_.h_n);
     if (Cell::kCellState) std::copy_n(in_.c0, B_ * H_, out_.c_n);
     // Every step that runs writes its output; the others are zeros.
     for (int64_t b = 0; out_.output != nullptr && b < B_; ++b) {
       const int64_t len = Length(in_.lengths, b, T_);
-      std::fill(out_.output + (b * T_ + len) * H_,
-                out_.output + (b + 1) * T_ * H_, T(0));
+      std::fill(out_.output + (b * T_ + len) * Hh_,
+                out_.output + (b + 1) * T_ * Hh_, T(0));
     }
     if (B_ == 0 || walk_.max_len == 0 || H_ == 0) return;
     if (!Prepare()) return;
@@ -98,11 +98,11 @@ class ForwardWalk {
     }
     // The h each step's product reads (times the recurrent mask), in two
     // buffers: step s reads one and writes the other.
-    h_in_ = AllocateScratch<T>(ctx_, 2 * B_ * H_, &h_in_holder_);
+    h_in_ = AllocateScratch<T>(ctx_, 2 * B_ * Hh_, &h_in_holder_);
     if (h_in_ == nullptr) return false;
     for (int64_t b = 0; b < B_; ++b) {
-      CopyMasked(in_.h0 + b * H_, MaskAt(in_.recurrent_mask, b * H_), H_,
-                 h_in_ + b * H_);
+      CopyMasked(in_.h0 + b * Hh_, MaskAt(in_.recurrent_mask, b * Hh_), Hh_,
+                 h_in_ + b * Hh_);
     }
     for (auto* panels : {&w_panels_, &u_panels_}) {
       if (panels->in_place()) continue;
@@ -114,10 +114,10 @@ class ForwardWalk {
     }
     const int64_t panels = u_panels_.panels();
     split_ = Split{panels, B_,
-                   ChooseStepSplit(pool_, 2.0 * B_ * H_ * G_, walk_.max_len,
+                   ChooseStepSplit(pool_, 2.0 * B_ * Hh_ * G_, walk_.max_len,
                                    panels, B_,
                                    // split by rows, a part reads all of W, U
-                                   1.0 * sizeof(T) * (I_ + H_) * panels *
+                                   1.0 * sizeof(T) * (I_ + Hh_) * panels *
                                        kWidth,
                                    row_wise_)};
     // A call of a few steps of one row (decoding one sequence) reads U in
@@ -155,12 +155,13 @@ class ForwardWalk {
         [&](int64_t row0, int64_t count, int64_t p, const T* tile) {
           for (int64_t r = 0; r < count; ++r) {
             const int64_t i = row0 + r;
-            StoreTileRow(tile + r * kWidth, p, row_wise_ ? nullptr : in_.bias,
+            StoreTileRow(tile + r * kWidth, p,
+                         normalizes_input_ ? nullptr : in_.bias,
                          RowsOfStep(s + i / n) + rows[i % n] * R_);
           }
         });
     if constexpr (Cell::kVariants) {
-      for (int64_t i = 0; row_wise_ && i < steps * n; ++i) {
+      for (int64_t i = 0; normalizes_input_ && i < steps * n; ++i) {
         const int64_t b = rows[i % n];
         if (StepTime(s + i / n) >= Length(in_.lengths, b, T_)) continue;
         cell_.NormalizeInput(RowsOfStep(s + i / n) + b * R_, in_.bias);
@@ -185,22 +186,24 @@ class ForwardWalk {
     }
   }
 
-  // The carried state of units u.. of row b (row = b * T + t) to h_n, c_n,
-  // the next product's h, the output and the saved cells.
-  void StoreState(T* h_write, int64_t b, int64_t row, int64_t u,
-                  int64_t width, const StepState<Packet>& state) {
-    if (Cell::kCellState) {
-      S::Store(out_.c_n + b * H_ + u, state.c, width);
-      if (out_.cell != nullptr) {
-        S::Store(out_.cell + row * H_ + u, state.c, width);
-      }
-    }
-    S::Store(out_.h_n + b * H_ + u, state.h, width);
-    S::Store(h_write + b * H_ + u,
-             Masked(state.h, MaskAt(in_.recurrent_mask, b * H_ + u), width),
+  // The carried c of units u.. of row b (row = b * T + t) to c_n and the
+  // saved cells.
+  void StoreCell(int64_t b, int64_t row, int64_t u, int64_t width,
+                 Packet c) {
+    S::Store(out_.c_n + b * H_ + u, c, width);
+    if (out_.cell != nullptr) S::Store(out_.cell + row * H_ + u, c, width);
+  }
+
+  // The carried h of columns j.. of row b to h_n, the next product's h and
+  // the output.
+  void StoreHidden(T* h_write, int64_t b, int64_t row, int64_t j,
+                   int64_t width, Packet h) {
+    S::Store(out_.h_n + b * Hh_ + j, h, width);
+    S::Store(h_write + b * Hh_ + j,
+             Masked(h, MaskAt(in_.recurrent_mask, b * Hh_ + j), width),
              width);
     if (out_.output != nullptr) {
-      S::Store(out_.output + row * H_ + u, state.h, width);
+      S::Store(out_.output + row * Hh_ + j, h, width);
     }
   }
 
@@ -212,10 +215,13 @@ class ForwardWalk {
         if (t >= Length(in_.lengths, b, T_)) continue;
         const int64_t row = b * T_ + t;
         cell_.ForwardRow(
-            h_times_u_ + b * G_, step_rows + b * R_, out_.h_n + b * H_,
+            h_times_u_ + b * G_, step_rows + b * R_, out_.h_n + b * Hh_,
             out_.c_n + b * H_, row,
-            [&](int64_t u, int64_t width, const StepState<Packet>& state) {
-              StoreState(h_write, b, row, u, width, state);
+            [&](int64_t u, int64_t width, Packet c) {
+              StoreCell(b, row, u, width, c);
+            },
+            [&](int64_t j, int64_t width, Packet h) {
+              StoreHidden(h_write, b, row, j, width, h);
             });
       }
     }
@@ -241,7 +247,8 @@ class ForwardWalk {
         const StepState<Packet> state = cell_.Forward(
             hu, step_rows + b * R_, out_.h_n + b * H_,
             Cell::kCellState ? out_.c_n + b * H_ : nullptr, row, u, width);
-        StoreState(h_write, b, row, u, width, state);
+        if (Cell::kCellState) StoreCell(b, row, u, width, state.c);
+        StoreHidden(h_write, b, row, u, width, state.h);
       }
       // The row's next step writes the same units of these batch-major
       // rows, T steps apart.
@@ -267,16 +274,20 @@ class ForwardWalk {
   void Step(int64_t s, const Rows& rows, int64_t first, int64_t last) {
     if (s % chunk_ == 0) HoistInput(s, rows, first, last);
     const int64_t t = StepTime(s);
-    const T* h_read = h_in_ + (s % 2) * B_ * H_;
-    T* h_write = h_in_ + ((s + 1) % 2) * B_ * H_;
+    const T* h_read = h_in_ + (s % 2) * B_ * Hh_;
+    T* h_write = h_in_ + ((s + 1) % 2) * B_ * Hh_;
     T* step_rows = RowsOfStep(s);
     const int64_t u_lo = first * kUnits;
     const int64_t u_hi = std::min(H_, last * kUnits);
+    // The part's columns of h: its units, or a row-wise part's whole rows
+    // (the only split under a projection, where h is not H wide).
+    const int64_t j_lo = row_wise_ ? 0 : u_lo;
+    const int64_t j_hi = row_wise_ ? Hh_ : u_hi;
     for (int64_t i = 0; i < rows.count; ++i) {
       const int64_t b = rows[i];
       if (t >= Length(in_.lengths, b, T_)) {  // not running: h carries over
-        std::copy_n(h_read + b * H_ + u_lo, u_hi - u_lo,
-                    h_write + b * H_ + u_lo);
+        std::copy_n(h_read + b * Hh_ + j_lo, j_hi - j_lo,
+                    h_write + b * Hh_ + j_lo);
       }
     }
     const auto finish = [&](int64_t row0, int64_t count, int64_t p,
@@ -289,8 +300,8 @@ class ForwardWalk {
     };
     if (!rows_via_eigen_) {
       MultiplyPanels<T, kPackets>(
-          H_, [&](int64_t p) { return u_panels_.view(p); }, first, last,
-          rows.count, [&](int64_t i) { return h_read + rows[i] * H_; },
+          Hh_, [&](int64_t p) { return u_panels_.view(p); }, first, last,
+          rows.count, [&](int64_t i) { return h_read + rows[i] * Hh_; },
           finish);
       if (row_wise_) FinishRowWise(t, h_write, step_rows, rows);
       return;
@@ -298,9 +309,9 @@ class ForwardWalk {
     // One row (B == 1): h.U of the part's units (one product when the part
     // has them all, else gate by gate), then one panel's tile at a time.
     if (u_lo == 0 && u_hi == H_) {
-      GemmSlice<T>(false, false, 1, G_, H_, h_read, H_, in_.recurrent_kernel,
-                   G_, false, h_times_u_, G_);
-    } else {
+      GemmSlice<T>(false, false, 1, G_, Hh_, h_read, Hh_,
+                   in_.recurrent_kernel, G_, false, h_times_u_, G_);
+    } else {  // split by units: not under a projection (Hh = H)
       for (int g = 0; g < kGates; ++g) {
         GemmSlice<T>(false, false, 1, u_hi - u_lo, H_, h_read, H_,
                      in_.recurrent_kernel + g * H_ + u_lo, G_, false,
@@ -326,8 +337,12 @@ class ForwardWalk {
   const Walk walk_;
   const SequenceInputs<T> in_;
   const ForwardOutputs<T> out_;
-  const int64_t B_, T_, I_, H_, G_, R_;
+  const int64_t B_, T_, I_, H_;
+  const int64_t Hh_;  // h's width: the projection's P, else H
+  const int64_t G_, R_;
   const bool row_wise_;
+  // A row-wise cell's hoisted rows hold x.W alone, for NormalizeInput.
+  const bool normalizes_input_;
   GatePanels<T, Cell> w_panels_, u_panels_;
   tensorflow::thread::ThreadPool* pool_ = nullptr;
   Split split_{0, 0, {1, false}};

@@ -10,7 +10,8 @@ struct Dims {
   int64_t batch;
   int64_t time;
   int64_t input;
-  int64_t units;
+  int64_t units;   // H: the cell state's width and each gate's
+  int64_t hidden;  // h's width: the LSTM's projection P, else H
 };
 
 }  // namespace tfrnn

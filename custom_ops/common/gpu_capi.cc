@@ -198,7 +198,7 @@ TFRNN_C_API size_t tfrnn_gpu_workspace_bytes(const char* cell,
                                              int layer_norm) {
   size_t bytes = 0;
   WithCell(cell, dtype_bytes,
-           tfrnn::gpu::WorkspaceCall{{batch, time, input, units},
+           tfrnn::gpu::WorkspaceCall{{batch, time, input, units, units},
                                      backward != 0, layer_norm != 0,
                                      &bytes});
   return bytes;
@@ -212,7 +212,7 @@ TFRNN_C_API int tfrnn_gpu_forward(
     const void* recurrent_mask, void* output, void* h_n, void* c_n,
     void* saved, void* cell_out, void* workspace, void* stream,
     const TfrnnLstmOptions* options) {
-  const Walk walk{{batch, time, input, units}, reverse != 0, max_len};
+  const Walk walk{{batch, time, input, units, units}, reverse != 0, max_len};
   return WithCell(cell, dtype_bytes,
                   tfrnn::gpu::ForwardCall{
                       walk, x, h0, c0, kernel, recurrent_kernel, bias,
@@ -232,7 +232,7 @@ TFRNN_C_API int tfrnn_gpu_backward(
     void* drecurrent_kernel, void* dbias, void* dpeephole, void* workspace,
     void* stream, const TfrnnLstmOptions* options,
     void* const* d_layer_norm) {
-  const Walk walk{{batch, time, input, units}, reverse != 0, max_len};
+  const Walk walk{{batch, time, input, units, units}, reverse != 0, max_len};
   return WithCell(cell, dtype_bytes,
                   tfrnn::gpu::BackwardCall{
                       walk, x, h0, c0, kernel, recurrent_kernel, lengths,

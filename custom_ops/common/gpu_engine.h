@@ -60,6 +60,18 @@ inline bool Prepare(tensorflow::OpKernelContext* ctx, size_t bytes,
   return true;
 }
 
+// The LSTM's projection has no GPU core yet: its calls fail with a clear
+// status (tfrnn.ops places them on the CPU).
+template <typename T>
+bool RefuseProjection(tensorflow::OpKernelContext* ctx,
+                      const SequenceInputs<T>& in) {
+  if (in.projection == nullptr) return false;
+  ctx->SetStatus(absl::UnimplementedError(
+      "tfrnn: the LSTM's projection (projection_kernel, proj_size) runs on "
+      "the CPU kernel only; place the op on the CPU"));
+  return true;
+}
+
 template <typename CellMath, typename Scalar>
 struct Engine {
   using Cell = CellMath;
@@ -71,6 +83,7 @@ struct Engine {
                       const typename Cell::Attrs& attrs, const Walk& walk,
                       const SequenceInputs<T>& in,
                       const ForwardOutputs<T>& out) {
+    if (RefuseProjection(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;
@@ -89,6 +102,7 @@ struct Engine {
                        const SequenceInputs<T>& in,
                        const SavedForward<T>& fwd,
                        const Gradients<T>& grads) {
+    if (RefuseProjection(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;

@@ -30,9 +30,17 @@ struct StepWeights {
 
 // The LSTM's option inputs (cells with kVariants) come last of its ops'
 // inputs: peephole, zoneout_h, zoneout_c, then the layer norm's
-// kLayerNormInputs (gain_x, gain_h, gain_c, shift_c).
-constexpr int kVariantInputs = 7;
+// kLayerNormInputs (gain_x, gain_h, gain_c, shift_c) from kLayerNormFirst,
+// then projection_kernel (kProjectionInput).
+constexpr int kVariantInputs = 8;
 constexpr int kLayerNormInputs = 4;
+constexpr int kLayerNormFirst = 3;
+constexpr int kProjectionInput = 7;
+
+// The index of option input k of an LSTM op with `num_inputs` inputs.
+constexpr int OptionInput(int num_inputs, int k) {
+  return num_inputs - kVariantInputs + k;
+}
 
 // The LSTM's layer-norm weights (each null when layer norm is off).
 template <typename T>
@@ -44,20 +52,24 @@ struct LayerNormWeights {
   bool on() const { return gain_x != nullptr; }
 };
 
+// Shapes name h's width Hh: the LSTM's projection P, else H (Dims::hidden).
 template <typename T>
 struct SequenceInputs {
   const T* x;                 // [B,T,I]
-  const T* h0;                // [B,H]
+  const T* h0;                // [B,Hh]
   const T* c0;                // [B,H]
   const T* kernel;            // W [I,G*H]
-  const T* recurrent_kernel;  // U [H,G*H]
+  const T* recurrent_kernel;  // U [Hh,G*H]
   const T* bias;              // [G*H] first: the input-side bias
   const int32_t* lengths;     // [B], or null: every row runs T steps
-  const T* recurrent_mask;    // [B,H] multiplying h_{t-1} in h.U, or null
+  const T* recurrent_mask;    // [B,Hh] multiplying h_{t-1} in h.U, or null
   // The LSTM's options (kVariants), each null when off:
   const T* peephole;          // [3,H]: p_i, p_f, p_o
-  StepWeights<T> zoneout_h, zoneout_c;
+  StepWeights<T> zoneout_h;   // per step [B,T,Hh]
+  StepWeights<T> zoneout_c;   // per step [B,T,H]
   LayerNormWeights<T> layer_norm;
+  // [H,P]: h_t = (o * tanh(c_t)) . projection (LSTMP), before zoneout_h
+  const T* projection;
 };
 
 // Values per step and row the forward saves for the backward: the cell's
@@ -72,8 +84,8 @@ int64_t SavedWidth(const SequenceInputs<T>& in, int64_t units) {
 
 template <typename T>
 struct ForwardOutputs {
-  T* output;  // [B,T,H] (zeros where a row has ended), or null
-  T* h_n;     // [B,H]: the state after each row's last step
+  T* output;  // [B,T,Hh] (zeros where a row has ended), or null
+  T* h_n;     // [B,Hh]: the state after each row's last step
   T* c_n;     // [B,H]
   T* saved;   // [T,B,SavedWidth] for the backward, or null (inference)
   T* cell;    // [B,T,H] the cell states, or null (inference)
@@ -82,21 +94,21 @@ struct ForwardOutputs {
 // What the backward reads of the forward, and the incoming gradients.
 template <typename T>
 struct SavedForward {
-  const T* output;    // [B,T,H]
+  const T* output;    // [B,T,Hh]
   const T* saved;     // [T,B,SavedWidth]
   const T* cell;      // [B,T,H]
-  const T* d_output;  // [B,T,H]
-  const T* d_h_n;     // [B,H]
+  const T* d_output;  // [B,T,Hh]
+  const T* d_h_n;     // [B,Hh]
   const T* d_c_n;     // [B,H]
 };
 
 template <typename T>
 struct Gradients {
   T* dx;                 // [B,T,I]
-  T* dh0;                // [B,H]
+  T* dh0;                // [B,Hh]
   T* dc0;                // [B,H]
   T* dkernel;            // [I,G*H]
-  T* drecurrent_kernel;  // [H,G*H]
+  T* drecurrent_kernel;  // [Hh,G*H]
   T* dbias;              // the bias's shape
   T* dpeephole;          // [3,H], or null without peepholes
   // The layer norm's, or null without it: [4H], [4H], [H], [H].
@@ -104,6 +116,7 @@ struct Gradients {
   T* dgain_h;
   T* dgain_c;
   T* dshift_c;
+  T* dprojection;  // [H,P], or null without a projection
 };
 
 }  // namespace tfrnn

@@ -11,12 +11,15 @@
 //                        x.W side's (the GRU's candidate: r * (h.U + b))
 //   kHiddenBypass        part of dh_{t-1} bypasses U (the GRU's z * h)
 //   kVariants            the LSTM's options: inputs peephole, zoneout_h,
-//                        zoneout_c, gain_x, gain_h, gain_c, shift_c after
-//                        recurrent_mask (see CheckPeephole, CheckZoneout,
-//                        CheckLayerNorm), dpeephole and the layer norm's
-//                        dgain_x, dgain_h, dgain_c, dshift_c last of the
-//                        gradients; under layer norm the saved row is
-//                        LayerNormSavedWidth(H) wide
+//                        zoneout_c, gain_x, gain_h, gain_c, shift_c,
+//                        projection_kernel after recurrent_mask (see
+//                        CheckPeephole, CheckZoneout, CheckLayerNorm,
+//                        CheckWeights), dpeephole, the layer norm's dgain_x,
+//                        dgain_h, dgain_c, dshift_c and dprojection_kernel
+//                        last of the gradients; under layer norm the saved
+//                        row is LayerNormSavedWidth(H) wide; under a
+//                        projection h (and its inputs, outputs, mask and
+//                        zoneout) is P wide, c H wide
 //   kSavedName           the saved values' name in error messages
 //   Attrs                the cell's own attributes (the RNN's nonlinearity),
 //                        read by ReadCellAttrs(ctx, Attrs*), found by ADL
@@ -32,7 +35,7 @@
 //                    output, saved, cell, d_output, d_h_n, d_c_n,
 //                    recurrent_mask, [variants] -> dx, dh0, dc0, dkernel,
 //                    drecurrent_kernel, dbias, [dpeephole, dgain_x, dgain_h,
-//                    dgain_c, dshift_c]
+//                    dgain_c, dshift_c, dprojection_kernel]
 //   Tfrnn<Cell>Step  x, h, c, kernel, recurrent_kernel, bias, [variants]
 //                    -> h_new, c_new, saved
 // Inputs are checked here even where the shape function already did, since
@@ -97,10 +100,20 @@ absl::Status CheckBias(const tensorflow::Tensor& bias, const Dims& d) {
   return CheckShape(bias, "bias", BiasShape<Cell>(d));
 }
 
+// The LSTM's projection_kernel input (kVariants), which sets the units
+// and h's width; null for other cells.
+template <typename Cell>
+const tensorflow::Tensor* ProjectionInput(tensorflow::OpKernelContext* ctx) {
+  if (!Cell::kVariants) return nullptr;
+  return &ctx->input(OptionInput(ctx->num_inputs(), kProjectionInput));
+}
+
 // Takes and checks x, the states and the weights (the inputs every op
-// starts with) into args and d; returns x.
+// starts with; the LSTM's projection too, read ahead) into args and d;
+// returns x.
 template <typename Cell, typename T>
-absl::Status TakeStatesAndWeights(InputList& in, int x_rank,
+absl::Status TakeStatesAndWeights(tensorflow::OpKernelContext* ctx,
+                                  InputList& in, int x_rank,
                                   const char* h_name, const char* c_name,
                                   Dims* d, SequenceInputs<T>* args,
                                   const tensorflow::Tensor** x) {
@@ -109,12 +122,17 @@ absl::Status TakeStatesAndWeights(InputList& in, int x_rank,
   const tensorflow::Tensor& c_t = Cell::kCellState ? in.Next() : h_t;
   const tensorflow::Tensor& kernel_t = in.Next();
   const tensorflow::Tensor& recurrent_t = in.Next();
+  const tensorflow::Tensor* projection = ProjectionInput<Cell>(ctx);
   if (Cell::kCellState) {
-    TF_RETURN_IF_ERROR(CheckInputs(**x, x_rank, {{h_t, h_name}, {c_t, c_name}},
-                                   kernel_t, recurrent_t, Cell::kGates, d));
+    TF_RETURN_IF_ERROR(CheckInputs(
+        **x, x_rank, {{h_t, h_name}, {c_t, c_name, true}}, kernel_t,
+        recurrent_t, projection, Cell::kGates, d));
   } else {
     TF_RETURN_IF_ERROR(CheckInputs(**x, x_rank, {{h_t, h_name}}, kernel_t,
-                                   recurrent_t, Cell::kGates, d));
+                                   recurrent_t, projection, Cell::kGates, d));
+  }
+  if (projection != nullptr && !IsNone(*projection)) {
+    args->projection = In<T>(*projection);
   }
   args->x = In<T>(**x);
   args->h0 = In<T>(h_t);
@@ -148,10 +166,12 @@ struct VariantTensors {
   const tensorflow::Tensor* peephole = nullptr;
   // gain_x, gain_h, gain_c, shift_c
   const tensorflow::Tensor* layer_norm[kLayerNormInputs] = {};
+  const tensorflow::Tensor* projection = nullptr;
 };
 
 // The next inputs as the LSTM's options (peephole, zoneout_h, zoneout_c,
-// then the layer norm's), checked.
+// the layer norm's, then projection_kernel: TakeStatesAndWeights checked
+// it), checked.
 template <typename T>
 absl::Status TakeVariants(InputList& in, const Dims& d, bool read_values,
                           SequenceInputs<T>* args,
@@ -159,11 +179,12 @@ absl::Status TakeVariants(InputList& in, const Dims& d, bool read_values,
   VariantTensors taken;
   taken.peephole = &in.Next();
   TF_RETURN_IF_ERROR(CheckPeephole(*taken.peephole, d, &args->peephole));
-  TF_RETURN_IF_ERROR(
-      CheckZoneout(in.Next(), "zoneout_h", d, read_values, &args->zoneout_h));
-  TF_RETURN_IF_ERROR(
-      CheckZoneout(in.Next(), "zoneout_c", d, read_values, &args->zoneout_c));
+  TF_RETURN_IF_ERROR(CheckZoneout(in.Next(), "zoneout_h", d, d.hidden,
+                                  read_values, &args->zoneout_h));
+  TF_RETURN_IF_ERROR(CheckZoneout(in.Next(), "zoneout_c", d, d.units,
+                                  read_values, &args->zoneout_c));
   for (const tensorflow::Tensor*& t : taken.layer_norm) t = &in.Next();
+  taken.projection = &in.Next();
   if (tensors != nullptr) *tensors = taken;
   return CheckLayerNorm(*taken.layer_norm[0], *taken.layer_norm[1],
                         *taken.layer_norm[2], *taken.layer_norm[3], d,
@@ -196,7 +217,7 @@ class SequenceOp : public tensorflow::OpKernel {
     SequenceInputs<T> args{};
     const tensorflow::Tensor* x;
     TF_RETURN_IF_ERROR(
-        (TakeStatesAndWeights<Cell, T>(in, 3, "h0", "c0", &d, &args, &x)));
+        (TakeStatesAndWeights<Cell, T>(ctx, in, 3, "h0", "c0", &d, &args, &x)));
     TF_RETURN_IF_ERROR((TakeBias<Cell, T>(in, d, &args)));
     TF_RETURN_IF_ERROR(TakeLengths(in, &walk, &args));
     TF_RETURN_IF_ERROR(CheckRecurrentMask(in.Next(), d, &args.recurrent_mask));
@@ -206,12 +227,14 @@ class SequenceOp : public tensorflow::OpKernel {
 
     OutputList out(ctx);
     ForwardOutputs<T> results{};
-    const tensorflow::TensorShape seq_h{d.batch, d.time, d.units};
-    const tensorflow::TensorShape state{d.batch, d.units};
+    const tensorflow::TensorShape seq_h{d.batch, d.time, d.hidden};
+    const tensorflow::TensorShape seq_c{d.batch, d.time, d.units};
     const tensorflow::TensorShape none{0};
     TF_RETURN_IF_ERROR(out.Next(seq_h, &results.output));
-    TF_RETURN_IF_ERROR(out.Next(state, &results.h_n));
-    if (Cell::kCellState) TF_RETURN_IF_ERROR(out.Next(state, &results.c_n));
+    TF_RETURN_IF_ERROR(out.Next({d.batch, d.hidden}, &results.h_n));
+    if (Cell::kCellState) {
+      TF_RETURN_IF_ERROR(out.Next({d.batch, d.units}, &results.c_n));
+    }
     if (Cell::kSaved > 0) {  // time-major: a step's rows are one block
       TF_RETURN_IF_ERROR(out.Next(
           is_training_ ? tensorflow::TensorShape{d.time, d.batch,
@@ -222,7 +245,7 @@ class SequenceOp : public tensorflow::OpKernel {
     }
     if (Cell::kCellState) {
       TF_RETURN_IF_ERROR(
-          out.Next(is_training_ ? seq_h : none, &results.cell));
+          out.Next(is_training_ ? seq_c : none, &results.cell));
     }
     Engine::Forward(ctx, attrs_, walk, args, results);
     return absl::OkStatus();
@@ -257,11 +280,13 @@ class SequenceGradOp : public tensorflow::OpKernel {
     SequenceInputs<T> args{};
     const tensorflow::Tensor* x;
     TF_RETURN_IF_ERROR(
-        (TakeStatesAndWeights<Cell, T>(in, 3, "h0", "c0", &d, &args, &x)));
+        (TakeStatesAndWeights<Cell, T>(ctx, in, 3, "h0", "c0", &d, &args, &x)));
     TF_RETURN_IF_ERROR(TakeLengths(in, &walk, &args));
 
-    const tensorflow::TensorShape seq_h{d.batch, d.time, d.units};
-    const tensorflow::TensorShape state{d.batch, d.units};
+    const tensorflow::TensorShape seq_h{d.batch, d.time, d.hidden};
+    const tensorflow::TensorShape seq_c{d.batch, d.time, d.units};
+    const tensorflow::TensorShape state_h{d.batch, d.hidden};
+    const tensorflow::TensorShape state_c{d.batch, d.units};
     SavedForward<T> fwd{};
     const auto take = [&](const char* name,
                           const tensorflow::TensorShape& shape,
@@ -288,21 +313,21 @@ class SequenceGradOp : public tensorflow::OpKernel {
       TF_RETURN_IF_ERROR(
           take(Cell::kSavedName, {d.time, d.batch, width}, &fwd.saved));
     }
-    if (Cell::kCellState) TF_RETURN_IF_ERROR(take("cell", seq_h, &fwd.cell));
+    if (Cell::kCellState) TF_RETURN_IF_ERROR(take("cell", seq_c, &fwd.cell));
     TF_RETURN_IF_ERROR(take("d_output", seq_h, &fwd.d_output));
-    TF_RETURN_IF_ERROR(take("d_h_n", state, &fwd.d_h_n));
+    TF_RETURN_IF_ERROR(take("d_h_n", state_h, &fwd.d_h_n));
     if (Cell::kCellState) {
-      TF_RETURN_IF_ERROR(take("d_c_n", state, &fwd.d_c_n));
+      TF_RETURN_IF_ERROR(take("d_c_n", state_c, &fwd.d_c_n));
     }
 
     OutputList out(ctx);
     Gradients<T> grads{};
     TF_RETURN_IF_ERROR(out.Next(x->shape(), &grads.dx));
-    TF_RETURN_IF_ERROR(out.Next(state, &grads.dh0));
-    if (Cell::kCellState) TF_RETURN_IF_ERROR(out.Next(state, &grads.dc0));
+    TF_RETURN_IF_ERROR(out.Next(state_h, &grads.dh0));
+    if (Cell::kCellState) TF_RETURN_IF_ERROR(out.Next(state_c, &grads.dc0));
     const int64_t G = Cell::kGates * d.units;
     TF_RETURN_IF_ERROR(out.Next({d.input, G}, &grads.dkernel));
-    TF_RETURN_IF_ERROR(out.Next({d.units, G}, &grads.drecurrent_kernel));
+    TF_RETURN_IF_ERROR(out.Next({d.hidden, G}, &grads.drecurrent_kernel));
     TF_RETURN_IF_ERROR(out.Next(BiasShape<Cell>(d), &grads.dbias));
     if (Cell::kVariants) {
       TF_RETURN_IF_ERROR(
@@ -313,6 +338,8 @@ class SequenceGradOp : public tensorflow::OpKernel {
         TF_RETURN_IF_ERROR(
             out.Next(variants.layer_norm[k]->shape(), layer_norm[k]));
       }
+      TF_RETURN_IF_ERROR(
+          out.Next(variants.projection->shape(), &grads.dprojection));
     }
     Engine::Backward(ctx, attrs_, walk, args, fwd, grads);
     return absl::OkStatus();
@@ -345,7 +372,7 @@ class StepOp : public tensorflow::OpKernel {
     SequenceInputs<T> args{};
     const tensorflow::Tensor* x;
     TF_RETURN_IF_ERROR(
-        (TakeStatesAndWeights<Cell, T>(in, 2, "h", "c", &d, &args, &x)));
+        (TakeStatesAndWeights<Cell, T>(ctx, in, 2, "h", "c", &d, &args, &x)));
     TF_RETURN_IF_ERROR((TakeBias<Cell, T>(in, d, &args)));
     if (Cell::kVariants) {  // a per-step zoneout is [B, 1, H] here
       TF_RETURN_IF_ERROR(TakeVariants(in, d, Engine::kInputsOnHost, &args));
@@ -353,9 +380,10 @@ class StepOp : public tensorflow::OpKernel {
 
     OutputList out(ctx);
     ForwardOutputs<T> results{};
-    const tensorflow::TensorShape state{d.batch, d.units};
-    TF_RETURN_IF_ERROR(out.Next(state, &results.h_n));
-    if (Cell::kCellState) TF_RETURN_IF_ERROR(out.Next(state, &results.c_n));
+    TF_RETURN_IF_ERROR(out.Next({d.batch, d.hidden}, &results.h_n));
+    if (Cell::kCellState) {
+      TF_RETURN_IF_ERROR(out.Next({d.batch, d.units}, &results.c_n));
+    }
     if (Cell::kSaved > 0) {
       TF_RETURN_IF_ERROR(out.Next({d.batch, SavedWidth<Cell>(args, d.units)},
                                   &results.saved));

@@ -1,6 +1,6 @@
 // Shape functions of the recurrent ops. Inputs follow one layout: x at 0,
-// then the states, then kernel [I,G*H] and recurrent_kernel [H,G*H] with G
-// gates.
+// then the states, then kernel [I,G*H] and recurrent_kernel [Hh,G*H] with G
+// gates (Hh: h's width, the LSTM's projection P, else H).
 #ifndef TFRNN_CUSTOM_OPS_COMMON_SHAPE_FNS_H_
 #define TFRNN_CUSTOM_OPS_COMMON_SHAPE_FNS_H_
 
@@ -14,43 +14,71 @@ using ::tensorflow::shape_inference::DimensionHandle;
 using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
 
-// Reads I and H from kernel [I,G*H] and recurrent_kernel [H,G*H].
-inline absl::Status WeightDims(InferenceContext* c, int kernel_idx, int gates,
-                               DimensionHandle* input, DimensionHandle* units) {
+// Reads I, H and Hh from kernel [I,G*H], recurrent_kernel [Hh,G*H] and,
+// for the LSTM (kVariants), projection_kernel (the last input: [0] none,
+// else [H,P] and Hh = P); without a projection Hh = H (*same: true).
+template <typename Cell>
+absl::Status WeightDims(InferenceContext* c, int kernel_idx,
+                        DimensionHandle* input, DimensionHandle* units,
+                        DimensionHandle* hidden, bool* same) {
   ShapeHandle kernel, recurrent;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_idx), 2, &kernel));
   TF_RETURN_IF_ERROR(c->WithRank(c->input(kernel_idx + 1), 2, &recurrent));
   *input = c->Dim(kernel, 0);
-  *units = c->Dim(recurrent, 0);
+  *hidden = c->Dim(recurrent, 0);
+  *units = *hidden;
+  *same = true;
+  if constexpr (Cell::kVariants) {
+    ShapeHandle projection;
+    TF_RETURN_IF_ERROR(c->WithRankAtMost(
+        c->input(OptionInput(c->num_inputs(), kProjectionInput)), 2,
+        &projection));
+    *same = c->RankKnown(projection) && c->Rank(projection) != 2;
+    if (!c->RankKnown(projection)) {
+      *units = c->UnknownDim();
+    } else if (c->Rank(projection) == 2) {
+      *units = c->Dim(projection, 0);
+      TF_RETURN_IF_ERROR(c->Merge(*hidden, c->Dim(projection, 1), hidden));
+    }
+  }
   DimensionHandle width, unused;
-  TF_RETURN_IF_ERROR(c->Multiply(*units, gates, &width));
-  TF_RETURN_IF_ERROR(c->Merge(c->Dim(kernel, 1), width, &unused));
-  return c->Merge(c->Dim(recurrent, 1), width, &unused);
+  TF_RETURN_IF_ERROR(c->Multiply(*units, Cell::kGates, &width));
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(kernel, 1), width, &width));
+  TF_RETURN_IF_ERROR(c->Merge(c->Dim(recurrent, 1), width, &width));
+  if (!c->ValueKnown(*units) && c->ValueKnown(width)) {
+    TF_RETURN_IF_ERROR(c->Divide(width, Cell::kGates, true, units));
+  }
+  return absl::OkStatus();
 }
 
-// Checks a [B,H] state input against batch and units; refines both.
+// Checks a [B,width] state input against batch and width; refines both.
 inline absl::Status StateDims(InferenceContext* c, int idx,
-                              DimensionHandle* batch, DimensionHandle* units) {
+                              DimensionHandle* batch, DimensionHandle* width) {
   ShapeHandle s;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(idx), 2, &s));
   TF_RETURN_IF_ERROR(c->Merge(*batch, c->Dim(s, 0), batch));
-  return c->Merge(*units, c->Dim(s, 1), units);
+  return c->Merge(*width, c->Dim(s, 1), width);
 }
 
-// Checks x (input 0, rank x_rank, features last), `num_states` [B,H] states
-// (inputs 1..num_states) and the weights that follow. Returns x, B and H.
-inline absl::Status CommonShape(InferenceContext* c, int x_rank, int num_states,
-                                int gates, ShapeHandle* x,
-                                DimensionHandle* batch,
-                                DimensionHandle* units) {
+// Checks x (input 0, rank x_rank, features last), the states (inputs
+// 1..kStates: h [B,Hh], then c [B,H]) and the weights that follow.
+// Returns x, B, H and Hh.
+template <typename Cell>
+absl::Status CommonShape(InferenceContext* c, int x_rank, ShapeHandle* x,
+                         DimensionHandle* batch, DimensionHandle* units,
+                         DimensionHandle* hidden) {
+  constexpr int kStates = Cell::kCellState ? 2 : 1;
   TF_RETURN_IF_ERROR(c->WithRank(c->input(0), x_rank, x));
   *batch = c->Dim(*x, 0);
   DimensionHandle input, unused;
-  TF_RETURN_IF_ERROR(WeightDims(c, 1 + num_states, gates, &input, units));
+  bool same;
+  TF_RETURN_IF_ERROR(
+      WeightDims<Cell>(c, 1 + kStates, &input, units, hidden, &same));
   TF_RETURN_IF_ERROR(c->Merge(c->Dim(*x, x_rank - 1), input, &unused));
-  for (int i = 1; i <= num_states; ++i) {
-    TF_RETURN_IF_ERROR(StateDims(c, i, batch, units));
-  }
+  TF_RETURN_IF_ERROR(StateDims(c, 1, batch, hidden));
+  if (same) TF_RETURN_IF_ERROR(c->Merge(*units, *hidden, units));
+  if (kStates == 2) TF_RETURN_IF_ERROR(StateDims(c, 2, batch, units));
+  if (same) *hidden = *units;
   return absl::OkStatus();
 }
 
@@ -76,7 +104,7 @@ absl::Status SavedDim(InferenceContext* c, DimensionHandle units,
   if constexpr (Cell::kVariants) {
     ShapeHandle gain_x;
     TF_RETURN_IF_ERROR(c->WithRank(
-        c->input(c->num_inputs() - kLayerNormInputs), 1, &gain_x));
+        c->input(OptionInput(c->num_inputs(), kLayerNormFirst)), 1, &gain_x));
     const DimensionHandle size = c->Dim(gain_x, 0);
     if (!c->ValueKnown(size)) {
       *saved = c->UnknownDim();
@@ -100,9 +128,9 @@ struct RecurrentShapes {
 
   static absl::Status Sequence(InferenceContext* c) {
     ShapeHandle x, lengths, mask;
-    DimensionHandle batch, units, saved;
+    DimensionHandle batch, units, hidden, saved;
     TF_RETURN_IF_ERROR(
-        CommonShape(c, 3, kStates, Cell::kGates, &x, &batch, &units));
+        CommonShape<Cell>(c, 3, &x, &batch, &units, &hidden));
     TF_RETURN_IF_ERROR(
         BiasDims(c, 3 + kStates, Cell::kGates, Cell::kBiasRows, units));
     TF_RETURN_IF_ERROR(c->WithRank(c->input(4 + kStates), 1, &lengths));
@@ -114,10 +142,9 @@ struct RecurrentShapes {
     }
     const DimensionHandle time = c->Dim(x, 1);
     int out = 0;
-    c->set_output(out++, c->MakeShape({batch, time, units}));
-    for (int i = 0; i < kStates; ++i) {
-      c->set_output(out++, c->MakeShape({batch, units}));
-    }
+    c->set_output(out++, c->MakeShape({batch, time, hidden}));
+    c->set_output(out++, c->MakeShape({batch, hidden}));
+    if (Cell::kCellState) c->set_output(out++, c->MakeShape({batch, units}));
     if (Cell::kSaved > 0) {  // time-major
       TF_RETURN_IF_ERROR(SavedDim<Cell>(c, units, &saved));
       c->set_output(out++, is_training ? c->MakeShape({time, batch, saved})
@@ -132,42 +159,41 @@ struct RecurrentShapes {
 
   static absl::Status Grad(InferenceContext* c) {
     ShapeHandle x;
-    DimensionHandle batch, units, width;
+    DimensionHandle batch, units, hidden, width;
     TF_RETURN_IF_ERROR(
-        CommonShape(c, 3, kStates, Cell::kGates, &x, &batch, &units));
+        CommonShape<Cell>(c, 3, &x, &batch, &units, &hidden));
     TF_RETURN_IF_ERROR(c->Multiply(units, Cell::kGates, &width));
     int out = 0;
     c->set_output(out++, x);
-    for (int i = 0; i < kStates; ++i) {
-      c->set_output(out++, c->MakeShape({batch, units}));
-    }
+    c->set_output(out++, c->MakeShape({batch, hidden}));
+    if (Cell::kCellState) c->set_output(out++, c->MakeShape({batch, units}));
     c->set_output(out++, c->input(1 + kStates));
     c->set_output(out++, c->input(2 + kStates));
     c->set_output(out++, Cell::kBiasRows == 0
                              ? c->MakeShape({width})
                              : c->MakeShape({Cell::kBiasRows, width}));
-    if (Cell::kVariants) {  // dpeephole, the layer norm's: their inputs'
-      const int peephole = c->num_inputs() - kVariantInputs;
-      c->set_output(out++, c->input(peephole));
+    if (Cell::kVariants) {  // dpeephole, the layer norm's, dprojection
+      c->set_output(out++, c->input(OptionInput(c->num_inputs(), 0)));
       for (int k = 0; k < kLayerNormInputs; ++k) {
-        c->set_output(out++,
-                      c->input(c->num_inputs() - kLayerNormInputs + k));
+        c->set_output(out++, c->input(OptionInput(c->num_inputs(),
+                                                  kLayerNormFirst + k)));
       }
+      c->set_output(out++, c->input(OptionInput(c->num_inputs(),
+                                                kProjectionInput)));
     }
     return absl::OkStatus();
   }
 
   static absl::Status Step(InferenceContext* c) {
     ShapeHandle x;
-    DimensionHandle batch, units, saved;
+    DimensionHandle batch, units, hidden, saved;
     TF_RETURN_IF_ERROR(
-        CommonShape(c, 2, kStates, Cell::kGates, &x, &batch, &units));
+        CommonShape<Cell>(c, 2, &x, &batch, &units, &hidden));
     TF_RETURN_IF_ERROR(
         BiasDims(c, 3 + kStates, Cell::kGates, Cell::kBiasRows, units));
     int out = 0;
-    for (int i = 0; i < kStates; ++i) {
-      c->set_output(out++, c->MakeShape({batch, units}));
-    }
+    c->set_output(out++, c->MakeShape({batch, hidden}));
+    if (Cell::kCellState) c->set_output(out++, c->MakeShape({batch, units}));
     if (Cell::kSaved > 0) {
       TF_RETURN_IF_ERROR(SavedDim<Cell>(c, units, &saved));
       c->set_output(out++, c->MakeShape({batch, saved}));

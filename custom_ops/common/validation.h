@@ -51,32 +51,53 @@ inline absl::Status CheckShape(const tensorflow::Tensor& t, const char* name,
   return absl::OkStatus();
 }
 
-// Reads I and H from kernel [I,G*H] and recurrent_kernel [H,G*H].
+// An optional input given as shape [0]: the op's "none".
+inline bool IsNone(const tensorflow::Tensor& t) {
+  return t.dims() == 1 && t.dim_size(0) == 0;
+}
+
+// Reads I, H and Hh from kernel [I,G*H], recurrent_kernel [Hh,G*H] and,
+// when not null, the LSTM's projection_kernel (shape [0]: none; else
+// [H,P], Hh = P); without a projection Hh = H.
 inline absl::Status CheckWeights(const tensorflow::Tensor& kernel,
                                  const tensorflow::Tensor& recurrent,
+                                 const tensorflow::Tensor* projection,
                                  int gates, Dims* d) {
   TF_RETURN_IF_ERROR(CheckRank(kernel, "kernel", 2));
   TF_RETURN_IF_ERROR(CheckRank(recurrent, "recurrent_kernel", 2));
-  d->units = recurrent.dim_size(0);
+  d->units = d->hidden = recurrent.dim_size(0);
   d->input = kernel.dim_size(0);
+  if (projection != nullptr && !IsNone(*projection)) {
+    TF_RETURN_IF_ERROR(CheckRank(*projection, "projection_kernel", 2));
+    d->units = projection->dim_size(0);
+    d->hidden = projection->dim_size(1);
+    if (d->hidden == 0) {
+      return Invalid(
+          "projection_kernel must have at least one column (P >= 1), got "
+          "shape " + projection->shape().DebugString());
+    }
+  }
   TF_RETURN_IF_ERROR(CheckShape(recurrent, "recurrent_kernel",
-                                {d->units, gates * d->units}));
+                                {d->hidden, gates * d->units}));
   return CheckShape(kernel, "kernel", {d->input, gates * d->units});
 }
 
+// A [B, width] state input: h [B,Hh], or a cell state [B,H].
 struct NamedState {
   const tensorflow::Tensor& tensor;
   const char* name;
+  bool cell_state = false;
 };
 
-// Checks x ([B,T,I], or [B,I] for a step op), the [B,H] states and the
-// weights; fills d (time is 1 for a step op).
+// Checks x ([B,T,I], or [B,I] for a step op), the states and the weights
+// (projection: as CheckWeights); fills d (time is 1 for a step op).
 inline absl::Status CheckInputs(const tensorflow::Tensor& x, int x_rank,
                                 std::initializer_list<NamedState> states,
                                 const tensorflow::Tensor& kernel,
-                                const tensorflow::Tensor& recurrent, int gates,
-                                Dims* d) {
-  TF_RETURN_IF_ERROR(CheckWeights(kernel, recurrent, gates, d));
+                                const tensorflow::Tensor& recurrent,
+                                const tensorflow::Tensor* projection,
+                                int gates, Dims* d) {
+  TF_RETURN_IF_ERROR(CheckWeights(kernel, recurrent, projection, gates, d));
   TF_RETURN_IF_ERROR(CheckRank(x, "x", x_rank));
   d->batch = x.dim_size(0);
   d->time = x_rank == 3 ? x.dim_size(1) : 1;
@@ -86,7 +107,8 @@ inline absl::Status CheckInputs(const tensorflow::Tensor& x, int x_rank,
                    x.shape().DebugString());
   }
   for (const NamedState& s : states) {
-    TF_RETURN_IF_ERROR(CheckShape(s.tensor, s.name, {d->batch, d->units}));
+    TF_RETURN_IF_ERROR(CheckShape(
+        s.tensor, s.name, {d->batch, s.cell_state ? d->units : d->hidden}));
   }
   return absl::OkStatus();
 }
@@ -110,13 +132,8 @@ inline absl::Status CheckLengths(const tensorflow::Tensor& lengths,
   return absl::OkStatus();
 }
 
-// An optional input given as shape [0]: the op's "none".
-inline bool IsNone(const tensorflow::Tensor& t) {
-  return t.dims() == 1 && t.dim_size(0) == 0;
-}
-
 // recurrent_mask multiplies h_{t-1} where it enters the recurrent product
-// (variational recurrent dropout): [B, H], or shape [0] for no mask.
+// (variational recurrent dropout): [B, Hh], or shape [0] for no mask.
 // *data is its data, or null for no mask.
 template <typename T>
 absl::Status CheckRecurrentMask(const tensorflow::Tensor& mask,
@@ -124,9 +141,9 @@ absl::Status CheckRecurrentMask(const tensorflow::Tensor& mask,
   *data = nullptr;
   if (IsNone(mask)) return absl::OkStatus();
   if (mask.dims() != 2 || mask.dim_size(0) != d.batch ||
-      mask.dim_size(1) != d.units) {
+      mask.dim_size(1) != d.hidden) {
     return Invalid("recurrent_mask must have shape [" +
-                   std::to_string(d.batch) + ", " + std::to_string(d.units) +
+                   std::to_string(d.batch) + ", " + std::to_string(d.hidden) +
                    "] (batch, units) or [0] for none, got " +
                    mask.shape().DebugString());
   }
@@ -171,16 +188,17 @@ absl::Status CheckLayerNorm(const tensorflow::Tensor& gain_x,
 }
 
 // A zoneout input: shape [0] (none), a scalar (the same share for every
-// unit and step) or [B, T, H] (per step); every value in [0, 1], checked
-// when `read_values` (the tensor is in host memory).
+// unit and step) or [B, T, width] (per step; width: the state's, Hh for h,
+// H for c); every value in [0, 1], checked when `read_values` (the tensor
+// is in host memory).
 template <typename T>
 absl::Status CheckZoneout(const tensorflow::Tensor& z, const char* name,
-                          const Dims& d, bool read_values,
+                          const Dims& d, int64_t width, bool read_values,
                           StepWeights<T>* weights) {
   *weights = {nullptr, false};
   if (IsNone(z)) return absl::OkStatus();
   if (z.dims() != 0) {
-    TF_RETURN_IF_ERROR(CheckShape(z, name, {d.batch, d.time, d.units}));
+    TF_RETURN_IF_ERROR(CheckShape(z, name, {d.batch, d.time, width}));
   }
   const auto flat = z.flat<T>();
   for (int64_t i = 0; read_values && i < flat.size(); ++i) {

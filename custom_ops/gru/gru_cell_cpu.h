@@ -23,10 +23,10 @@ class CpuCell : public Cell {
 
   // in.bias [2, 3H]: the engine adds the input bias (row 0) to x.W; the
   // recurrent bias (row 1) is added here. Null in the backward.
-  CpuCell(const Attrs&, const SequenceInputs<T>& in, int64_t units)
+  CpuCell(const Attrs&, const SequenceInputs<T>& in, const Dims& d)
       : recurrent_bias_(in.bias == nullptr ? nullptr
-                                           : in.bias + kGates * units),
-        H_(units) {}
+                                           : in.bias + kGates * d.units),
+        H_(d.units) {}
 
   bool HiddenBypass() const { return true; }  // z * dh_t
 

@@ -1,7 +1,8 @@
 // Op registrations and shape functions for the fused LSTM.
 //
 // Shapes (batch-major, as Keras): x [B,T,I], h0/c0 [B,H], kernel [I,4H],
-// recurrent_kernel [H,4H], bias [4H], sequence_length [B] int32.
+// recurrent_kernel [H,4H], bias [4H], sequence_length [B] int32; under a
+// projection_kernel [H,P], h0 is [B,P] and recurrent_kernel [P,4H].
 // The shape functions catch what they can at graph construction; the kernels
 // check everything again at run time (shapes may be unknown until then).
 #include "common/shape_fns.h"
@@ -25,7 +26,8 @@ using Shapes = shape::RecurrentShapes<lstm::Cell>;
       .Input("gain_x: T")        \
       .Input("gain_h: T")        \
       .Input("gain_c: T")        \
-      .Input("shift_c: T")
+      .Input("shift_c: T")         \
+      .Input("projection_kernel: T")
 #define TFRNN_LSTM_OPTION_ATTRS  \
   Attr("cell_clip: float = -1")  \
       .Attr("layer_norm_epsilon: float = 0.001")
@@ -70,7 +72,10 @@ layer norm: gain_x [4H], gain_h [4H], gain_c [H], shift_c [H], all four or
 none (Ba et al.: each gate's x.W and h.U normalised over its units times its
 gain, tanh reading LN(c_t) * gain_c + shift_c; layer_norm_epsilon is added to
 the variances). gates is then [T,B,13H+9]: the normalised values and their
-statistics follow the gates.
+statistics follow the gates. projection_kernel [H,P] (LSTMP, torch's
+proj_size): h_t = (o * tanh(...)) . projection_kernel, so h0, output, h_n,
+recurrent_mask and zoneout_h are P wide and recurrent_kernel is [P,4H];
+c stays H wide.
 Outputs and h_n/c_n are the carried states, after zoneout.
 )doc");
 
@@ -100,6 +105,7 @@ REGISTER_OP("TfrnnLstmGrad")
     .Output("dgain_h: T")
     .Output("dgain_c: T")
     .Output("dshift_c: T")
+    .Output("dprojection_kernel: T")
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
     .TFRNN_LSTM_OPTION_ATTRS

@@ -21,7 +21,7 @@ class CpuCell : public Cell {
   using Packet = typename S::Packet;
   using Act = cpu::PacketActivations<T>;
 
-  CpuCell(const Attrs& attrs, const SequenceInputs<T>&, int64_t /*units*/)
+  CpuCell(const Attrs& attrs, const SequenceInputs<T>&, const Dims& /*d*/)
       : relu_(attrs.relu) {}
 
   bool HiddenBypass() const { return false; }

@@ -6,11 +6,11 @@ handles initial and stateful states, return options and config, and the
 weights (`kernel`, `recurrent_kernel`, `bias`) are Keras's, so weights and
 `.keras` files move between the two. Any mask runs on the op (left
 padding and holes too: see tfrnn.layers.fused), and so do the options
-peephole, cell_clip, zoneout and layer_norm (tfrnn.layers.lstm_options).
-What the op cannot express (other activations, per-gate dropout masks
-(implementation=1), `unroll`, proj_size) runs Keras's own step loop over
-`LSTMCell`, whose step is the fused single-step op (with the op's options)
-or, for proj_size, stock ops. Results follow
+peephole, cell_clip, zoneout, layer_norm and proj_size
+(tfrnn.layers.lstm_options). What the op cannot express (other
+activations, per-gate dropout masks (implementation=1), `unroll`) runs
+Keras's own step loop over `LSTMCell`, whose step is the fused single-step
+op (with the op's options) where it can be. Results follow
 Keras in every case but one, on purpose: `recurrent_dropout` (variational,
 Gal & Ghahramani 2016) is one mask on h_{t-1} shared by the four gates, the
 same at every step, and runs inside the fused op; Keras instead draws a
@@ -54,9 +54,8 @@ class LSTMCell(keras.layers.LSTMCell):
 
     The options proj_size, peephole, layer_norm, cell_clip, zoneout_h,
     zoneout_c and zoneout_inference are tfrnn.layers.lstm_options'; with
-    any of them on, the step runs the fused step op with them (peephole,
-    cell_clip, zoneout, layer_norm; zoneout_h not with recurrent dropout)
-    or that module's math in stock ops (proj_size), and
+    any of them on, the step runs the fused step op with them (zoneout_h
+    not with recurrent dropout: then that module's math in stock ops), and
     the weights kernel [I,4H], recurrent_kernel [P or H,4H], bias [4H] are
     followed by projection_kernel [H,P], peephole_weights [3,H] (i, f, o)
     and the layer-norm gains/shift, as enabled.
@@ -145,33 +144,37 @@ class LSTMCell(keras.layers.LSTMCell):
         # The step op has no recurrent mask input: it takes the masked
         # h_{t-1}, which zoneout_h must not mix in.
         on_op = (step_fusable(self, training)
-                 and lstm_options.in_op(self.options)
                  and not (rec_mask is not None and self.zoneout_h))
         if on_op:
             h, c = lstm_step(x, h, c, self.kernel, self.recurrent_kernel,
                              _bias_or_zeros(self),
-                             **self.op_options(tf.shape(h), training))
+                             **self.op_options(tf.shape(h)[:1], training))
         elif lstm_options.any_on(self.options):
             h, c = lstm_options.options_step(self, x, h_prev, h, c, training)
         else:
             return super().call(inputs, [h, c], training=training)
         return h, [h, c]
 
-    def op_options(self, shape, training):
+    def op_options(self, leading, training):
         """The ops' option arguments: peepholes, the clip, the layer norm's
-        weights, and the zoneout weights of `shape` ([B,H] a step, [B,T,H]
-        a sequence: training masks drawn here)."""
+        weights, the projection, and the zoneout weights of h and c after
+        the `leading` dims ([B] a step, [B,T] a sequence: training masks
+        drawn here)."""
         layer_norm = None
         if self.layer_norm:
             layer_norm = (self.gain_x, self.gain_h, self.gain_c, self.shift_c)
+
+        def zoneout(rate, width):
+            return lstm_options.zoneout_weights(
+                self, rate, tf.concat([leading, [width]], 0), training)
+
         return dict(
             peephole=self.peephole_weights if self.peephole else None,
             cell_clip=self.cell_clip, layer_norm=layer_norm,
             layer_norm_epsilon=lstm_options.LAYER_NORM_EPSILON,
-            zoneout_h=lstm_options.zoneout_weights(self, self.zoneout_h,
-                                                   shape, training),
-            zoneout_c=lstm_options.zoneout_weights(self, self.zoneout_c,
-                                                   shape, training))
+            projection=self.projection_kernel if self.proj_size else None,
+            zoneout_h=zoneout(self.zoneout_h, self.output_width),
+            zoneout_c=zoneout(self.zoneout_c, self.units))
 
 
 @keras.saving.register_keras_serializable(package="tfrnn")
@@ -193,8 +196,8 @@ class LSTM(FusedRNN, keras.layers.LSTM):
     (`supports_jit = False`). Beyond Keras: `forget_bias` (see LSTMCell),
     `time_major`, `trainable_initial_state` (see FusedRNN), and the options
     of tfrnn.layers.lstm_options: `peephole`, `cell_clip`, `zoneout_h`,
-    `zoneout_c`, `zoneout_inference`, `layer_norm` (on the fused op) and
-    `proj_size` (Keras's step loop). See the module docstring for what
+    `zoneout_c`, `zoneout_inference`, `layer_norm` and `proj_size` (all on
+    the fused op). See the module docstring for what
     `recurrent_dropout` does.
 
     >>> import numpy as np
@@ -225,12 +228,12 @@ class LSTM(FusedRNN, keras.layers.LSTM):
         return self._fused_config(config)
 
     def _cell_fusable(self):
-        return (has_op_activations(self.cell)
-                and lstm_options.in_op(self.cell.options))
+        return has_op_activations(self.cell)
 
     def state_sequences(self, inputs, initial_state=None, mask=None):
-        """(h, c) at every step, each [B,T,H] aligned with the inputs and 0
-        after a row's end, for analysis (no gradient through c). Inference
+        """(h, c) at every step, [B,T,P or H] and [B,T,H], aligned with the
+        inputs and 0 after a row's end, for analysis (no gradient through
+        c). Inference
         mode; the mask must be right-padded (rows given by their lengths).
         """
         if self.time_major:
@@ -241,7 +244,7 @@ class LSTM(FusedRNN, keras.layers.LSTM):
                   else self.get_initial_state(batch))
         if not self._cell_fusable():
             raise ValueError("state_sequences needs the fused op: default "
-                             "activations, no proj_size")
+                             "activations")
         lengths = None if mask is None else mask_lengths(mask)
         h, _, _, c = lstm_sequence(
             inputs, h0, c0, self.cell.kernel, self.cell.recurrent_kernel,
@@ -253,9 +256,8 @@ class LSTM(FusedRNN, keras.layers.LSTM):
         return h, c
 
     def _op_options(self, sequences, training):
-        """The sequence op's option arguments (zoneout [B,T,H])."""
-        shape = tf.concat([tf.shape(sequences)[:2], [self.cell.units]], 0)
-        return self.cell.op_options(shape, training)
+        """The sequence op's option arguments (zoneout [B,T,width])."""
+        return self.cell.op_options(tf.shape(sequences)[:2], training)
 
     def _fused_op(self, sequences, initial_state, lengths, training,
                   recurrent_mask):

@@ -20,8 +20,9 @@ Per step (gate order i, f, c, o as Keras):
   the expected value, z * previous + (1 - z) * new, so the network run at
   test time is the one trained on average; zoneout_inference="identity"
   turns zoneout off in inference instead, like dropout.
-Peepholes, the clip, zoneout and layer_norm run inside the fused op;
-proj_size runs Keras's step loop over this math.
+Every option runs inside the fused op (the projection on its CPU kernel
+only, for now); options_step is the same math in stock ops, for the steps
+the op does not take (a recurrent mask with zoneout_h, other activations).
 """
 
 import keras
@@ -63,11 +64,6 @@ def any_on(options):
     """Whether an option changes the cell (zoneout_inference alone does
     not)."""
     return any(options[k] for k in OPTIONS if k != "zoneout_inference")
-
-
-def in_op(options):
-    """Whether the fused op runs these options (all but proj_size)."""
-    return not options["proj_size"]
 
 
 def add_option_weights(cell):

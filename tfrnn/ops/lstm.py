@@ -5,6 +5,8 @@ the pure-TF reference (same contract, same numbers) otherwise. float16 and
 bfloat16 inputs compute in float32.
 """
 
+import contextlib
+
 import tensorflow as tf
 
 from tfrnn.ops import reference
@@ -19,7 +21,8 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length=None, reverse=False, training=True,
                   return_cell_sequence=False, recurrent_mask=None,
                   peephole=None, zoneout_h=None, zoneout_c=None,
-                  cell_clip=None, layer_norm=None, layer_norm_epsilon=1e-3):
+                  cell_clip=None, layer_norm=None, layer_norm_epsilon=1e-3,
+                  projection=None):
     """Whole-sequence LSTM: returns (output [B,T,H], h_n [B,H], c_n [B,H]).
 
     x [B,T,I]; h0, c0 [B,H]; kernel [I,4H], recurrent_kernel [H,4H] and
@@ -44,9 +47,13 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     shift_c [H]): each gate's x.W and h.U normalised over its units (times
     its gain; then + bias) and tanh reading LN(c_t) * gain_c + shift_c
     (Ba et al. 2016), with `layer_norm_epsilon` added to the variances.
+    `projection` [H,P] (LSTMP, torch's proj_size): h_t = (o * tanh(..)) .
+    projection, so h0, the outputs, h_n, recurrent_mask and zoneout_h are
+    P wide and recurrent_kernel is [P,4H] (c stays H wide); the compiled
+    projection runs on the CPU kernel only: these calls are placed there.
     """
-    dtype, tensors, (peephole, ln) = _float_inputs(
-        peephole, layer_norm, x=x, h0=h0, c0=c0, kernel=kernel,
+    dtype, tensors, (peephole, ln, projection) = _float_inputs(
+        peephole, layer_norm, projection, x=x, h0=h0, c0=c0, kernel=kernel,
         recurrent_kernel=recurrent_kernel, bias=bias)
     x, h0, c0, kernel, recurrent_kernel, bias = tensors
     lengths = lengths_or_full(sequence_length, x)
@@ -60,14 +67,16 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
             reverse=reverse, return_cell_sequence=return_cell_sequence,
             recurrent_mask=mask, peephole=peephole, zoneout_h=zoneout[0],
             zoneout_c=zoneout[1], cell_clip=clip, layer_norm_weights=ln,
-            layer_norm_epsilon=epsilon)
+            layer_norm_epsilon=epsilon, projection=projection)
     else:
-        output, h_n, c_n, _, cells = ops.tfrnn_lstm(
-            x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-            _or_empty(peephole, x.dtype), *zoneout,
-            *_layer_norm_inputs(ln, x.dtype), reverse=reverse,
-            cell_clip=clip, layer_norm_epsilon=epsilon,
-            is_training=bool(training) or return_cell_sequence)
+        with _projection_device(projection):
+            output, h_n, c_n, _, cells = ops.tfrnn_lstm(
+                x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
+                _or_empty(peephole, x.dtype), *zoneout,
+                *_layer_norm_inputs(ln, x.dtype),
+                _or_empty(projection, x.dtype), reverse=reverse,
+                cell_clip=clip, layer_norm_epsilon=epsilon,
+                is_training=bool(training) or return_cell_sequence)
         result = (output, h_n, c_n)
         if return_cell_sequence:
             # The op's saved cell states are unset where a row has ended.
@@ -80,11 +89,12 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
 
 def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
               zoneout_h=None, zoneout_c=None, cell_clip=None,
-              layer_norm=None, layer_norm_epsilon=1e-3):
+              layer_norm=None, layer_norm_epsilon=1e-3, projection=None):
     """One LSTM step for decoding: x [B,I], h, c [B,H] -> (h_new, c_new),
-    with lstm_sequence's options (a per-step zoneout is [B,H] here)."""
-    dtype, tensors, (peephole, ln) = _float_inputs(
-        peephole, layer_norm, x=x, h=h, c=c, kernel=kernel,
+    with lstm_sequence's options (a per-step zoneout is [B,H] here; under
+    a projection h is [B,P])."""
+    dtype, tensors, (peephole, ln, projection) = _float_inputs(
+        peephole, layer_norm, projection, x=x, h=h, c=c, kernel=kernel,
         recurrent_kernel=recurrent_kernel, bias=bias)
     x, h, c, kernel, recurrent_kernel, bias = tensors
     zoneout, clip = _options(x.dtype, zoneout_h, zoneout_c, cell_clip)
@@ -94,25 +104,28 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
         result = reference.lstm_step(
             x, h, c, kernel, recurrent_kernel, bias, peephole=peephole,
             zoneout_h=zoneout[0], zoneout_c=zoneout[1], cell_clip=clip,
-            layer_norm_weights=ln, layer_norm_epsilon=epsilon)
+            layer_norm_weights=ln, layer_norm_epsilon=epsilon,
+            projection=projection)
     else:
         # The op takes a per-step zoneout as the sequence op's [B,T=1,H].
         steps = [z[:, None] if z.shape.rank == 2 else z for z in zoneout]
-        result = ops.tfrnn_lstm_step(
-            x, h, c, kernel, recurrent_kernel, bias,
-            _or_empty(peephole, x.dtype), *steps,
-            *_layer_norm_inputs(ln, x.dtype), cell_clip=clip,
-            layer_norm_epsilon=epsilon)[:2]
+        with _projection_device(projection):
+            result = ops.tfrnn_lstm_step(
+                x, h, c, kernel, recurrent_kernel, bias,
+                _or_empty(peephole, x.dtype), *steps,
+                *_layer_norm_inputs(ln, x.dtype),
+                _or_empty(projection, x.dtype), cell_clip=clip,
+                layer_norm_epsilon=epsilon)[:2]
     return tuple(tf.cast(t, dtype) for t in result)
 
 
 _LAYER_NORM = ("gain_x", "gain_h", "gain_c", "shift_c")
 
 
-def _float_inputs(peephole, layer_norm, **named):
-    """as_float_tensors of the named inputs, the peephole and the layer
-    norm's four (when given): (dtype, [named tensors], (peephole or None,
-    layer norm tuple or None))."""
+def _float_inputs(peephole, layer_norm, projection, **named):
+    """as_float_tensors of the named inputs, the peephole, the layer norm's
+    four and the projection (when given): (dtype, [named tensors],
+    (peephole or None, layer norm tuple or None, projection or None))."""
     if layer_norm is not None:
         if not isinstance(layer_norm, (tuple, list)) or len(layer_norm) != 4:
             raise invalid_argument(
@@ -121,12 +134,22 @@ def _float_inputs(peephole, layer_norm, **named):
         named.update(zip(_LAYER_NORM, layer_norm))
     if peephole is not None:
         named["peephole"] = peephole
+    if projection is not None:
+        named["projection"] = projection
     dtype, tensors = as_float_tensors(**named)
+    projection = tensors.pop() if projection is not None else None
     peephole = tensors.pop() if peephole is not None else None
     ln = None
     if layer_norm is not None:
         ln, tensors = tuple(tensors[-4:]), tensors[:-4]
-    return dtype, tensors, (peephole, ln)
+    return dtype, tensors, (peephole, ln, projection)
+
+
+def _projection_device(projection):
+    """The device scope of an op with this projection input: the CPU when
+    it is given (the GPU kernel has no projection yet), else the caller's."""
+    given = projection is not None and projection.shape.num_elements() != 0
+    return tf.device("/CPU:0") if given else contextlib.nullcontext()
 
 
 def _layer_norm_inputs(ln, dtype):
@@ -153,23 +176,26 @@ def _lstm_grad(op, d_output, d_h_n, d_c_n, *unused_reserve_grads):
     An inference-mode forward kept no activations: run it again in training
     mode to get them (correct, at the cost of one more forward).
     """
+    # options: peephole, zoneout_h/c, the layer norm's four, the projection
     (x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-     *options) = op.inputs  # peephole, zoneout_h/c, the layer norm's four
+     *options) = op.inputs
     attrs = dict(reverse=op.get_attr("reverse"),
                  cell_clip=op.get_attr("cell_clip"),
                  layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
     output, h_n, c_n, gates, cell = op.outputs
-    if not op.get_attr("is_training"):
-        output, _, _, gates, cell = library.ops.tfrnn_lstm(
-            x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-            *options, is_training=True, **attrs)
-    *grads, dpeephole, dgain_x, dgain_h, dgain_c, dshift_c = \
-        library.ops.tfrnn_lstm_grad(
-            x, h0, c0, kernel, recurrent_kernel, lengths, output, gates,
-            cell, zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n),
-            zeros_if_none(d_c_n, c_n), mask, *options, **attrs)
+    with _projection_device(options[-1]):
+        if not op.get_attr("is_training"):
+            output, _, _, gates, cell = library.ops.tfrnn_lstm(
+                x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
+                *options, is_training=True, **attrs)
+        *grads, dpeephole, dgain_x, dgain_h, dgain_c, dshift_c, dproj = \
+            library.ops.tfrnn_lstm_grad(
+                x, h0, c0, kernel, recurrent_kernel, lengths, output, gates,
+                cell, zeros_if_none(d_output, output),
+                zeros_if_none(d_h_n, h_n), zeros_if_none(d_c_n, c_n), mask,
+                *options, **attrs)
     return grads + [None, None, dpeephole, None, None, dgain_x, dgain_h,
-                    dgain_c, dshift_c]
+                    dgain_c, dshift_c, dproj]
 
 
 @tf.RegisterGradient("TfrnnLstmStep")
@@ -179,13 +205,15 @@ def _lstm_step_grad(op, d_h_new, d_c_new, unused_d_gates):
     h_new, c_new, gates = op.outputs
     d_h_new = zeros_if_none(d_h_new, h_new)
     ones = tf.ones(tf.shape(x)[:1], tf.int32)
-    dx, dh, dc, dkernel, drecurrent, dbias, dpeephole, *d_layer_norm = \
-        library.ops.tfrnn_lstm_grad(
-            x[:, None], h, c, kernel, recurrent_kernel, ones, h_new[:, None],
-            gates[None], c_new[:, None], d_h_new[:, None],
-            tf.zeros_like(d_h_new), zeros_if_none(d_c_new, c_new),
-            tf.zeros([0], x.dtype), *options,
-            cell_clip=op.get_attr("cell_clip"),
-            layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
+    with _projection_device(options[-1]):
+        # the layer norm's four, then the projection's
+        dx, dh, dc, dkernel, drecurrent, dbias, dpeephole, *d_options = \
+            library.ops.tfrnn_lstm_grad(
+                x[:, None], h, c, kernel, recurrent_kernel, ones,
+                h_new[:, None], gates[None], c_new[:, None],
+                d_h_new[:, None], tf.zeros_like(d_h_new),
+                zeros_if_none(d_c_new, c_new), tf.zeros([0], x.dtype),
+                *options, cell_clip=op.get_attr("cell_clip"),
+                layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
     return [dx[:, 0], dh, dc, dkernel, drecurrent, dbias, dpeephole, None,
-            None, *d_layer_norm]
+            None, *d_options]

@@ -19,26 +19,30 @@ def _assert_equal(actual, expected, message):
 
 
 def check_inputs(x, states, kernel, recurrent_kernel, bias,
-                 sequence_length=None, x_rank=3, gates=4, bias_rows=None):
+                 sequence_length=None, x_rank=3, gates=4, bias_rows=None,
+                 projection=None):
     """A fused op's input checks as TF assertions (InvalidArgumentError).
 
-    states: (name, tensor) pairs, each [B, H]. The weights are
+    states: (name, tensor) pairs, h first, each [B, H]. The weights are
     kernel [I, gates*H], recurrent_kernel [H, gates*H] and bias
-    [gates*H] (or [bias_rows, gates*H]). Ranks are checked at once; sizes and
-    length ranges return assertion ops, run eagerly or attached with control
-    dependencies in a graph.
+    [gates*H] (or [bias_rows, gates*H]); under the LSTM's projection
+    [H, P], h and recurrent_kernel's rows are P wide. Ranks are checked at
+    once; sizes and length ranges return assertion ops, run eagerly or
+    attached with control dependencies in a graph.
     """
     bias_rank = 1 if bias_rows is None else 2
     tensors = [("x", x, x_rank)] + [(n, t, 2) for n, t in states] + [
         ("kernel", kernel, 2), ("recurrent_kernel", recurrent_kernel, 2),
         ("bias", bias, bias_rank)]
+    if projection is not None:
+        tensors.append(("projection_kernel", projection, 2))
     if sequence_length is not None:
         tensors.append(("sequence_length", sequence_length, 1))
     for name, t, rank in tensors:
         if t.shape.rank is not None and t.shape.rank != rank:
             raise invalid_argument(
                 f"{name} must be rank {rank}, got shape {t.shape}")
-    units = tf.shape(recurrent_kernel)[0]
+    units, hidden = lstm_widths(recurrent_kernel, projection)
     batch = tf.shape(x)[0]
     features = tf.shape(x)[-1]
     width = gates * units
@@ -46,14 +50,19 @@ def check_inputs(x, states, kernel, recurrent_kernel, bias,
     bias_text = (f"[{gates}H]" if bias_rows is None
                  else f"[{bias_rows}, {gates}H]")
     checks = [
-        _assert_equal(tf.shape(recurrent_kernel)[1], width,
-                      f"recurrent_kernel must have shape [H, {gates}H]"),
+        _assert_equal(tf.shape(recurrent_kernel), tf.stack([hidden, width]),
+                      f"recurrent_kernel must have shape [H, {gates}H] (or "
+                      f"[P, {gates}H] under a projection [H, P])"),
         _assert_equal(tf.shape(kernel), tf.stack([features, width]),
                       f"kernel must have shape [input features, {gates}H]"),
         _assert_equal(tf.shape(bias), bias_shape,
                       f"bias must have shape {bias_text}"),
-    ] + [_assert_equal(tf.shape(t), tf.stack([batch, units]),
-                       f"{name} must have shape [B, H]") for name, t in states]
+    ]
+    h_text = "H" if projection is None else "P"
+    for k, (name, t) in enumerate(states):  # h, then c
+        checks.append(_assert_equal(
+            tf.shape(t), tf.stack([batch, hidden if k == 0 else units]),
+            f"{name} must have shape [B, {h_text if k == 0 else 'H'}]"))
     if sequence_length is not None:
         checks += [
             _assert_equal(tf.shape(sequence_length), [batch],
@@ -66,6 +75,15 @@ def check_inputs(x, states, kernel, recurrent_kernel, bias,
                 message="sequence_length is outside [0, T]"),
         ]
     return [c for c in checks if c is not None]
+
+
+def lstm_widths(recurrent_kernel, projection=None):
+    """(H, h's width) as tensors: (projection's rows, its columns) under a
+    projection [H, P], else recurrent_kernel's rows twice."""
+    if projection is None:
+        units = tf.shape(recurrent_kernel)[0]
+        return units, units
+    return tf.shape(projection)[0], tf.shape(projection)[1]
 
 
 def _checked(x, *args, **kwargs):
@@ -126,10 +144,11 @@ def layer_norm(z, gain, shift=None, groups=1, epsilon=1e-3):
 
 
 def _cell(z, c_prev, h_prev=None, peephole=None, zoneout_h=None,
-          zoneout_c=None, cell_clip=-1.0, norm_c=None):
+          zoneout_c=None, cell_clip=-1.0, norm_c=None, projection=None):
     """One step of gate math on pre-activations z [B,4H], with the op's
     options (custom_ops/lstm/lstm_cell.h; None or a negative clip: off);
-    norm_c, when given, maps c_t to what tanh reads (layer norm)."""
+    norm_c, when given, maps c_t to what tanh reads (layer norm);
+    projection [H,P] multiplies o * tanh(..) before zoneout_h."""
     i, f, g, o = tf.split(z, 4, axis=-1)
     if peephole is not None:
         i, f = i + peephole[0] * c_prev, f + peephole[1] * c_prev
@@ -139,6 +158,8 @@ def _cell(z, c_prev, h_prev=None, peephole=None, zoneout_h=None,
     if peephole is not None:
         o = o + peephole[2] * c
     h = tf.sigmoid(o) * tf.tanh(c if norm_c is None else norm_c(c))
+    if projection is not None:
+        h = tf.matmul(h, projection)
     if zoneout_h is not None:
         h = zoneout_h * h_prev + (1 - zoneout_h) * h
     if zoneout_c is not None:
@@ -167,11 +188,10 @@ def _layer_norm_option(weights):
     return tuple(weights)
 
 
-def _check_layer_norm(recurrent_kernel, weights):
+def _check_layer_norm(units, weights):
     """gain_x, gain_h [4H], gain_c, shift_c [H], as TF assertions."""
     if weights is None:
         return []
-    units = tf.shape(recurrent_kernel)[0]
     return [_assert_equal(tf.shape(w), [size], f"{name} must have shape "
                           f"[{text}]")
             for w, name, size, text in zip(
@@ -191,16 +211,15 @@ def _normalisers(layer_norm_weights, epsilon):
             lambda c: layer_norm(c, gain_c, shift_c, epsilon=epsilon))
 
 
-def _check_options(x, recurrent_kernel, peephole, zoneouts):
+def _check_options(x, units, peephole, zoneouts):
     """The op's checks of its options, as TF assertions (as check_inputs):
-    peephole [3, H]; each zoneout a scalar or [B, T, H] in [0, 1]."""
-    units = tf.shape(recurrent_kernel)[:1]
+    peephole [3, H]; each zoneout (name, z, its state's width) a scalar or
+    [B, T, width] in [0, 1]."""
     checks = []
     if peephole is not None:
-        checks.append(_assert_equal(tf.shape(peephole),
-                                    tf.concat([[3], units], 0),
+        checks.append(_assert_equal(tf.shape(peephole), tf.stack([3, units]),
                                     "peephole must have shape [3, H]"))
-    for name, z in zoneouts:
+    for name, z, width in zoneouts:
         if z is None:
             continue
         if z.shape.rank not in (None, 0, 3):
@@ -208,7 +227,7 @@ def _check_options(x, recurrent_kernel, peephole, zoneouts):
                                    f"got shape {z.shape}")
         if z.shape.rank == 3:
             checks.append(_assert_equal(
-                tf.shape(z), tf.concat([tf.shape(x)[:2], units], 0),
+                tf.shape(z), tf.concat([tf.shape(x)[:2], [width]], 0),
                 f"{name} must have shape [B, T, H]"))
         checks += [
             tf.debugging.assert_greater_equal(
@@ -229,21 +248,23 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length, reverse=False, return_cell_sequence=False,
                   recurrent_mask=None, peephole=None, zoneout_h=None,
                   zoneout_c=None, cell_clip=-1.0, layer_norm_weights=None,
-                  layer_norm_epsilon=1e-3):
+                  layer_norm_epsilon=1e-3, projection=None):
     """Returns (output [B,T,H], h_n, c_n) of a whole-sequence LSTM, and the
     cell state of every step [B,T,H] when return_cell_sequence.
     recurrent_mask [B,H] multiplies h_{t-1} in h.U at every step; the
     options are tfrnn.ops.lstm_sequence's (None or [0]: off;
     layer_norm_weights: (gain_x, gain_h, gain_c, shift_c))."""
-    peephole, zoneout_h, zoneout_c = (
-        _option(peephole), _option(zoneout_h), _option(zoneout_c))
+    peephole, zoneout_h, zoneout_c, projection = (
+        _option(peephole), _option(zoneout_h), _option(zoneout_c),
+        _option(projection))
     ln = _layer_norm_option(layer_norm_weights)
     x = _checked(x, [("h0", h0), ("c0", c0)], kernel, recurrent_kernel, bias,
-                 sequence_length)
+                 sequence_length, projection=projection)
+    units, hidden = lstm_widths(recurrent_kernel, projection)
     with tf.control_dependencies(_check_options(
-            x, recurrent_kernel, peephole,
-            [("zoneout_h", zoneout_h), ("zoneout_c", zoneout_c)]) +
-            _check_layer_norm(recurrent_kernel, ln)):
+            x, units, peephole, [("zoneout_h", zoneout_h, hidden),
+                                 ("zoneout_c", zoneout_c, units)]) +
+            _check_layer_norm(units, ln)):
         x = tf.identity(x)
     norm_x, norm_h, norm_c = _normalisers(ln, layer_norm_epsilon)
     xw = tf.einsum("bti,ig->tbg", x, kernel)  # every step's x.W
@@ -254,41 +275,44 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
         hu = tf.matmul(_masked(h, recurrent_mask), recurrent_kernel)
         h, c = _cell(xw[t] + (hu if norm_h is None else norm_h(hu)), c, h,
                      peephole, _zoneout_at(zoneout_h, t),
-                     _zoneout_at(zoneout_c, t), cell_clip, norm_c)
+                     _zoneout_at(zoneout_c, t), cell_clip, norm_c, projection)
         return (tf.concat([h, c], -1) if return_cell_sequence else h), (h, c)
 
     width = None
-    if return_cell_sequence:
-        width = None if h0.shape[-1] is None else 2 * h0.shape[-1]
+    if return_cell_sequence and None not in (h0.shape[-1], c0.shape[-1]):
+        width = h0.shape[-1] + c0.shape[-1]
     output, h_n, c_n = _run_sequence(x, [h0, c0], sequence_length, reverse,
                                      step, output_width=width)
     if return_cell_sequence:
-        output, cells = tf.split(output, 2, axis=-1)
+        output, cells = tf.split(output, [tf.shape(h0)[-1], -1], axis=-1)
         return output, h_n, c_n, cells
     return output, h_n, c_n
 
 
 def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
               zoneout_h=None, zoneout_c=None, cell_clip=-1.0,
-              layer_norm_weights=None, layer_norm_epsilon=1e-3):
+              layer_norm_weights=None, layer_norm_epsilon=1e-3,
+              projection=None):
     """Returns (h_new, c_new) of one LSTM step on x [B,I], with
     lstm_sequence's options (a per-step zoneout [B,H])."""
     options = [_option(t) for t in (peephole, zoneout_h, zoneout_c)]
+    projection = _option(projection)
     ln = _layer_norm_option(layer_norm_weights)
     for name, z in zip(("zoneout_h", "zoneout_c"), options[1:]):
         if z is not None and z.shape.rank not in (None, 0, 2):
             raise invalid_argument(f"{name} of a step must be a scalar or "
                                    f"[B, H], got shape {z.shape}")
     x = _checked(x, [("h", h), ("c", c)], kernel, recurrent_kernel, bias,
-                 x_rank=2)
-    with tf.control_dependencies(_check_layer_norm(recurrent_kernel, ln)):
+                 x_rank=2, projection=projection)
+    units, _ = lstm_widths(recurrent_kernel, projection)
+    with tf.control_dependencies(_check_layer_norm(units, ln)):
         x = tf.identity(x)
     norm_x, norm_h, norm_c = _normalisers(ln, layer_norm_epsilon)
     xw, hu = tf.matmul(x, kernel), tf.matmul(h, recurrent_kernel)
     if ln is not None:
         xw, hu = norm_x(xw), norm_h(hu)
     return _cell(xw + hu + bias, c, h, *options, cell_clip=cell_clip,
-                 norm_c=norm_c)
+                 norm_c=norm_c, projection=projection)
 
 
 def _gru_cell(xw, h, recurrent_kernel, recurrent_bias, recurrent_mask=None):
