@@ -8,11 +8,12 @@ and torch's current stream, then prints one table of:
   reverse, B = 1, H not a multiple of 32) against torch.nn.LSTM / GRU / RNN
   (cuDNN, TF32 off) with the same weights: outputs, final states and every
   gradient, fp32 (targets: outputs 1e-5, gradients 1e-4 relative to the
-  reference's largest value);
-* the recurrent (variational dropout) mask, which torch lacks: the CUDA
-  core against its own host build (the CPU op's numbers, tests/
-  test_gpu_core.py) in float64 (with --host, the host build against
-  itself: that line checks nothing there);
+  reference's largest value); the LSTM's projection against
+  torch.nn.LSTM(proj_size=P) the same way;
+* the recurrent (variational dropout) mask and the LSTM's options, which
+  torch lacks: the CUDA core against its own host build (the CPU op's
+  numbers, tests/test_gpu_core.py) in float64 (with --host, the host build
+  against itself: that line checks nothing there);
 * determinism: the same call twice, bitwise;
 * time: forward + backward in ms against cuDNN, and the fp32 GEMM peak
   torch measures in the same run.
@@ -47,6 +48,8 @@ TIMING = [("lstm", 64, 100, 512, 512), ("lstm", 256, 100, 1024, 1024),
           ("lstm", 1, 500, 256, 256), ("gru", 64, 100, 512, 512),
           ("rnn_tanh", 64, 100, 512, 512)]
 HOST_TIMING = [("lstm", 4, 10, 16, 16)]
+# (B, T, I, H, P): the LSTM's projection against torch's proj_size.
+PROJECTED = [(1, 9, 5, 33, 7), (7, 23, 17, 64, 48), (32, 50, 64, 200, 100)]
 GRU_ORDER = [1, 0, 2]  # Keras's z, r, h blocks <-> torch's r, z, n
 
 
@@ -60,8 +63,10 @@ class Problem:
     GRU, [2,G*H])."""
 
     def __init__(self, cell, B, T, I, H, device, dtype, seed,
-                 full=False, masked=False, options=False, layer_norm=False):
+                 full=False, masked=False, options=False, layer_norm=False,
+                 projection=None):
         gates, self.saved_units, bias_rows, self.has_c = gpu_core.CELLS[cell]
+        Hh = self.hidden = H if projection is None else projection
         gen = torch.Generator().manual_seed(seed)
 
         def rand(*shape, scale=0.5):
@@ -70,14 +75,17 @@ class Problem:
 
         self.cell, self.dims, self.device, self.dtype = cell, (B, T, I, H), \
             device, dtype
-        self.x, self.h0 = rand(B, T, I), rand(B, H)
+        self.x, self.h0 = rand(B, T, I), rand(B, Hh)
         self.c0 = rand(B, H) if self.has_c else None
         # Weights of a trained-like scale: 1/sqrt(fan-in), half that for
         # the ungated Elman cell, so no problem is chaotic (float32's
         # rounding would then decide the comparison, not the kernels).
         gain = 0.5 if gates == 1 else 1.0
         self.kernel = rand(I, gates * H, scale=gain / max(I, 1) ** 0.5)
-        self.recurrent_kernel = rand(H, gates * H, scale=gain / H ** 0.5)
+        self.recurrent_kernel = rand(Hh, gates * H, scale=gain / Hh ** 0.5)
+        # The LSTM's projection W_proj [H,P] (h = m . W_proj), or None.
+        self.projection = None if projection is None else \
+            rand(H, Hh, scale=1 / H ** 0.5)
         self.bias = rand(gates * H) if bias_rows == 1 else \
             rand(2, gates * H)
         lengths = torch.full((B,), T, dtype=torch.int32)
@@ -87,16 +95,16 @@ class Problem:
             lengths[0], lengths[-1] = 0, T  # an empty and a full row
         self.lengths = lengths.to(device)
         self.max_len = int(lengths.max()) if B else 0
-        keep = torch.rand(B, H, generator=gen, dtype=torch.float64) > 0.3
+        keep = torch.rand(B, Hh, generator=gen, dtype=torch.float64) > 0.3
         self.mask = (keep / 0.7).to(device, dtype) if masked else None
-        self.d_output, self.d_h_n = rand(B, T, H), rand(B, H)
+        self.d_output, self.d_h_n = rand(B, T, Hh), rand(B, Hh)
         self.d_c_n = rand(B, H) if self.has_c else None
         # The LSTM's options: peepholes, a clip, zoneout of h per step (a
         # 0/1 mask) and of c as one value.
         self.options = options
         if options:
             self.peephole = rand(3, H)
-            drop = torch.rand(B, T, H, generator=gen, dtype=torch.float64)
+            drop = torch.rand(B, T, Hh, generator=gen, dtype=torch.float64)
             self.zoneout_h = (drop < 0.5).to(device, dtype)
             self.zoneout_c = torch.full((), 0.3, device=device, dtype=dtype)
         # The LSTM's layer norm (with the options): gains, shift, its row.
@@ -108,15 +116,21 @@ class Problem:
                             else self.saved_units * H)
 
     def core_options(self):
-        if not self.options:
+        if not self.options and self.projection is None:
             return None
-        options = gpu_core.LstmOptions(ptr(self.peephole),
-                                       ptr(self.zoneout_h),
-                                       self.zoneout_c.data_ptr(), 1, 0, 0.7)
+        options = gpu_core.LstmOptions(cell_clip=-1.0)
+        if self.options:
+            options = gpu_core.LstmOptions(ptr(self.peephole),
+                                           ptr(self.zoneout_h),
+                                           self.zoneout_c.data_ptr(), 1, 0,
+                                           0.7)
         if self.layer_norm is not None:
             options.layer_norm = (gpu_core.ctypes.c_void_p * 4)(
                 *[ptr(w) for w in self.layer_norm])
             options.layer_norm_epsilon = 1e-3
+        if self.projection is not None:
+            options.projection = ptr(self.projection)
+            options.projection_units = self.hidden
         return options
 
     def to(self, device, dtype):
@@ -136,7 +150,8 @@ class Problem:
 
 def run_core(core, p, reverse, stream, poison=True):
     """(output, h_n, c_n, dx, dh0, dc0, dkernel, drecurrent_kernel, dbias,
-    dpeephole, and the layer norm's dgain_x, dgain_h, dgain_c, dshift_c) of
+    dpeephole, the layer norm's dgain_x, dgain_h, dgain_c, dshift_c, and
+    dprojection) of
     the core's training forward and backward (None where none). Results
     start as NaN (`poison`) so anything the core leaves unwritten shows."""
     B, T, I, H = p.dims
@@ -148,11 +163,13 @@ def run_core(core, p, reverse, stream, poison=True):
                           dtype=p.dtype)
 
     def workspace(backward):
-        n = core.workspace_bytes(p.cell, p.dtype.itemsize, backward, p.dims,
-                                 p.layer_norm is not None)
+        n = core.workspace_bytes(
+            p.cell, p.dtype.itemsize, backward, p.dims,
+            p.layer_norm is not None,
+            0 if p.projection is None else p.hidden)
         return torch.empty(n, dtype=torch.uint8, device=p.device)
 
-    out, h_n = new(B, T, H), new(B, H)
+    out, h_n = new(B, T, p.hidden), new(B, p.hidden)
     c_n, cells = (new(B, H), new(B, T, H)) if p.has_c else (None, None)
     saved = new(T, B, p.saved_width) if p.saved_width else None
     common = dict(x=ptr(p.x), h0=ptr(p.h0), c0=ptr(p.c0),
@@ -165,13 +182,15 @@ def run_core(core, p, reverse, stream, poison=True):
                  bias=ptr(p.bias), output=ptr(out), h_n=ptr(h_n),
                  c_n=ptr(c_n), saved=ptr(saved), cell_states=ptr(cells),
                  workspace=ptr(work), **common)
-    grads = [new(B, T, I), new(B, H), new(B, H) if p.has_c else None,
+    grads = [new(B, T, I), new(B, p.hidden), new(B, H) if p.has_c else None,
              new(*p.kernel.shape), new(*p.recurrent_kernel.shape),
              new(*p.bias.shape), new(3, H) if p.options else None]
-    d_layer_norm = None
-    if p.layer_norm is not None:
-        grads += [new(*w.shape) for w in p.layer_norm]
-        d_layer_norm = [ptr(g) for g in grads[7:]]
+    grads += ([new(*w.shape) for w in p.layer_norm]
+              if p.layer_norm is not None else [None] * 4)
+    grads.append(None if p.projection is None else new(*p.projection.shape))
+    d_options = [ptr(g) for g in grads[7:]]
+    if not any(d_options):
+        d_options = None
     work = workspace(True)
     core.backward(p.cell, p.dtype.itemsize, reverse, p.dims, p.max_len,
                   output=ptr(out), saved=ptr(saved), cell_states=ptr(cells),
@@ -180,7 +199,7 @@ def run_core(core, p, reverse, stream, poison=True):
                   dc0=ptr(grads[2]), dkernel=ptr(grads[3]),
                   drecurrent_kernel=ptr(grads[4]), dbias=ptr(grads[5]),
                   dpeephole=ptr(grads[6]), workspace=ptr(work),
-                  d_layer_norm=d_layer_norm, **common)
+                  d_options=d_options, **common)
     return (out, h_n, c_n, *grads)
 
 
@@ -196,7 +215,9 @@ def torch_module(p):
     """torch.nn.LSTM / GRU / RNN with the problem's weights."""
     B, T, I, H = p.dims
     if p.cell == "lstm":
-        module = torch.nn.LSTM(I, H, batch_first=True)
+        module = torch.nn.LSTM(I, H, batch_first=True,
+                               proj_size=0 if p.projection is None
+                               else p.hidden)
     elif p.cell == "gru":
         module = torch.nn.GRU(I, H, batch_first=True)
     else:
@@ -212,6 +233,8 @@ def torch_module(p):
         else:
             module.bias_ih_l0.copy_(p.bias)
             module.bias_hh_l0.zero_()
+        if p.projection is not None:
+            module.weight_hr_l0.copy_(p.projection.T)
     return module
 
 
@@ -242,7 +265,8 @@ def run_torch(p, reverse, module=None):
     out_r, _ = pad_packed_sequence(out_p, batch_first=True, total_length=T)
     if reverse:
         out_r = flip_within(out_r, lengths)
-    out = torch.zeros(B, T, H, device=p.device, dtype=p.dtype).index_copy(
+    out = torch.zeros(B, T, p.hidden, device=p.device,
+                      dtype=p.dtype).index_copy(
         0, rows, out_r)
     h_last = state[0] if p.has_c else state
     h_n = h0.index_copy(0, rows, h_last[0])
@@ -250,12 +274,14 @@ def run_torch(p, reverse, module=None):
     loss = (out * p.d_output).sum() + (h_n * p.d_h_n).sum()
     if p.has_c:
         loss = loss + (c_n * p.d_c_n).sum()
+    projected = p.projection is not None
     inputs = [x, h0] + ([c0] if p.has_c else []) + [
         module.weight_ih_l0, module.weight_hh_l0, module.bias_ih_l0,
-        module.bias_hh_l0]
+        module.bias_hh_l0] + ([module.weight_hr_l0] if projected else [])
     grads = list(torch.autograd.grad(loss, inputs))
     dx, dh0 = grads[:2]
     dc0 = grads[2] if p.has_c else None
+    dw_hr = grads.pop().T if projected else None
     dw_ih, dw_hh, db_ih, db_hh = grads[-4:]
     dbias = torch.stack([torch_blocks(db_ih, p.cell),
                          torch_blocks(db_hh, p.cell)]) \
@@ -263,7 +289,7 @@ def run_torch(p, reverse, module=None):
     return (out.detach(), h_n.detach(),
             c_n.detach() if p.has_c else None, dx, dh0, dc0,
             torch_blocks(dw_ih.T, p.cell), torch_blocks(dw_hh.T, p.cell),
-            dbias)
+            dbias) + (None,) * 5 + (dw_hr,)  # run_core's dprojection
 
 
 NAMES = ("output", "h_n", "c_n", "dx", "dh0", "dc0", "dkernel",
@@ -287,13 +313,18 @@ def worst_errors(got, want):
 
 
 def check_parity(core, device, stream, report, quick):
-    cases = [c for c in PARITY if c[1] == 1] if quick else PARITY
-    for n, (cell, B, T, I, H) in enumerate(cases):
+    cases = [c + (None,) for c in PARITY] + [
+        ("lstm",) + c for c in PROJECTED]
+    if quick:
+        cases = [c for c in cases if c[1] == 1]
+    for n, (cell, B, T, I, H, P) in enumerate(cases):
         for reverse in (False, True):
-            p = Problem(cell, B, T, I, H, device, torch.float32, seed=n)
+            p = Problem(cell, B, T, I, H, device, torch.float32, seed=n,
+                        projection=P)
             fwd, grad = worst_errors(run_core(core, p, reverse, stream),
                                      run_torch(p, reverse))
             report(f"parity vs torch {cell} B{B} T{T} I{I} H{H}"
+                   f"{f' P{P}' if P else ''}"
                    f"{' reverse' if reverse else ''}",
                    fwd <= 1e-5 and grad <= 1e-4,
                    f"out {fwd:.1e} grad {grad:.1e}")
@@ -309,29 +340,33 @@ def check_mask(core, host_core, device, stream, report):
         report(f"mask vs host build {cell} (float64, reverse)",
                max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
     for reverse in (False, True):
-        for layer_norm in (False, True):
+        for variant in (None, "layer norm", "projection"):
             p = Problem("lstm", 6, 11, 7, 40, device, torch.float64,
                         seed=200, masked=True, options=True,
-                        layer_norm=layer_norm)
+                        layer_norm=variant == "layer norm",
+                        projection=17 if variant == "projection" else None)
             on_host = p.to("cpu", torch.float64)
             fwd, grad = worst_errors(run_core(core, p, reverse, stream),
                                      run_core(host_core, on_host, reverse, 0))
-            report(f"lstm options{' + layer norm' if layer_norm else ''} vs "
+            report(f"lstm options{f' + {variant}' if variant else ''} vs "
                    f"host build (float64{', reverse' if reverse else ''})",
                    max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
 
 
 def check_determinism(core, device, stream, report):
     cases = [(cell, False) for cell in sorted(gpu_core.CELLS)]
-    for cell, options in cases + [("lstm", True), ("lstm", "layer_norm")]:
+    for cell, options in cases + [("lstm", True), ("lstm", "layer_norm"),
+                                  ("lstm", "projection")]:
         p = Problem(cell, 48, 40, 64, 128, device, torch.float32, seed=7,
                     masked=True, options=bool(options),
-                    layer_norm=options == "layer_norm")
+                    layer_norm=options == "layer_norm",
+                    projection=64 if options == "projection" else None)
         first = run_core(core, p, False, stream)
         second = run_core(core, p, False, stream)
         same = all(a is None or torch.equal(a, b)
                    for a, b in zip(first, second))
-        named = {True: " options", "layer_norm": " options + layer norm"}
+        named = {True: " options", "layer_norm": " options + layer norm",
+                 "projection": " options + projection"}
         report(f"bitwise repeat {cell}{named.get(options, '')}", same, "")
 
 

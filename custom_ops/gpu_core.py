@@ -30,11 +30,13 @@ class LstmOptions(ctypes.Structure):
     """The LSTM's options of a call (TfrnnLstmOptions): addresses or 0 for
     off; a zoneout is one value, or [B,T,H] when its per_step is 1;
     cell_clip negative for none; layer_norm the addresses of gain_x, gain_h,
-    gain_c, shift_c (all 0: off) and its epsilon."""
+    gain_c, shift_c (all 0: off) and its epsilon; projection the address of
+    W_proj [H,P] (0: off) and P (h, and zoneout_h per step, P wide)."""
     _fields_ = [("peephole", _P), ("zoneout_h", _P), ("zoneout_c", _P),
                 ("zoneout_h_per_step", _INT), ("zoneout_c_per_step", _INT),
                 ("cell_clip", ctypes.c_double), ("layer_norm", _P * 4),
-                ("layer_norm_epsilon", ctypes.c_double)]
+                ("layer_norm_epsilon", ctypes.c_double),
+                ("projection", _P), ("projection_units", _I64)]
 
 
 def _by_reference(value):
@@ -57,7 +59,7 @@ class GpuCore:
         lib.tfrnn_gpu_workspace_bytes.restype = ctypes.c_size_t
         lib.tfrnn_gpu_workspace_bytes.argtypes = [ctypes.c_char_p, _INT, _INT,
                                                   _I64, _I64, _I64, _I64,
-                                                  _INT]
+                                                  _INT, _I64]
         options = ctypes.POINTER(LstmOptions)
         lib.tfrnn_gpu_forward.argtypes = (
             [ctypes.c_char_p] + _DIMS + [_P] * len(FORWARD_POINTERS)
@@ -71,11 +73,12 @@ class GpuCore:
         self.is_cuda = bool(lib.tfrnn_gpu_is_cuda_build())
 
     def workspace_bytes(self, cell, dtype_bytes, backward, dims,
-                        layer_norm=False):
-        """Bytes of workspace a call needs; dims = (B, T, I, H)."""
+                        layer_norm=False, projection_units=0):
+        """Bytes of workspace a call needs; dims = (B, T, I, H);
+        projection_units: P of the LSTM's projection (0: none)."""
         return self._lib.tfrnn_gpu_workspace_bytes(
             cell.encode(), dtype_bytes, int(backward), *dims,
-            int(layer_norm))
+            int(layer_norm), projection_units)
 
     def launch_shape(self, n):
         """(blocks, threads) of an element-wise kernel over n elements."""
@@ -91,10 +94,10 @@ class GpuCore:
                    dtype_bytes, reverse, dims, max_len, ptrs, [options])
 
     def backward(self, cell, dtype_bytes, reverse, dims, max_len,
-                 options=None, d_layer_norm=None, **ptrs):
-        """d_layer_norm: the addresses of dgain_x, dgain_h, dgain_c,
-        dshift_c (with the layer norm's options), or None."""
-        gradients = None if d_layer_norm is None else (_P * 4)(*d_layer_norm)
+                 options=None, d_options=None, **ptrs):
+        """d_options: the addresses of dgain_x, dgain_h, dgain_c, dshift_c
+        and dprojection (0 where that option is off), or None."""
+        gradients = None if d_options is None else (_P * 5)(*d_options)
         self._call(self._lib.tfrnn_gpu_backward, BACKWARD_POINTERS, cell,
                    dtype_bytes, reverse, dims, max_len, ptrs,
                    [options, gradients])

@@ -7,9 +7,9 @@ cuBLAS and the launches. Everything of the GPU path but the launches and
 the GEMM library runs here, and must give the CPU op's results: outputs,
 final states, saved values at the steps that ran, and every gradient, with
 lengths (0 included), reverse, the recurrent mask, the LSTM's options
-(peephole, cell clip, zoneout per step and as one value, layer norm), odd
-sizes (B = 1,
-H not a multiple of 32, T = 0, I = 0, B = 0) and the single step.
+(peephole, cell clip, zoneout per step and as one value, layer norm, the
+projection narrower and wider than H), odd sizes (B = 1, H not a multiple
+of 32, T = 0, I = 0, B = 0) and the single step.
 """
 
 import os
@@ -54,9 +54,11 @@ class Case:
     """A random problem of one cell: inputs, and upstream gradients."""
 
     def __init__(self, cell, shape, dtype, masked, seed, full=False,
-                 options=False, layer_norm=False):
+                 options=False, layer_norm=False, projection=None):
         gates, saved, bias_rows, has_c = gpu_core.CELLS[cell]
         B, T, I, H = shape
+        Hh = H if projection is None else projection  # h's width
+        self.hidden = Hh
         rng = np.random.default_rng(seed)
 
         def rand(*s, scale=0.5):
@@ -64,26 +66,29 @@ class Case:
 
         self.cell, self.shape, self.dtype = cell, shape, np.dtype(dtype)
         self.has_c, self.saved_width = has_c, saved * H
-        self.x, self.h0 = rand(B, T, I), rand(B, H)
+        self.x, self.h0 = rand(B, T, I), rand(B, Hh)
         self.c0 = rand(B, H) if has_c else None
         self.kernel = rand(I, gates * H)
-        self.recurrent_kernel = rand(H, gates * H)
+        self.recurrent_kernel = rand(Hh, gates * H)
+        # W_proj [H,P], scaled so h stays in the activations' range.
+        self.projection = None if projection is None else \
+            rand(H, Hh, scale=1 / np.sqrt(max(H, 1)))
         self.bias = rand(*((gates * H,) if bias_rows == 1
                            else (2, gates * H)))
         self.lengths = (np.full(B, T, np.int32) if full or T == 0 else
                         rng.integers(0, T + 1, B).astype(np.int32))
         if B > 1 and T > 0 and not full:
             self.lengths[0], self.lengths[-1] = 0, T  # an empty and a full row
-        self.mask = ((rng.random((B, H)) > 0.3) / 0.7).astype(dtype) \
+        self.mask = ((rng.random((B, Hh)) > 0.3) / 0.7).astype(dtype) \
             if masked else None
-        self.d_output, self.d_h_n = rand(B, T, H), rand(B, H)
+        self.d_output, self.d_h_n = rand(B, T, Hh), rand(B, Hh)
         self.d_c_n = rand(B, H) if has_c else None
         # The LSTM's options: peepholes, a clip, zoneout of h per step (a
         # 0/1 mask) and of c as one value; the clip as the op's float attr.
         self.options = options
         if options:
             self.peephole = rand(3, H)
-            self.zoneout_h = (rng.random((B, T, H)) < 0.5).astype(dtype)
+            self.zoneout_h = (rng.random((B, T, Hh)) < 0.5).astype(dtype)
             self.zoneout_c = np.array(0.3, dtype)
             self.cell_clip = float(np.float32(0.7))
         # The layer norm's gains and shift (the LSTM's), and its row.
@@ -94,17 +99,19 @@ class Case:
             self.saved_width = 13 * H + 9
 
     def op_options(self):
-        """(peephole, zoneout_h, zoneout_c, the layer norm's four, no
-        projection: the GPU core has none) and the attrs of the CPU op."""
+        """(peephole, zoneout_h, zoneout_c, the layer norm's four, the
+        projection) and the attrs of the CPU op."""
         none = np.zeros([0], self.dtype)
         layer_norm = self.layer_norm or (none,) * 4
+        projection = (none if self.projection is None else self.projection,)
         if not self.options:
-            return (none, none, none) + layer_norm + (none,), {}
+            return (none, none, none) + layer_norm + projection, {}
         return ((self.peephole, self.zoneout_h, self.zoneout_c)
-                + layer_norm + (none,), {"cell_clip": self.cell_clip})
+                + layer_norm + projection, {"cell_clip": self.cell_clip})
 
     def core_options(self):
-        if not self.options and self.layer_norm is None:
+        if (not self.options and self.layer_norm is None
+                and self.projection is None):
             return None
         options = gpu_core.LstmOptions(cell_clip=-1.0)
         if self.options:
@@ -115,6 +122,9 @@ class Case:
             options.layer_norm = (gpu_core.ctypes.c_void_p * 4)(
                 *[addr(w) for w in self.layer_norm])
             options.layer_norm_epsilon = float(np.float32(1e-3))
+        if self.projection is not None:
+            options.projection = addr(self.projection)
+            options.projection_units = self.hidden
         return options
 
     @property
@@ -154,8 +164,9 @@ class Case:
                 self.d_output, self.d_h_n, self.d_c_n, mask, *options,
                 reverse=reverse, **attrs)]
             layer_norm = tuple(r[7:11]) if self.layer_norm else (None,) * 4
+            projection = r[11] if self.projection is not None else None
             return tuple(r[:6]) + (r[6] if self.options else None,) \
-                + layer_norm
+                + layer_norm + (projection,)
         if self.cell == "gru":
             dx, dh0, dk, drk, db = ops.tfrnn_gru_grad(
                 self.x, self.h0, *w, output, saved, self.d_output,
@@ -165,22 +176,21 @@ class Case:
                 self.x, self.h0, *w, output, self.d_output, self.d_h_n,
                 mask, reverse=reverse, nonlinearity=self.cell[4:])
         return (dx.numpy(), dh0.numpy(), None, dk.numpy(), drk.numpy(),
-                db.numpy()) + (None,) * 5
+                db.numpy()) + (None,) * 6
 
     def _empty(self, *s):
         return np.full(s, np.nan, self.dtype)  # the core must write it all
 
     def core_forward(self, core, reverse, training=True, step=False):
         B, T, I, H = self.shape
-        out = [None if step else self._empty(B, T, H), self._empty(B, H),
+        Hh = self.hidden
+        out = [None if step else self._empty(B, T, Hh), self._empty(B, Hh),
                self._empty(B, H) if self.has_c else None,
                self._empty(T, B, self.saved_width)
                if training and self.saved_width else None,
                self._empty(B, T, H) if training and self.has_c and not step
                else None]
-        work = np.zeros(core.workspace_bytes(
-            self.cell, self.dtype.itemsize, False, self.shape,
-            self.layer_norm is not None), np.uint8)
+        work = np.zeros(self.workspace_bytes(core, False), np.uint8)
         core.forward(self.cell, self.dtype.itemsize, reverse, self.shape,
                      self.max_len, x=addr(self.x), h0=addr(self.h0),
                      c0=addr(self.c0), kernel=addr(self.kernel),
@@ -197,20 +207,19 @@ class Case:
         B, T, I, H = self.shape
         output, _, _, saved, cell = fwd
         gates = self.kernel.shape[1]
-        grads = [self._empty(B, T, I), self._empty(B, H),
+        grads = [self._empty(B, T, I), self._empty(B, self.hidden),
                  self._empty(B, H) if self.has_c else None,
-                 self._empty(I, gates), self._empty(H, gates),
+                 self._empty(I, gates), self._empty(self.hidden, gates),
                  self._empty(*self.bias.shape),
                  self._empty(3, H) if self.options else None]
-        d_layer_norm = None
-        if self.layer_norm is not None:
-            grads += [self._empty(*w.shape) for w in self.layer_norm]
-            d_layer_norm = [addr(g) for g in grads[7:]]
-        else:
-            grads += [None] * 4
-        work = np.zeros(core.workspace_bytes(
-            self.cell, self.dtype.itemsize, True, self.shape,
-            self.layer_norm is not None), np.uint8)
+        grads += ([self._empty(*w.shape) for w in self.layer_norm]
+                  if self.layer_norm is not None else [None] * 4)
+        grads.append(None if self.projection is None
+                     else self._empty(*self.projection.shape))
+        d_options = [addr(g) for g in grads[7:]]
+        if not any(d_options):
+            d_options = None
+        work = np.zeros(self.workspace_bytes(core, True), np.uint8)
         core.backward(self.cell, self.dtype.itemsize, reverse, self.shape,
                       self.max_len, x=addr(self.x), h0=addr(self.h0),
                       c0=addr(self.c0), kernel=addr(self.kernel),
@@ -225,8 +234,14 @@ class Case:
                       drecurrent_kernel=addr(grads[4]),
                       dbias=addr(grads[5]), dpeephole=addr(grads[6]),
                       workspace=addr(work), options=self.core_options(),
-                      d_layer_norm=d_layer_norm)
+                      d_options=d_options)
         return tuple(grads)
+
+    def workspace_bytes(self, core, backward):
+        return core.workspace_bytes(
+            self.cell, self.dtype.itemsize, backward, self.shape,
+            self.layer_norm is not None,
+            0 if self.projection is None else self.hidden)
 
     def ran(self):
         """[B,T] True where a row ran the step."""
@@ -271,6 +286,31 @@ def test_lstm_options_match_cpu_op(core, cpu_ops, shape, reverse, masked,
                             layer_norm=layer_norm), reverse)
 
 
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("options", [False, True])
+@pytest.mark.parametrize("wide", [False, True])
+def test_projection_matches_cpu_op(core, cpu_ops, shape, reverse, masked,
+                                   options, wide):
+    """The projection (P = 3, or H + 4), alone and with peepholes, the clip
+    and both zoneouts (zoneout_h on the projected h): dprojection
+    included."""
+    P = shape[3] + 4 if wide else 3
+    check_against_cpu_op(
+        core, cpu_ops, Case("lstm", shape, np.float64, masked,
+                            seed=hash(shape) % 1000 + 1, options=options,
+                            projection=P), reverse)
+
+
+def test_layer_norm_with_projection_is_refused(core):
+    case = Case("lstm", (2, 3, 2, 4), np.float32, False, seed=0,
+                layer_norm=True, projection=2)
+    with pytest.raises(gpu_core.GpuCoreError,
+                       match="layer norm with a projection"):
+        case.core_forward(core, False)
+
+
 @pytest.mark.parametrize("shape", SHAPES[:2], ids=str)
 def test_layer_norm_alone_matches_cpu_op(core, cpu_ops, shape):
     check_against_cpu_op(
@@ -294,17 +334,27 @@ def check_against_cpu_op(core, cpu_ops, case, reverse):
     got_grads = case.core_backward(core, reverse, got)
     for name, g, w in zip(("dx", "dh0", "dc0", "dkernel",
                            "drecurrent_kernel", "dbias", "dpeephole",
-                           "dgain_x", "dgain_h", "dgain_c", "dshift_c"),
+                           "dgain_x", "dgain_h", "dgain_c", "dshift_c",
+                           "dprojection"),
                           got_grads, want_grads):
         if w is not None:
             assert_close(g, w, name, dtype)
 
 
-@pytest.mark.parametrize("cell", CELLS + ["lstm_layer_norm"])
+# The LSTM's variants with walks of their own, beside the plain cells.
+VARIANTS = {"lstm_layer_norm": {"layer_norm": True, "options": True},
+            "lstm_projected": {"projection": 7, "options": True}}
+
+
+def cell_case(cell, *args, **kwargs):
+    """A Case of a plain cell, or of the LSTM with a variant of VARIANTS."""
+    variant = VARIANTS.get(cell, {})
+    return Case("lstm" if variant else cell, *args, **kwargs, **variant)
+
+
+@pytest.mark.parametrize("cell", CELLS + sorted(VARIANTS))
 def test_float32_matches_cpu_op(core, cpu_ops, cell):
-    layer_norm = cell == "lstm_layer_norm"
-    case = Case("lstm" if layer_norm else cell, (6, 9, 5, 37), np.float32,
-                True, seed=7, layer_norm=layer_norm)
+    case = cell_case(cell, (6, 9, 5, 37), np.float32, True, seed=7)
     want = case.cpu_forward(cpu_ops, False)
     got = case.core_forward(core, False)
     assert_close(got[0], want[0], "output", np.float32)
@@ -314,14 +364,12 @@ def test_float32_matches_cpu_op(core, cpu_ops, cell):
             assert_close(g, w, "gradient", np.float32)
 
 
-@pytest.mark.parametrize("cell", CELLS + ["lstm_layer_norm"])
+@pytest.mark.parametrize("cell", CELLS + sorted(VARIANTS))
 def test_inference_and_single_step(core, cpu_ops, cell):
     """Without saved values (inference) and as the step op (T = 1, no
     lengths, no output sequence), the states are the training forward's."""
-    layer_norm = cell == "lstm_layer_norm"
-    case = Case("lstm" if layer_norm else cell, (3, 1, 4, 10), np.float64,
-                False, seed=3, full=True, options=layer_norm,
-                layer_norm=layer_norm)
+    case = cell_case(cell, (3, 1, 4, 10), np.float64, False, seed=3,
+                     full=True)
     want = case.cpu_forward(cpu_ops, False)
     for kwargs in ({"training": False}, {"step": True}):
         got = case.core_forward(core, False, **kwargs)

@@ -86,28 +86,35 @@ def test_gpu_op_matches_cpu_op(kind, dtype, reverse):
 
 
 def lstm_with_options(p, rng, reverse):
-    """The LSTM op with every option (zoneout_h a per-step 0/1 mask):
-    outputs, states and the gradients of x, the weights and the peepholes
-    on the current device."""
-    peephole = tf.constant(rng.standard_normal((3, 37)), p.x.dtype)
-    zoneout_h = (rng.random(p.x.shape[:2] + (37,)) < 0.5).astype(p.x.dtype)
-    tensors = [tf.constant(a) for a in p.inputs] + [peephole]
+    """The LSTM op with every option (zoneout_h a per-step 0/1 mask; a
+    projection when p's h is narrower than its c): outputs, states and the
+    gradients of x, the weights, the peepholes (and the projection) on the
+    current device."""
+    units, hidden = p.c0.shape[1], p.h0.shape[1]
+    peephole = tf.constant(rng.standard_normal((3, units)), p.x.dtype)
+    zoneout_h = (rng.random(p.x.shape[:2] + (hidden,)) < 0.5).astype(
+        p.x.dtype)
+    projection = [tf.constant(rng.standard_normal((units, hidden)) / 6,
+                              p.x.dtype)] if hidden != units else []
+    tensors = [tf.constant(a) for a in p.inputs] + [peephole] + projection
     with tf.GradientTape() as tape:
         tape.watch(tensors)
-        x, h0, c0, kernel, recurrent, bias, peep = tensors
+        x, h0, c0, kernel, recurrent, bias, peep, *proj = tensors
         results = ops.lstm_sequence(
             x, h0, c0, kernel, recurrent, bias,
             np.array([9, 0, 3, 9, 1, 5], np.int32), reverse=reverse,
             peephole=peep, zoneout_h=zoneout_h, zoneout_c=0.25,
-            cell_clip=0.9)
+            cell_clip=0.9, projection=proj[0] if proj else None)
         loss = sum(tf.reduce_sum(r * (k + 1.0)) for k, r in enumerate(results))
     return [t.numpy() for t in list(results) + tape.gradient(loss, tensors)]
 
 
 @needs_gpu
 @pytest.mark.parametrize("reverse", [False, True])
-def test_gpu_lstm_options_match_cpu(reverse):
-    p = make_problem(np.random.default_rng(8), 6, 9, 7, 37, "float64")
+@pytest.mark.parametrize("hidden", [None, 5])
+def test_gpu_lstm_options_match_cpu(reverse, hidden):
+    p = make_problem(np.random.default_rng(8), 6, 9, 7, 37, "float64",
+                     hidden=hidden)
     want = on("/CPU:0", lstm_with_options, p, np.random.default_rng(9),
               reverse)
     got = on("/GPU:0", lstm_with_options, p, np.random.default_rng(9),
@@ -168,21 +175,28 @@ def test_layer_placed_on_the_gpu_runs_there():
 
 
 @needs_gpu
-def test_a_projection_under_a_gpu_scope_runs_on_the_cpu_kernel():
-    """The GPU kernel refuses a projection (Unimplemented, naming it); the
-    layer under a GPU device scope still runs, its op placed on the CPU."""
+def test_layer_norm_with_projection_under_a_gpu_scope_runs_on_the_cpu():
+    """The GPU kernel refuses a layer norm with a projection (Unimplemented,
+    naming them); a layer with both under a GPU device scope still runs,
+    its op placed on the CPU, and a projection alone runs on the GPU."""
     p = make_problem(np.random.default_rng(1), 3, 4, 2, 5)
     projection = np.ones((5, 2), np.float32)
     none = np.zeros([0], np.float32)
+    ln = [np.ones([n], np.float32) for n in (20, 20, 5)] + [
+        np.zeros([5], np.float32)]  # gain_x, gain_h, gain_c, shift_c
     with tf.device("/GPU:0"), pytest.raises(
             tf.errors.UnimplementedError, match="projection"):
         library.ops.tfrnn_lstm(
             p.x, p.h0[:, :2], p.c0, p.kernel, p.recurrent_kernel[:2],
-            p.bias, np.array([4, 2, 0], np.int32), *[none] * 8, projection)
+            p.bias, np.array([4, 2, 0], np.int32), *[none] * 4, *ln,
+            projection)
     x = np.random.default_rng(4).standard_normal((3, 6, 4)).astype("float32")
-    with tf.device("/CPU:0"):
-        layer = tfrnn.layers.LSTM(8, proj_size=3, return_sequences=True)
-        want = layer(x).numpy()
-    with tf.device("/GPU:0"):
-        got = layer(x)
-    np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-6)
+    for options in ({"layer_norm": True}, {}):
+        with tf.device("/CPU:0"):
+            layer = tfrnn.layers.LSTM(8, proj_size=3, return_sequences=True,
+                                      **options)
+            want = layer(x).numpy()
+        with tf.device("/GPU:0"):
+            got = layer(x)
+        assert ("GPU" in got.device) == (not options), options
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)

@@ -6,9 +6,12 @@
 // or 8 (float64). Pointers follow common/recurrent_args.h (null where a
 // cell has no such tensor, lengths null for full rows, mask null for none);
 // max_len is the largest length (or T); options (lstm only, or null for
-// none) are the op's peephole, zoneout, cell_clip and layer norm (its
-// gradients: d_layer_norm, 4 pointers, null without). Each call returns 0,
-// or a code whose text tfrnn_gpu_last_error gives (per thread).
+// none) are the op's peephole, zoneout, cell_clip, layer norm and
+// projection (their gradients: d_options, 5 pointers dgain_x, dgain_h,
+// dgain_c, dshift_c, dprojection, each null where off, or d_options null).
+// Under a projection h0, h_n, output and their gradients are P wide.
+// Each call returns 0, or a code whose text tfrnn_gpu_last_error gives
+// (per thread).
 #include <cstdint>
 #include <cstring>
 
@@ -24,7 +27,8 @@
 // The LSTM's options (lstm/lstm_cell.h): each pointer null when off; a
 // zoneout is one value, or [B,T,H] when its per_step is nonzero;
 // cell_clip negative for none; layer norm: gain_x [4H], gain_h [4H],
-// gain_c [H], shift_c [H] (all or none) and its epsilon.
+// gain_c [H], shift_c [H] (all or none) and its epsilon; projection [H,P]
+// (zoneout_h then [B,T,P] per step) and P.
 struct TfrnnLstmOptions {
   const void* peephole;
   const void* zoneout_h;
@@ -34,6 +38,8 @@ struct TfrnnLstmOptions {
   double cell_clip;
   const void* layer_norm[4];
   double layer_norm_epsilon;
+  const void* projection;
+  int64_t projection_units;
 };
 
 namespace tfrnn {
@@ -86,15 +92,24 @@ int WithCell(const char* cell, int dtype_bytes, const Fn& fn,
 
 struct WorkspaceCall {
   Dims d;
-  bool backward, layer_norm;
+  bool backward, layer_norm, projection;
   size_t* bytes;
   template <typename Cell, typename T, typename Attrs>
   int Run(const Attrs&) const {
-    *bytes = backward ? BackwardWorkspaceBytes<Cell, T>(d, layer_norm)
-                      : ForwardWorkspaceBytes<Cell, T>(d, layer_norm);
+    *bytes = backward
+                 ? BackwardWorkspaceBytes<Cell, T>(d, layer_norm, projection)
+                 : ForwardWorkspaceBytes<Cell, T>(d, layer_norm, projection);
     return 0;
   }
 };
+
+// A call's sizes: h is P wide under a projection.
+Dims DimsOf(int64_t batch, int64_t time, int64_t input, int64_t units,
+            const TfrnnLstmOptions* options) {
+  const bool projected = options != nullptr && options->projection != nullptr;
+  return {batch, time, input, units,
+          projected ? options->projection_units : units};
+}
 
 template <typename T>
 const T* In(const void* p) {
@@ -115,6 +130,7 @@ SequenceInputs<T> WithOptions(SequenceInputs<T> in,
   in.zoneout_c = {In<T>(options->zoneout_c), options->zoneout_c_per_step != 0};
   in.layer_norm = {In<T>(options->layer_norm[0]), In<T>(options->layer_norm[1]),
                    In<T>(options->layer_norm[2]), In<T>(options->layer_norm[3])};
+  in.projection = In<T>(options->projection);
   return in;
 }
 
@@ -147,7 +163,7 @@ struct BackwardCall {
       *d_c_n;
   void *dx, *dh0, *dc0, *dkernel, *drecurrent_kernel, *dbias, *dpeephole,
       *workspace, *stream;
-  void* const* d_layer_norm;
+  void* const* d_options;
   const TfrnnLstmOptions* options;
   template <typename Cell, typename T, typename Attrs>
   int Run(const Attrs& attrs) const {
@@ -162,11 +178,12 @@ struct BackwardCall {
                        Out<T>(dc0),     Out<T>(dkernel),
                        Out<T>(drecurrent_kernel), Out<T>(dbias),
                        Out<T>(dpeephole)};
-    if (d_layer_norm != nullptr) {
-      grads.dgain_x = Out<T>(d_layer_norm[0]);
-      grads.dgain_h = Out<T>(d_layer_norm[1]);
-      grads.dgain_c = Out<T>(d_layer_norm[2]);
-      grads.dshift_c = Out<T>(d_layer_norm[3]);
+    if (d_options != nullptr) {
+      grads.dgain_x = Out<T>(d_options[0]);
+      grads.dgain_h = Out<T>(d_options[1]);
+      grads.dgain_c = Out<T>(d_options[2]);
+      grads.dshift_c = Out<T>(d_options[3]);
+      grads.dprojection = Out<T>(d_options[4]);
     }
     return Report(
         Backward<Cell, T>(attrs, walk, in, fwd, grads, workspace, stream));
@@ -189,18 +206,21 @@ TFRNN_C_API int tfrnn_gpu_is_cuda_build() {
 }
 
 // Bytes of workspace for a forward (backward = 0) or backward call, with
-// the LSTM's layer norm when layer_norm is nonzero; 0 for a bad cell or
-// dtype.
+// the LSTM's layer norm when layer_norm is nonzero and its projection to
+// projection_units when that is nonzero; 0 for a bad cell or dtype.
 TFRNN_C_API size_t tfrnn_gpu_workspace_bytes(const char* cell,
                                              int dtype_bytes, int backward,
                                              int64_t batch, int64_t time,
                                              int64_t input, int64_t units,
-                                             int layer_norm) {
+                                             int layer_norm,
+                                             int64_t projection_units) {
   size_t bytes = 0;
+  const bool projected = projection_units != 0;
   WithCell(cell, dtype_bytes,
-           tfrnn::gpu::WorkspaceCall{{batch, time, input, units, units},
-                                     backward != 0, layer_norm != 0,
-                                     &bytes});
+           tfrnn::gpu::WorkspaceCall{
+               {batch, time, input, units,
+                projected ? projection_units : units},
+               backward != 0, layer_norm != 0, projected, &bytes});
   return bytes;
 }
 
@@ -212,7 +232,8 @@ TFRNN_C_API int tfrnn_gpu_forward(
     const void* recurrent_mask, void* output, void* h_n, void* c_n,
     void* saved, void* cell_out, void* workspace, void* stream,
     const TfrnnLstmOptions* options) {
-  const Walk walk{{batch, time, input, units, units}, reverse != 0, max_len};
+  const Walk walk{tfrnn::gpu::DimsOf(batch, time, input, units, options),
+                  reverse != 0, max_len};
   return WithCell(cell, dtype_bytes,
                   tfrnn::gpu::ForwardCall{
                       walk, x, h0, c0, kernel, recurrent_kernel, bias,
@@ -231,15 +252,16 @@ TFRNN_C_API int tfrnn_gpu_backward(
     const void* d_c_n, void* dx, void* dh0, void* dc0, void* dkernel,
     void* drecurrent_kernel, void* dbias, void* dpeephole, void* workspace,
     void* stream, const TfrnnLstmOptions* options,
-    void* const* d_layer_norm) {
-  const Walk walk{{batch, time, input, units, units}, reverse != 0, max_len};
+    void* const* d_options) {
+  const Walk walk{tfrnn::gpu::DimsOf(batch, time, input, units, options),
+                  reverse != 0, max_len};
   return WithCell(cell, dtype_bytes,
                   tfrnn::gpu::BackwardCall{
                       walk, x, h0, c0, kernel, recurrent_kernel, lengths,
                       recurrent_mask, output, saved, cell_states, d_output,
                       d_h_n, d_c_n, dx, dh0, dc0, dkernel,
                       drecurrent_kernel, dbias, dpeephole, workspace, stream,
-                      d_layer_norm, options},
+                      d_options, options},
                   options);
 }
 

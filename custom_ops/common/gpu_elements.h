@@ -73,11 +73,18 @@ struct ForwardStep {
   T* output;               // [B,T,H] or null
   T* cell;                 // [B,T,H] or null
   T* saved;                // this step's [B,kSaved*H], or null
+  // Under the LSTM's projection: [B,H] the step's m_t = o * tanh(c_t), 0
+  // for rows not running; h, h_write, output are ProjectStep's then.
+  T* m;
 
   TFRNN_HOST_DEVICE void operator()(int64_t i) const {
     const int64_t H = units, b = i / H, u = i % H;
     if (t >= Length(lengths, b, time)) {  // not running: h carries over
-      h_write[i] = h_read[i];
+      if (m != nullptr) {
+        m[i] = T(0);
+      } else {
+        h_write[i] = h_read[i];
+      }
       return;
     }
     T pre[G], rec[G], values[AtLeastOne(Cell::kSaved)];
@@ -88,8 +95,10 @@ struct ForwardStep {
       if (Cell::kBiasRows == 2) rec[g] = rec[g] + bias[(G + g) * H + u];
     }
     const ElementAt<T> at = options.At(b * time + t, u);
+    // A projected h is P wide: its zoneout is ProjectStep's, off here.
+    const T h_prev = m != nullptr ? T(0) : h[i];
     const ElementState<T> next = Cell::Forward(
-        attrs, at, pre, rec, h[i], Cell::kCellState ? c[i] : T(0), values);
+        attrs, at, pre, rec, h_prev, Cell::kCellState ? c[i] : T(0), values);
     if (saved != nullptr) {
       for (int j = 0; j < Cell::kSaved; ++j) {
         saved[b * Cell::kSaved * H + j * H + u] = values[j];
@@ -99,6 +108,10 @@ struct ForwardStep {
     if (Cell::kCellState) {
       c[i] = next.c;
       if (cell != nullptr) cell[row] = next.c;
+    }
+    if (m != nullptr) {
+      m[i] = next.h;
+      return;
     }
     h[i] = next.h;
     if (output != nullptr) output[row] = next.h;
@@ -144,7 +157,9 @@ struct FinishRecurrent {
 
 // Step t of a backward walk for every row and unit; n = B*H. First folds
 // in the product of the step visited before (`pending`), then turns the
-// gradients reaching h_t and c_t into the step's gate gradients.
+// gradients reaching h_t and c_t into the step's gate gradients. Under the
+// LSTM's projection ProjectionBackwardStep has done the h side: dm is the
+// gradient reaching m_t (nothing to fold, output and h_seen unused).
 template <typename Cell, typename T>
 struct BackwardStep {
   static constexpr int G = Cell::kGates;
@@ -166,17 +181,22 @@ struct BackwardStep {
   T* d_input;              // [B,T,G*H]
   T* d_recurrent;          // [B,T,G*H] (d_input when the sides agree)
   T* h_seen;               // [B,T,H]
+  const T* dm;             // [B,H] under a projection, else null
+  T* m_seen;               // [B,T,H] m_t under a projection, else null
 
   TFRNN_HOST_DEVICE void operator()(int64_t i) const {
     const int64_t H = units, b = i / H, u = i % H;
     const int64_t len = Length(lengths, b, time);
     const bool bypass = HiddenBypass<Cell>(options);
-    FoldRecurrent(pending, time, lengths, mask, dhu, bypass, dh, b, i);
+    if (dm == nullptr) {
+      FoldRecurrent(pending, time, lengths, mask, dhu, bypass, dh, b, i);
+    }
     if (t >= len) return;
     const int64_t prev = PreviousStep(reverse, t, len);
     const int64_t row = (b * time + t) * H + u;
     const int64_t prev_row = (b * time + prev) * H + u;
-    const T h_prev = prev < 0 ? h0[i] : output[prev_row];
+    const T h_prev =
+        dm != nullptr ? T(0) : prev < 0 ? h0[i] : output[prev_row];
     T c_now = T(0), c_prev = T(0), values[AtLeastOne(Cell::kSaved)] = {};
     if (Cell::kCellState) {
       c_now = cell[row];
@@ -187,16 +207,23 @@ struct BackwardStep {
     }
     const ElementAt<T> at = options.At(b * time + t, u);
     const ElementGrads<T, G> r = Cell::Backward(
-        attrs, at, values, output[row], h_prev, c_now, c_prev,
-        dh[i] + d_output[row], Cell::kCellState ? dc[i] : T(0));
+        attrs, at, values, dm != nullptr ? T(0) : output[row], h_prev, c_now,
+        c_prev, dm != nullptr ? dm[i] : dh[i] + d_output[row],
+        Cell::kCellState ? dc[i] : T(0));
     T* d_in = d_input + (b * time + t) * G * H;
     T* d_rec = d_recurrent + (b * time + t) * G * H;
     for (int g = 0; g < G; ++g) {
       d_in[g * H + u] = r.input[g];
       if (Cell::kRecurrentGradsDiffer) d_rec[g * H + u] = r.recurrent[g];
     }
-    h_seen[row] = MaskedValue(h_prev, mask, i);
     if (Cell::kCellState) dc[i] = r.c_prev;
+    if constexpr (Cell::kVariants) {
+      if (dm != nullptr) {
+        m_seen[row] = Cell::CellOutput(attrs, at, values, c_now, c_prev);
+        return;
+      }
+    }
+    h_seen[row] = MaskedValue(h_prev, mask, i);
     if (bypass) dh[i] = r.h_prev;
   }
 };

@@ -60,15 +60,15 @@ inline bool Prepare(tensorflow::OpKernelContext* ctx, size_t bytes,
   return true;
 }
 
-// The LSTM's projection has no GPU core yet: its calls fail with a clear
-// status (tfrnn.ops places them on the CPU).
+// The GPU core has no layer norm of a projected LSTM yet: such calls fail
+// with a clear status (tfrnn.ops places them on the CPU).
 template <typename T>
-bool RefuseProjection(tensorflow::OpKernelContext* ctx,
-                      const SequenceInputs<T>& in) {
-  if (in.projection == nullptr) return false;
+bool RefuseLayerNormWithProjection(tensorflow::OpKernelContext* ctx,
+                                   const SequenceInputs<T>& in) {
+  if (in.projection == nullptr || !in.layer_norm.on()) return false;
   ctx->SetStatus(absl::UnimplementedError(
-      "tfrnn: the LSTM's projection (projection_kernel, proj_size) runs on "
-      "the CPU kernel only; place the op on the CPU"));
+      "tfrnn: the LSTM's layer norm with a projection (projection_kernel, "
+      "proj_size) runs on the CPU kernel only; place the op on the CPU"));
   return true;
 }
 
@@ -83,12 +83,13 @@ struct Engine {
                       const typename Cell::Attrs& attrs, const Walk& walk,
                       const SequenceInputs<T>& in,
                       const ForwardOutputs<T>& out) {
-    if (RefuseProjection(ctx, in)) return;
+    if (RefuseLayerNormWithProjection(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;
     const size_t bytes =
-        ForwardWorkspaceBytes<Cell, T>(walk.dims, in.layer_norm.on());
+        ForwardWorkspaceBytes<Cell, T>(walk.dims, in.layer_norm.on(),
+                                       in.projection != nullptr);
     if (!Prepare(ctx, bytes, walk.dims, &on_device.lengths, &work, &lengths,
                  &workspace)) {
       return;
@@ -102,12 +103,13 @@ struct Engine {
                        const SequenceInputs<T>& in,
                        const SavedForward<T>& fwd,
                        const Gradients<T>& grads) {
-    if (RefuseProjection(ctx, in)) return;
+    if (RefuseLayerNormWithProjection(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;
     const size_t bytes =
-        BackwardWorkspaceBytes<Cell, T>(walk.dims, in.layer_norm.on());
+        BackwardWorkspaceBytes<Cell, T>(walk.dims, in.layer_norm.on(),
+                                        in.projection != nullptr);
     if (!Prepare(ctx, bytes, walk.dims, &on_device.lengths, &work, &lengths,
                  &workspace)) {
       return;

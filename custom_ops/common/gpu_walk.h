@@ -14,8 +14,10 @@
 // all steps as one GEMM; per step one GEMM h_{t-1}.U and one fused
 // element-wise kernel; backwards per step one element-wise kernel and one
 // GEMM (d_recurrent . U^T), then dx, dW, dU as whole-sequence GEMMs and db
-// as a two-pass reduction. Nothing uses atomics: a call's results are the
-// same bits every run.
+// as a two-pass reduction. The LSTM's projection adds a GEMM and an
+// element kernel over h per step each way (common/gpu_projection.h) and
+// dW_proj as one more whole-sequence GEMM. Nothing uses atomics: a call's
+// results are the same bits every run.
 //
 // Every pointer is device memory, lengths included (UploadLengths copies
 // host lengths); the contract is the CPU kernel's (common/recurrent_args.h).
@@ -26,6 +28,7 @@
 #include <cstdint>
 
 #include "common/gpu_elements.h"
+#include "common/gpu_projection.h"
 #include "common/gpu_status.h"
 #include "common/gpu_workspace.h"
 #include "common/recurrent_args.h"
@@ -50,10 +53,21 @@ Status UploadLengthsWith(Backend& be, const int32_t* host, int64_t n,
   return {};
 }
 
-// The call's option inputs, for the element-wise kernels.
+// The call's option inputs, for the element-wise kernels of the units;
+// under a projection zoneout_h is the projected h's (ProjectStep).
 template <typename T>
 ElementAt<T> OptionsOf(const SequenceInputs<T>& in, int64_t units) {
-  return {in.peephole, in.zoneout_h, in.zoneout_c, 0, 0, units};
+  const StepWeights<T> zoneout_h =
+      in.projection == nullptr ? in.zoneout_h : StepWeights<T>{};
+  return {in.peephole, zoneout_h, in.zoneout_c, 0, 0, units};
+}
+
+// The core has no layer norm of a projected LSTM yet.
+template <typename T>
+Status RefuseLayerNormWithProjection(const SequenceInputs<T>& in) {
+  if (in.projection == nullptr || !in.layer_norm.on()) return {};
+  return {kUnimplemented,
+          "the GPU core has no layer norm with a projection yet"};
 }
 
 // The LSTM's layer norm (cells with kVariants): its walks, after the
@@ -73,16 +87,17 @@ Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
                   const Walk& walk, const SequenceInputs<T>& in,
                   const ForwardOutputs<T>& out, void* workspace) {
   const Dims& d = walk.dims;
-  const int64_t B = d.batch, time = d.time, H = d.units;
-  const int64_t G = Cell::kGates * H, BH = B * H;
-  TFRNN_GPU_RETURN_IF_ERROR(be.Copy(out.h_n, in.h0, BH * sizeof(T)));
+  const int64_t B = d.batch, time = d.time, H = d.units, Hh = d.hidden;
+  const int64_t G = Cell::kGates * H, BH = B * H, BHh = B * Hh;
+  TFRNN_GPU_RETURN_IF_ERROR(RefuseLayerNormWithProjection(in));
+  TFRNN_GPU_RETURN_IF_ERROR(be.Copy(out.h_n, in.h0, BHh * sizeof(T)));
   if (Cell::kCellState) {
     TFRNN_GPU_RETURN_IF_ERROR(be.Copy(out.c_n, in.c0, BH * sizeof(T)));
   }
   // Without lengths every step runs and writes its output.
   if (out.output != nullptr && in.lengths != nullptr) {
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(
-        B * time * H, ZeroPastLengths<T>{in.lengths, time, H, out.output}));
+        B * time * Hh, ZeroPastLengths<T>{in.lengths, time, Hh, out.output}));
   }
   if (B == 0 || walk.max_len == 0 || H == 0) return {};
   if constexpr (Cell::kVariants) {
@@ -93,24 +108,32 @@ Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
   }
 
   WorkspacePlan plan(workspace);
-  const ForwardScratch<Cell, T> s(plan, d);
+  const ForwardScratch<Cell, T> s(plan, d, in.projection != nullptr);
   TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B * time, G, d.input, in.x,
                                     d.input, in.kernel, G, s.xw, G));
   TFRNN_GPU_RETURN_IF_ERROR(
-      be.Each(BH, CopyMasked<T>{in.h0, in.recurrent_mask, s.h_in}));
+      be.Each(BHh, CopyMasked<T>{in.h0, in.recurrent_mask, s.h_in}));
   for (int64_t step = 0; step < walk.max_len; ++step) {
     const int64_t t = StepTime(walk.reverse, step, walk.max_len);
-    const T* h_read = s.h_in + (step % 2) * BH;
-    T* h_write = s.h_in + ((step + 1) % 2) * BH;
-    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B, G, H, h_read, H,
+    const T* h_read = s.h_in + (step % 2) * BHh;
+    T* h_write = s.h_in + ((step + 1) % 2) * BHh;
+    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B, G, Hh, h_read, Hh,
                                       in.recurrent_kernel, G, s.hu, G));
     const ForwardStep<Cell, T> kernel{
         attrs, time, H, t, in.lengths, s.xw, in.bias, s.hu,
         in.recurrent_mask, OptionsOf(in, H), h_read, h_write, out.h_n,
         out.c_n, out.output,
         out.cell,
-        out.saved == nullptr ? nullptr : out.saved + t * B * Cell::kSaved * H};
+        out.saved == nullptr ? nullptr : out.saved + t * B * Cell::kSaved * H,
+        s.m};
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(BH, kernel));
+    if (in.projection == nullptr) continue;
+    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B, Hh, H, s.m, H,
+                                      in.projection, Hh, s.projected, Hh));
+    TFRNN_GPU_RETURN_IF_ERROR(be.Each(
+        BHh, ProjectStep<T>{time, Hh, t, in.lengths, s.projected,
+                            in.recurrent_mask, in.zoneout_h, h_read, h_write,
+                            out.h_n, out.output}));
   }
   return {};
 }
@@ -121,8 +144,8 @@ template <typename T, typename Backend>
 Status RecurrentProduct(Backend& be, const Dims& d, int64_t G, int64_t t,
                         const T* d_recurrent, const SequenceInputs<T>& in,
                         T* dhu) {
-  return be.Gemm(false, true, d.batch, d.units, G, d_recurrent + t * G,
-                 d.time * G, in.recurrent_kernel, G, dhu, d.units);
+  return be.Gemm(false, true, d.batch, d.hidden, G, d_recurrent + t * G,
+                 d.time * G, in.recurrent_kernel, G, dhu, d.hidden);
 }
 
 // The weight GEMMs once every step's gate gradients are in:
@@ -133,12 +156,12 @@ Status DenseGradients(Backend& be, const Dims& d, int64_t G,
                       const SequenceInputs<T>& in, const T* d_input,
                       const T* d_recurrent, const T* h_seen,
                       const Gradients<T>& grads) {
-  const int64_t rows = d.batch * d.time, I = d.input, H = d.units;
+  const int64_t rows = d.batch * d.time, I = d.input, Hh = d.hidden;
   TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, true, rows, I, G, d_input, G,
                                     in.kernel, G, grads.dx, I));
   TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(true, false, I, G, rows, in.x, I,
                                     d_input, G, grads.dkernel, G));
-  return be.Gemm(true, false, H, G, rows, h_seen, H, d_recurrent, G,
+  return be.Gemm(true, false, Hh, G, rows, h_seen, Hh, d_recurrent, G,
                  grads.drecurrent_kernel, G);
 }
 
@@ -179,9 +202,9 @@ Status PeepholeSums(Backend& be, const typename Cell::Attrs& attrs,
   return {};
 }
 
-// The weight gradients of RunBackward: the GEMMs, db per side (a row of
-// the bias each), then
-// dpeephole (its partial sums reuse the bias's buffer: chunks * 3H <=
+// The weight gradients of RunBackward: the GEMMs (dW_proj = m^T .
+// d_projected under a projection), db per side (a row of the bias each),
+// then dpeephole (its partial sums reuse the bias's buffer: chunks * 3H <=
 // chunks * G).
 template <typename Cell, typename T, typename Backend>
 Status WeightGradients(Backend& be, const typename Cell::Attrs& attrs,
@@ -194,6 +217,11 @@ Status WeightGradients(Backend& be, const typename Cell::Attrs& attrs,
   const int64_t rows = d.batch * d.time, G = Cell::kGates * d.units;
   TFRNN_GPU_RETURN_IF_ERROR(DenseGradients(
       be, d, G, in, s.d_input, s.d_recurrent, s.h_seen, grads));
+  if (in.projection != nullptr) {
+    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(true, false, d.units, d.hidden, rows,
+                                      s.m_seen, d.units, s.d_projected,
+                                      d.hidden, grads.dprojection, d.hidden));
+  }
   const T* sides[] = {s.d_input, s.d_recurrent};
   for (int side = 0; side < kSides; ++side) {
     TFRNN_GPU_RETURN_IF_ERROR(ColumnSums(be, rows, G, sides[side],
@@ -204,6 +232,57 @@ Status WeightGradients(Backend& be, const typename Cell::Attrs& attrs,
                             Cell::kSaved * d.units, s.bias_partials, grads);
 }
 
+// The gradients of a call where no step runs (or H = 0): zero weights'.
+template <typename Cell, typename T, typename Backend>
+Status ZeroWeightGradients(Backend& be, const Dims& d,
+                           const SequenceInputs<T>& in,
+                           const Gradients<T>& grads) {
+  constexpr int kSides = BackwardScratch<Cell, T>::kSides;
+  const int64_t G = Cell::kGates * d.units, H = d.units;
+  TFRNN_GPU_RETURN_IF_ERROR(
+      be.Zero(grads.dx, d.batch * d.time * d.input * sizeof(T)));
+  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dkernel, d.input * G * sizeof(T)));
+  TFRNN_GPU_RETURN_IF_ERROR(
+      be.Zero(grads.drecurrent_kernel, d.hidden * G * sizeof(T)));
+  if (grads.dpeephole != nullptr) {
+    TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dpeephole, 3 * H * sizeof(T)));
+  }
+  if (in.projection != nullptr) {
+    TFRNN_GPU_RETURN_IF_ERROR(
+        be.Zero(grads.dprojection, H * d.hidden * sizeof(T)));
+  }
+  if constexpr (Cell::kVariants) {
+    if (in.layer_norm.on()) {
+      T* outputs[] = {grads.dgain_x, grads.dgain_h, grads.dgain_c,
+                      grads.dshift_c};
+      const int64_t widths[] = {G, G, H, H};
+      for (int k = 0; k < 4; ++k) {
+        TFRNN_GPU_RETURN_IF_ERROR(be.Zero(outputs[k], widths[k] * sizeof(T)));
+      }
+    }
+  }
+  return be.Zero(grads.dbias, kSides * G * sizeof(T));
+}
+
+// Under a projection, step t's h side before the cell's elements: dh's
+// split (ProjectionBackwardStep), then dm = d_projected . W_proj^T.
+template <typename Cell, typename T, typename Backend>
+Status ProjectionBackward(Backend& be, const Walk& walk, int64_t t,
+                          int64_t pending, const SequenceInputs<T>& in,
+                          const SavedForward<T>& fwd,
+                          const BackwardScratch<Cell, T>& s, T* dh) {
+  const Dims& d = walk.dims;
+  const int64_t Hh = d.hidden;
+  TFRNN_GPU_RETURN_IF_ERROR(be.Each(
+      d.batch * Hh,
+      ProjectionBackwardStep<T>{d.time, Hh, t, pending, walk.reverse,
+                                in.lengths, in.recurrent_mask, in.zoneout_h,
+                                in.h0, fwd.output, fwd.d_output, s.dhu, dh,
+                                s.d_projected, s.h_seen}));
+  return be.Gemm(false, true, d.batch, d.units, Hh, s.d_projected + t * Hh,
+                 d.time * Hh, in.projection, Hh, s.dm, d.units);
+}
+
 template <typename Cell, typename T, typename Backend>
 Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
                    const Walk& walk, const SequenceInputs<T>& in,
@@ -211,33 +290,18 @@ Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
                    void* workspace) {
   constexpr int kSides = BackwardScratch<Cell, T>::kSides;
   const Dims& d = walk.dims;
-  const int64_t B = d.batch, time = d.time, I = d.input, H = d.units;
+  const int64_t B = d.batch, time = d.time, H = d.units, Hh = d.hidden;
   const int64_t G = Cell::kGates * H, BH = B * H;
+  const bool projected = in.projection != nullptr;
+  TFRNN_GPU_RETURN_IF_ERROR(RefuseLayerNormWithProjection(in));
   // dh0 (and dc0) carry the running state gradients backwards in time.
-  TFRNN_GPU_RETURN_IF_ERROR(be.Copy(grads.dh0, fwd.d_h_n, BH * sizeof(T)));
+  TFRNN_GPU_RETURN_IF_ERROR(
+      be.Copy(grads.dh0, fwd.d_h_n, B * Hh * sizeof(T)));
   if (Cell::kCellState) {
     TFRNN_GPU_RETURN_IF_ERROR(be.Copy(grads.dc0, fwd.d_c_n, BH * sizeof(T)));
   }
   if (B == 0 || walk.max_len == 0 || H == 0) {
-    TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dx, B * time * I * sizeof(T)));
-    TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dkernel, I * G * sizeof(T)));
-    TFRNN_GPU_RETURN_IF_ERROR(
-        be.Zero(grads.drecurrent_kernel, H * G * sizeof(T)));
-    if (grads.dpeephole != nullptr) {
-      TFRNN_GPU_RETURN_IF_ERROR(be.Zero(grads.dpeephole, 3 * H * sizeof(T)));
-    }
-    if constexpr (Cell::kVariants) {
-      if (in.layer_norm.on()) {
-        T* outputs[] = {grads.dgain_x, grads.dgain_h, grads.dgain_c,
-                        grads.dshift_c};
-        const int64_t widths[] = {G, G, H, H};
-        for (int k = 0; k < 4; ++k) {
-          TFRNN_GPU_RETURN_IF_ERROR(
-              be.Zero(outputs[k], widths[k] * sizeof(T)));
-        }
-      }
-    }
-    return be.Zero(grads.dbias, kSides * G * sizeof(T));
+    return ZeroWeightGradients<Cell>(be, d, in, grads);
   }
   if constexpr (Cell::kVariants) {
     if (in.layer_norm.on()) {
@@ -247,31 +311,41 @@ Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
   }
 
   WorkspacePlan plan(workspace);
-  const BackwardScratch<Cell, T> s(plan, d);
+  const BackwardScratch<Cell, T> s(plan, d, projected);
   // Steps a row does not run keep zero gradients: they drop out of the
   // weight GEMMs.
   const size_t seq_g = B * time * G * sizeof(T);
   TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.d_input, seq_g));
   if (kSides == 2) TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.d_recurrent, seq_g));
-  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.h_seen, B * time * H * sizeof(T)));
+  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.h_seen, B * time * Hh * sizeof(T)));
+  if (projected) {
+    TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.m_seen, B * time * H * sizeof(T)));
+    TFRNN_GPU_RETURN_IF_ERROR(
+        be.Zero(s.d_projected, B * time * Hh * sizeof(T)));
+  }
   int64_t pending = -1;  // the step whose product dhu holds
   for (int64_t step = 0; step < walk.max_len; ++step) {
     const int64_t t = StepTime(!walk.reverse, step, walk.max_len);
+    if (projected) {
+      TFRNN_GPU_RETURN_IF_ERROR(ProjectionBackward(be, walk, t, pending, in,
+                                                   fwd, s, grads.dh0));
+    }
     const BackwardStep<Cell, T> kernel{
         attrs, B, time, H, t, pending, walk.reverse, in.lengths,
         in.recurrent_mask, OptionsOf(in, H), in.h0, in.c0, fwd.output,
         fwd.cell, fwd.saved,
         fwd.d_output, s.dhu, grads.dh0, grads.dc0, s.d_input,
-        s.d_recurrent, s.h_seen};
+        s.d_recurrent, s.h_seen, s.dm, s.m_seen};
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(BH, kernel));
     TFRNN_GPU_RETURN_IF_ERROR(
         RecurrentProduct(be, d, G, t, s.d_recurrent, in, s.dhu));
     pending = t;
   }
+  const bool bypass = Cell::kHiddenBypass || in.zoneout_h.values != nullptr;
   TFRNN_GPU_RETURN_IF_ERROR(be.Each(
-      BH, FinishRecurrent<T>{pending, time, H, in.lengths, in.recurrent_mask,
-                             s.dhu, HiddenBypass<Cell>(OptionsOf(in, H)),
-                             grads.dh0}));
+      B * Hh, FinishRecurrent<T>{pending, time, Hh, in.lengths,
+                                 in.recurrent_mask, s.dhu, bypass,
+                                 grads.dh0}));
   return WeightGradients(be, attrs, walk, in, fwd, s, grads);
 }
 

@@ -46,44 +46,61 @@ inline int64_t BiasChunks(const Dims& d) {
 }
 
 // The forward's scratch: xw [B,T,G] x.W of every step (the bias is added
-// per step); hu [B,G] h_{t-1}.U of the current step; h_in [2,B,H] the
+// per step); hu [B,G] h_{t-1}.U of the current step; h_in [2,B,Hh] the
 // masked h a step multiplies by U, read from one half, written to the
-// other. All live for one call.
+// other; under the LSTM's projection m [B,H] the step's o * tanh(c_t) and
+// projected [B,Hh] its m . W_proj. All live for one call.
 template <typename Cell, typename T>
 struct ForwardScratch {
-  ForwardScratch(WorkspacePlan& plan, const Dims& d) {
+  ForwardScratch(WorkspacePlan& plan, const Dims& d, bool projection = false) {
     const int64_t G = Cell::kGates * d.units;
     xw = plan.Take<T>(d.batch * d.time * G);
     hu = plan.Take<T>(d.batch * G);
-    h_in = plan.Take<T>(2 * d.batch * d.units);
+    h_in = plan.Take<T>(2 * d.batch * d.hidden);
+    if (!projection) return;
+    m = plan.Take<T>(d.batch * d.units);
+    projected = plan.Take<T>(d.batch * d.hidden);
   }
   T* xw;
   T* hu;
   T* h_in;
+  T* m = nullptr;
+  T* projected = nullptr;
 };
 
 // The backward's scratch: d_gates[side] [B,T,G] the gate gradients of the
 // input side and (cells whose recurrent side differs) the recurrent side,
-// zero where a row did not run; h_seen [B,T,H] the (masked) h_{t-1} each
-// step's product saw, for dU; dhu [B,H] a step's d_recurrent . U^T, folded
+// zero where a row did not run; h_seen [B,T,Hh] the (masked) h_{t-1} each
+// step's product saw, for dU; dhu [B,Hh] a step's d_recurrent . U^T, folded
 // into dh by the next step; bias_partials [chunks, G] in double (a side's
-// bias at a time, and the peepholes' 3H).
+// bias at a time, and the peepholes' 3H). Under the LSTM's projection:
+// m_seen [B,T,H] each step's m_t and d_projected [B,T,Hh] the gradient
+// reaching m_t . W_proj (both zero where a row did not run, for dW_proj),
+// dm [B,H] a step's d_projected . W_proj^T.
 template <typename Cell, typename T>
 struct BackwardScratch {
   static constexpr int kSides = Cell::kRecurrentGradsDiffer ? 2 : 1;
-  BackwardScratch(WorkspacePlan& plan, const Dims& d) {
-    const int64_t G = Cell::kGates * d.units;
-    d_input = plan.Take<T>(d.batch * d.time * G);
-    d_recurrent = kSides == 2 ? plan.Take<T>(d.batch * d.time * G) : d_input;
-    h_seen = plan.Take<T>(d.batch * d.time * d.units);
-    dhu = plan.Take<T>(d.batch * d.units);
+  BackwardScratch(WorkspacePlan& plan, const Dims& d,
+                  bool projection = false) {
+    const int64_t G = Cell::kGates * d.units, BT = d.batch * d.time;
+    d_input = plan.Take<T>(BT * G);
+    d_recurrent = kSides == 2 ? plan.Take<T>(BT * G) : d_input;
+    h_seen = plan.Take<T>(BT * d.hidden);
+    dhu = plan.Take<T>(d.batch * d.hidden);
     bias_partials = plan.Take<double>(BiasChunks(d) * G);
+    if (!projection) return;
+    m_seen = plan.Take<T>(BT * d.units);
+    d_projected = plan.Take<T>(BT * d.hidden);
+    dm = plan.Take<T>(d.batch * d.units);
   }
   T* d_input;
   T* d_recurrent;
   T* h_seen;
   T* dhu;
   double* bias_partials;
+  T* m_seen = nullptr;
+  T* d_projected = nullptr;
+  T* dm = nullptr;
 };
 
 // The LSTM's layer norm needs more (lstm/lstm_layer_norm_gpu.h): the
@@ -93,24 +110,27 @@ size_t LayerNormForwardBytes(const Dims& d);
 template <typename T>
 size_t LayerNormBackwardBytes(const Dims& d);
 
-// The bytes of a call's workspace; layer_norm: the LSTM's is on.
+// The bytes of a call's workspace; layer_norm, projection: the LSTM's are
+// on (the core takes one or the other).
 template <typename Cell, typename T>
-size_t ForwardWorkspaceBytes(const Dims& d, bool layer_norm = false) {
+size_t ForwardWorkspaceBytes(const Dims& d, bool layer_norm = false,
+                             bool projection = false) {
   if constexpr (Cell::kVariants) {
     if (layer_norm) return LayerNormForwardBytes<T>(d);
   }
   WorkspacePlan plan(nullptr);
-  ForwardScratch<Cell, T>(plan, d);
+  ForwardScratch<Cell, T>(plan, d, projection);
   return plan.bytes();
 }
 
 template <typename Cell, typename T>
-size_t BackwardWorkspaceBytes(const Dims& d, bool layer_norm = false) {
+size_t BackwardWorkspaceBytes(const Dims& d, bool layer_norm = false,
+                              bool projection = false) {
   if constexpr (Cell::kVariants) {
     if (layer_norm) return LayerNormBackwardBytes<T>(d);
   }
   WorkspacePlan plan(nullptr);
-  BackwardScratch<Cell, T>(plan, d);
+  BackwardScratch<Cell, T>(plan, d, projection);
   return plan.bytes();
 }
 

@@ -50,6 +50,16 @@ struct GpuCell : Cell {
     return ClipIf<Act<T>>(CellState(a, c_prev), OptionsAt(attrs, at));
   }
 
+  // m_t = o * tanh(c_t) with c_t as tanh read it (PeepholeCell's): what
+  // the projection multiplied, for its weight's gradient.
+  template <typename T>
+  TFRNN_HOST_DEVICE static T CellOutput(const Attrs& attrs,
+                                        const gpu::ElementAt<T>& at,
+                                        const T* saved, T c_saved, T c_prev) {
+    return HiddenState(saved[3], Act<T>::Tanh(PeepholeCell(
+                                     attrs, at, saved, c_saved, c_prev)));
+  }
+
   template <typename T>
   TFRNN_HOST_DEVICE static Options<T> OptionsAt(const Attrs& attrs,
                                                 const gpu::ElementAt<T>& at) {

@@ -69,7 +69,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
             zoneout_c=zoneout[1], cell_clip=clip, layer_norm_weights=ln,
             layer_norm_epsilon=epsilon, projection=projection)
     else:
-        with _projection_device(projection):
+        with _placement(ln[0] if ln else None, projection):
             output, h_n, c_n, _, cells = ops.tfrnn_lstm(
                 x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
                 _or_empty(peephole, x.dtype), *zoneout,
@@ -109,7 +109,7 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
     else:
         # The op takes a per-step zoneout as the sequence op's [B,T=1,H].
         steps = [z[:, None] if z.shape.rank == 2 else z for z in zoneout]
-        with _projection_device(projection):
+        with _placement(ln[0] if ln else None, projection):
             result = ops.tfrnn_lstm_step(
                 x, h, c, kernel, recurrent_kernel, bias,
                 _or_empty(peephole, x.dtype), *steps,
@@ -145,11 +145,14 @@ def _float_inputs(peephole, layer_norm, projection, **named):
     return dtype, tensors, (peephole, ln, projection)
 
 
-def _projection_device(projection):
-    """The device scope of an op with this projection input: the CPU when
-    it is given (the GPU kernel has no projection yet), else the caller's."""
-    given = projection is not None and projection.shape.num_elements() != 0
-    return tf.device("/CPU:0") if given else contextlib.nullcontext()
+def _placement(gain_x, projection):
+    """The device scope of an op with these inputs (the layer norm's gain_x,
+    the projection; None or [0]: off): the CPU when both are on (the GPU
+    kernel has no layer norm of a projected LSTM yet), else the caller's."""
+    def given(t):
+        return t is not None and t.shape.num_elements() != 0
+    both = given(gain_x) and given(projection)
+    return tf.device("/CPU:0") if both else contextlib.nullcontext()
 
 
 def _layer_norm_inputs(ln, dtype):
@@ -183,7 +186,7 @@ def _lstm_grad(op, d_output, d_h_n, d_c_n, *unused_reserve_grads):
                  cell_clip=op.get_attr("cell_clip"),
                  layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
     output, h_n, c_n, gates, cell = op.outputs
-    with _projection_device(options[-1]):
+    with _placement(options[3], options[-1]):
         if not op.get_attr("is_training"):
             output, _, _, gates, cell = library.ops.tfrnn_lstm(
                 x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
@@ -205,7 +208,7 @@ def _lstm_step_grad(op, d_h_new, d_c_new, unused_d_gates):
     h_new, c_new, gates = op.outputs
     d_h_new = zeros_if_none(d_h_new, h_new)
     ones = tf.ones(tf.shape(x)[:1], tf.int32)
-    with _projection_device(options[-1]):
+    with _placement(options[3], options[-1]):
         # the layer norm's four, then the projection's
         dx, dh, dc, dkernel, drecurrent, dbias, dpeephole, *d_options = \
             library.ops.tfrnn_lstm_grad(
