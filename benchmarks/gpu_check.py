@@ -340,11 +340,13 @@ def check_mask(core, host_core, device, stream, report):
         report(f"mask vs host build {cell} (float64, reverse)",
                max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
     for reverse in (False, True):
-        for variant in (None, "layer norm", "projection"):
+        for variant in (None, "layer norm", "projection",
+                        "layer norm + projection"):
             p = Problem("lstm", 6, 11, 7, 40, device, torch.float64,
                         seed=200, masked=True, options=True,
-                        layer_norm=variant == "layer norm",
-                        projection=17 if variant == "projection" else None)
+                        layer_norm=variant is not None and "norm" in variant,
+                        projection=17 if variant and "proj" in variant
+                        else None)
             on_host = p.to("cpu", torch.float64)
             fwd, grad = worst_errors(run_core(core, p, reverse, stream),
                                      run_core(host_core, on_host, reverse, 0))

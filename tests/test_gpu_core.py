@@ -291,24 +291,17 @@ def test_lstm_options_match_cpu_op(core, cpu_ops, shape, reverse, masked,
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("options", [False, True])
 @pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("layer_norm", [False, True])
 def test_projection_matches_cpu_op(core, cpu_ops, shape, reverse, masked,
-                                   options, wide):
+                                   options, wide, layer_norm):
     """The projection (P = 3, or H + 4), alone and with peepholes, the clip
-    and both zoneouts (zoneout_h on the projected h): dprojection
-    included."""
+    and both zoneouts (zoneout_h on the projected h), with and without the
+    layer norm: dprojection included."""
     P = shape[3] + 4 if wide else 3
     check_against_cpu_op(
         core, cpu_ops, Case("lstm", shape, np.float64, masked,
                             seed=hash(shape) % 1000 + 1, options=options,
-                            projection=P), reverse)
-
-
-def test_layer_norm_with_projection_is_refused(core):
-    case = Case("lstm", (2, 3, 2, 4), np.float32, False, seed=0,
-                layer_norm=True, projection=2)
-    with pytest.raises(gpu_core.GpuCoreError,
-                       match="layer norm with a projection"):
-        case.core_forward(core, False)
+                            layer_norm=layer_norm, projection=P), reverse)
 
 
 @pytest.mark.parametrize("shape", SHAPES[:2], ids=str)
@@ -343,7 +336,9 @@ def check_against_cpu_op(core, cpu_ops, case, reverse):
 
 # The LSTM's variants with walks of their own, beside the plain cells.
 VARIANTS = {"lstm_layer_norm": {"layer_norm": True, "options": True},
-            "lstm_projected": {"projection": 7, "options": True}}
+            "lstm_projected": {"projection": 7, "options": True},
+            "lstm_layer_norm_projected": {"layer_norm": True,
+                                          "projection": 7, "options": True}}
 
 
 def cell_case(cell, *args, **kwargs):

@@ -438,13 +438,11 @@ def test_layer_runs_op_options_as_keras_step_loop_does(variant, go_backwards):
 
 
 @needs_op
-def test_projection_runs_the_op_placed_on_the_cpu_only_with_layer_norm():
-    """proj_size runs the fused op with no step loop; with layer_norm too
-    (which the GPU kernel refuses for now) the op is placed on the CPU,
-    alone it is left to the caller's device."""
+def test_projection_runs_the_op_without_a_step_loop():
+    """proj_size, alone and with layer_norm, runs the fused op (left on the
+    caller's device: both kernels take it) with no step loop."""
     x = np.zeros((2, 3, 4), "f")
-    for kwargs, cpu in ((dict(proj_size=2), False),
-                        (dict(proj_size=2, layer_norm=True), True)):
+    for kwargs in (dict(proj_size=2), dict(proj_size=2, layer_norm=True)):
         layer = LSTM(3, **kwargs)
         layer(x)
         graph = tf.function(layer).get_concrete_function(
@@ -453,7 +451,7 @@ def test_projection_runs_the_op_placed_on_the_cpu_only_with_layer_norm():
         for f in graph._functions.values():
             nodes += [(n.op, n.device) for n in f.definition.node_def]
         placed = [device for op, device in nodes if op == "TfrnnLstm"]
-        assert placed and all(("CPU" in d) == cpu for d in placed), placed
+        assert placed and not any("CPU" in d for d in placed), placed
         assert "While" not in {op for op, _ in nodes}
 
 

@@ -60,18 +60,6 @@ inline bool Prepare(tensorflow::OpKernelContext* ctx, size_t bytes,
   return true;
 }
 
-// The GPU core has no layer norm of a projected LSTM yet: such calls fail
-// with a clear status (tfrnn.ops places them on the CPU).
-template <typename T>
-bool RefuseLayerNormWithProjection(tensorflow::OpKernelContext* ctx,
-                                   const SequenceInputs<T>& in) {
-  if (in.projection == nullptr || !in.layer_norm.on()) return false;
-  ctx->SetStatus(absl::UnimplementedError(
-      "tfrnn: the LSTM's layer norm with a projection (projection_kernel, "
-      "proj_size) runs on the CPU kernel only; place the op on the CPU"));
-  return true;
-}
-
 template <typename CellMath, typename Scalar>
 struct Engine {
   using Cell = CellMath;
@@ -83,7 +71,6 @@ struct Engine {
                       const typename Cell::Attrs& attrs, const Walk& walk,
                       const SequenceInputs<T>& in,
                       const ForwardOutputs<T>& out) {
-    if (RefuseLayerNormWithProjection(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;
@@ -103,7 +90,6 @@ struct Engine {
                        const SequenceInputs<T>& in,
                        const SavedForward<T>& fwd,
                        const Gradients<T>& grads) {
-    if (RefuseLayerNormWithProjection(ctx, in)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;

@@ -14,7 +14,6 @@ struct Status {
 
 constexpr int kBlasError = 1000;      // + the cublasStatus_t
 constexpr int kNoBlasLibrary = 2000;  // libcublas could not be loaded
-constexpr int kUnimplemented = 4000;  // a combination the core lacks
 
 #define TFRNN_GPU_RETURN_IF_ERROR(expr)       \
   do {                                        \

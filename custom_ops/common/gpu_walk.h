@@ -62,14 +62,6 @@ ElementAt<T> OptionsOf(const SequenceInputs<T>& in, int64_t units) {
   return {in.peephole, zoneout_h, in.zoneout_c, 0, 0, units};
 }
 
-// The core has no layer norm of a projected LSTM yet.
-template <typename T>
-Status RefuseLayerNormWithProjection(const SequenceInputs<T>& in) {
-  if (in.projection == nullptr || !in.layer_norm.on()) return {};
-  return {kUnimplemented,
-          "the GPU core has no layer norm with a projection yet"};
-}
-
 // The LSTM's layer norm (cells with kVariants): its walks, after the
 // prologues of RunForward / RunBackward (lstm/lstm_layer_norm_gpu.h).
 template <typename Cell, typename T, typename Backend>
@@ -82,6 +74,24 @@ Status RunLayerNormBackward(Backend& be, const typename Cell::Attrs& attrs,
                             const SavedForward<T>& fwd,
                             const Gradients<T>& grads, void* workspace);
 
+// Under a projection, step t's h after the cell's elements wrote m [B,H]:
+// projected = m . W_proj, then ProjectStep.
+template <typename T, typename Backend>
+Status ProjectForward(Backend& be, const Walk& walk, int64_t t,
+                      const SequenceInputs<T>& in,
+                      const ForwardOutputs<T>& out, const T* m, T* projected,
+                      const T* h_read, T* h_write) {
+  const Dims& d = walk.dims;
+  const int64_t Hh = d.hidden;
+  TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, d.batch, Hh, d.units, m,
+                                    d.units, in.projection, Hh, projected,
+                                    Hh));
+  return be.Each(d.batch * Hh,
+                 ProjectStep<T>{d.time, Hh, t, in.lengths, projected,
+                                in.recurrent_mask, in.zoneout_h, h_read,
+                                h_write, out.h_n, out.output});
+}
+
 template <typename Cell, typename T, typename Backend>
 Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
                   const Walk& walk, const SequenceInputs<T>& in,
@@ -89,7 +99,6 @@ Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
   const Dims& d = walk.dims;
   const int64_t B = d.batch, time = d.time, H = d.units, Hh = d.hidden;
   const int64_t G = Cell::kGates * H, BH = B * H, BHh = B * Hh;
-  TFRNN_GPU_RETURN_IF_ERROR(RefuseLayerNormWithProjection(in));
   TFRNN_GPU_RETURN_IF_ERROR(be.Copy(out.h_n, in.h0, BHh * sizeof(T)));
   if (Cell::kCellState) {
     TFRNN_GPU_RETURN_IF_ERROR(be.Copy(out.c_n, in.c0, BH * sizeof(T)));
@@ -127,13 +136,10 @@ Status RunForward(Backend& be, const typename Cell::Attrs& attrs,
         out.saved == nullptr ? nullptr : out.saved + t * B * Cell::kSaved * H,
         s.m};
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(BH, kernel));
-    if (in.projection == nullptr) continue;
-    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B, Hh, H, s.m, H,
-                                      in.projection, Hh, s.projected, Hh));
-    TFRNN_GPU_RETURN_IF_ERROR(be.Each(
-        BHh, ProjectStep<T>{time, Hh, t, in.lengths, s.projected,
-                            in.recurrent_mask, in.zoneout_h, h_read, h_write,
-                            out.h_n, out.output}));
+    if (in.projection != nullptr) {
+      TFRNN_GPU_RETURN_IF_ERROR(ProjectForward(
+          be, walk, t, in, out, s.m, s.projected, h_read, h_write));
+    }
   }
   return {};
 }
@@ -202,6 +208,18 @@ Status PeepholeSums(Backend& be, const typename Cell::Attrs& attrs,
   return {};
 }
 
+// dW_proj = m^T . d_projected over every step, under a projection; s: a
+// backward scratch with m_seen and d_projected.
+template <typename T, typename Scratch, typename Backend>
+Status ProjectionGradient(Backend& be, const Dims& d,
+                          const SequenceInputs<T>& in, const Scratch& s,
+                          const Gradients<T>& grads) {
+  if (in.projection == nullptr) return {};
+  return be.Gemm(true, false, d.units, d.hidden, d.batch * d.time, s.m_seen,
+                 d.units, s.d_projected, d.hidden, grads.dprojection,
+                 d.hidden);
+}
+
 // The weight gradients of RunBackward: the GEMMs (dW_proj = m^T .
 // d_projected under a projection), db per side (a row of the bias each),
 // then dpeephole (its partial sums reuse the bias's buffer: chunks * 3H <=
@@ -217,11 +235,7 @@ Status WeightGradients(Backend& be, const typename Cell::Attrs& attrs,
   const int64_t rows = d.batch * d.time, G = Cell::kGates * d.units;
   TFRNN_GPU_RETURN_IF_ERROR(DenseGradients(
       be, d, G, in, s.d_input, s.d_recurrent, s.h_seen, grads));
-  if (in.projection != nullptr) {
-    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(true, false, d.units, d.hidden, rows,
-                                      s.m_seen, d.units, s.d_projected,
-                                      d.hidden, grads.dprojection, d.hidden));
-  }
+  TFRNN_GPU_RETURN_IF_ERROR(ProjectionGradient(be, d, in, s, grads));
   const T* sides[] = {s.d_input, s.d_recurrent};
   for (int side = 0; side < kSides; ++side) {
     TFRNN_GPU_RETURN_IF_ERROR(ColumnSums(be, rows, G, sides[side],
@@ -265,12 +279,13 @@ Status ZeroWeightGradients(Backend& be, const Dims& d,
 }
 
 // Under a projection, step t's h side before the cell's elements: dh's
-// split (ProjectionBackwardStep), then dm = d_projected . W_proj^T.
-template <typename Cell, typename T, typename Backend>
+// split (ProjectionBackwardStep), then dm = d_projected . W_proj^T; s: a
+// backward scratch with dhu, h_seen, d_projected and dm.
+template <typename T, typename Scratch, typename Backend>
 Status ProjectionBackward(Backend& be, const Walk& walk, int64_t t,
                           int64_t pending, const SequenceInputs<T>& in,
-                          const SavedForward<T>& fwd,
-                          const BackwardScratch<Cell, T>& s, T* dh) {
+                          const SavedForward<T>& fwd, const Scratch& s,
+                          T* dh) {
   const Dims& d = walk.dims;
   const int64_t Hh = d.hidden;
   TFRNN_GPU_RETURN_IF_ERROR(be.Each(
@@ -293,7 +308,6 @@ Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
   const int64_t B = d.batch, time = d.time, H = d.units, Hh = d.hidden;
   const int64_t G = Cell::kGates * H, BH = B * H;
   const bool projected = in.projection != nullptr;
-  TFRNN_GPU_RETURN_IF_ERROR(RefuseLayerNormWithProjection(in));
   // dh0 (and dc0) carry the running state gradients backwards in time.
   TFRNN_GPU_RETURN_IF_ERROR(
       be.Copy(grads.dh0, fwd.d_h_n, B * Hh * sizeof(T)));

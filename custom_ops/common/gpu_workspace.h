@@ -104,19 +104,20 @@ struct BackwardScratch {
 };
 
 // The LSTM's layer norm needs more (lstm/lstm_layer_norm_gpu.h): the
-// bytes of its scratch, declared here, defined with its walks.
+// bytes of its scratch (with the projection's when there is one), declared
+// here, defined with its walks.
 template <typename T>
-size_t LayerNormForwardBytes(const Dims& d);
+size_t LayerNormForwardBytes(const Dims& d, bool projection);
 template <typename T>
-size_t LayerNormBackwardBytes(const Dims& d);
+size_t LayerNormBackwardBytes(const Dims& d, bool projection);
 
 // The bytes of a call's workspace; layer_norm, projection: the LSTM's are
-// on (the core takes one or the other).
+// on.
 template <typename Cell, typename T>
 size_t ForwardWorkspaceBytes(const Dims& d, bool layer_norm = false,
                              bool projection = false) {
   if constexpr (Cell::kVariants) {
-    if (layer_norm) return LayerNormForwardBytes<T>(d);
+    if (layer_norm) return LayerNormForwardBytes<T>(d, projection);
   }
   WorkspacePlan plan(nullptr);
   ForwardScratch<Cell, T>(plan, d, projection);
@@ -127,7 +128,7 @@ template <typename Cell, typename T>
 size_t BackwardWorkspaceBytes(const Dims& d, bool layer_norm = false,
                               bool projection = false) {
   if constexpr (Cell::kVariants) {
-    if (layer_norm) return LayerNormBackwardBytes<T>(d);
+    if (layer_norm) return LayerNormBackwardBytes<T>(d, projection);
   }
   WorkspacePlan plan(nullptr);
   BackwardScratch<Cell, T>(plan, d, projection);

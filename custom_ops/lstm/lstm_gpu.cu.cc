@@ -8,9 +8,9 @@ TFRNN_INSTANTIATE_GPU_CELL(::tfrnn::lstm::GpuCell)
 
 namespace tfrnn {
 namespace gpu {
-template size_t LayerNormForwardBytes<float>(const Dims&);
-template size_t LayerNormForwardBytes<double>(const Dims&);
-template size_t LayerNormBackwardBytes<float>(const Dims&);
-template size_t LayerNormBackwardBytes<double>(const Dims&);
+template size_t LayerNormForwardBytes<float>(const Dims&, bool);
+template size_t LayerNormForwardBytes<double>(const Dims&, bool);
+template size_t LayerNormBackwardBytes<float>(const Dims&, bool);
+template size_t LayerNormBackwardBytes<double>(const Dims&, bool);
 }  // namespace gpu
 }  // namespace tfrnn

@@ -8,7 +8,9 @@
 // (LayerNormGateBackward), both sides through their norms
 // (LayerNormRowsBackward), then d_recurrent . U^T (GEMM). Row kernels run a
 // thread per row and gate, looping over its units: simple, and correct on
-// any H (a warp per row would be the next step for speed). The saved row
+// any H (a warp per row would be the next step for speed). Under the
+// projection LayerNormCarry writes m_t and the plain walk's projection
+// pieces (common/gpu_walk.h) take h from there, both ways. The saved row
 // is the CPU's (lstm_cell.h's LayerNormRow), so the two devices' saved
 // values agree; nothing uses atomics.
 #ifndef TFRNN_CUSTOM_OPS_LSTM_LSTM_LAYER_NORM_GPU_H_
@@ -19,6 +21,7 @@
 
 #include "common/gpu_elements.h"
 #include "common/gpu_status.h"
+#include "common/gpu_walk.h"
 #include "common/gpu_workspace.h"
 #include "common/recurrent_args.h"
 #include "common/steps.h"
@@ -132,7 +135,9 @@ struct LayerNormGates {
 
 // Step t's carried h_t, c_t from the gates, c_t and tanh's input c_out
 // (LN(c_t) * gain_c + shift_c), to the running state and the outputs; a
-// row past its length carries its masked h over; n = B*H.
+// row past its length carries its masked h over; n = B*H. Under a
+// projection h is m_t, to m (0 for rows not running), the rest
+// ProjectStep's.
 template <typename T>
 struct LayerNormCarry {
   lstm::Attrs attrs;
@@ -150,33 +155,43 @@ struct LayerNormCarry {
   T* c;             // [B,H] the running c
   T* output;        // [B,T,H] or null
   T* cell;          // [B,T,H] or null
+  T* m;             // [B,H] under a projection, else null
 
   TFRNN_HOST_DEVICE void operator()(int64_t i) const {
     const int64_t H = units, b = i / H, u = i % H;
     if (t >= Length(lengths, b, time)) {
-      h_write[i] = h_read[i];
+      if (m != nullptr) {
+        m[i] = T(0);
+      } else {
+        h_write[i] = h_read[i];
+      }
       return;
     }
     const lstm::Gates<T> a = GatesAt(gates + b * gates_stride, u, H);
     const lstm::State<T> next = lstm::Carry<ScalarActivations<T>>(
-        a, c_new[i], c_out[i], h[i], c[i],
+        a, c_new[i], c_out[i], m != nullptr ? T(0) : h[i], c[i],
         lstm::GpuCell::OptionsAt(attrs, options.At(b * time + t, u)));
     const int64_t at = SeqAt(b, t, time, H) + u;
     c[i] = next.c;
     if (cell != nullptr) cell[at] = next.c;
+    if (m != nullptr) {
+      m[i] = next.h;
+      return;
+    }
     h[i] = next.h;
     if (output != nullptr) output[at] = next.h;
     h_write[i] = MaskedValue(next.h, mask, i);
   }
 };
 
-// The forward's scratch under layer norm: ForwardScratch's, and per step
+// The forward's scratch under layer norm: ForwardScratch's (with the
+// projection's when there is one), and per step
 // c_new, c_out [B,H] and (inference, where nothing is saved) the gates
 // [B,4H].
 template <typename T>
 struct LayerNormForwardScratch {
-  LayerNormForwardScratch(WorkspacePlan& plan, const Dims& d)
-      : base(plan, d) {
+  LayerNormForwardScratch(WorkspacePlan& plan, const Dims& d, bool projection)
+      : base(plan, d, projection) {
     c_new = plan.Take<T>(d.batch * d.units);
     c_out = plan.Take<T>(d.batch * d.units);
     gates = plan.Take<T>(d.batch * 4 * d.units);
@@ -193,12 +208,12 @@ Status RunLayerNormForward(Backend& be, const typename Cell::Attrs& attrs,
                            const ForwardOutputs<T>& out, void* workspace) {
   const Dims& d = walk.dims;
   const int64_t B = d.batch, time = d.time, H = d.units, G = 4 * H;
-  const int64_t W = LayerNormRow::Width(H), BH = B * H;
+  const int64_t Hh = d.hidden, W = LayerNormRow::Width(H), BH = B * H;
   const int64_t stats = LayerNormRow::kStats * H;
   const LayerNormWeights<T>& ln = in.layer_norm;
   const T eps = static_cast<T>(attrs.layer_norm_epsilon);
   WorkspacePlan plan(workspace);
-  const LayerNormForwardScratch<T> s(plan, d);
+  const LayerNormForwardScratch<T> s(plan, d, in.projection != nullptr);
   TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B * time, G, d.input, in.x,
                                     d.input, in.kernel, G, s.base.xw, G));
   TFRNN_GPU_RETURN_IF_ERROR(be.Each(
@@ -208,15 +223,15 @@ Status RunLayerNormForward(Backend& be, const typename Cell::Attrs& attrs,
                        LayerNormRow::kInput * H,
                        stats + LayerNormRow::kInputStats}));
   TFRNN_GPU_RETURN_IF_ERROR(
-      be.Each(BH, CopyMasked<T>{in.h0, in.recurrent_mask, s.base.h_in}));
+      be.Each(B * Hh, CopyMasked<T>{in.h0, in.recurrent_mask, s.base.h_in}));
   const ElementAt<T> options = OptionsOf(in, H);
   for (int64_t step = 0; step < walk.max_len; ++step) {
     const int64_t t = StepTime(walk.reverse, step, walk.max_len);
-    const T* h_read = s.base.h_in + (step % 2) * BH;
-    T* h_write = s.base.h_in + ((step + 1) % 2) * BH;
+    const T* h_read = s.base.h_in + (step % 2) * B * Hh;
+    T* h_write = s.base.h_in + ((step + 1) % 2) * B * Hh;
     T* gates = out.saved == nullptr ? s.gates : out.saved + t * B * W;
     const int64_t gates_stride = out.saved == nullptr ? G : W;
-    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B, G, H, h_read, H,
+    TFRNN_GPU_RETURN_IF_ERROR(be.Gemm(false, false, B, G, Hh, h_read, Hh,
                                       in.recurrent_kernel, G, s.base.hu, G));
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(
         B * 4, LayerNormRows<T>{B, time, H, 4, t, in.lengths, eps, s.base.hu,
@@ -236,7 +251,12 @@ Status RunLayerNormForward(Backend& be, const typename Cell::Attrs& attrs,
         BH, LayerNormCarry<T>{attrs, time, H, t, in.lengths,
                               in.recurrent_mask, options, gates, gates_stride,
                               s.c_new, s.c_out, h_read, h_write, out.h_n,
-                              out.c_n, out.output, out.cell}));
+                              out.c_n, out.output, out.cell, s.base.m}));
+    if (in.projection != nullptr) {
+      TFRNN_GPU_RETURN_IF_ERROR(ProjectForward(be, walk, t, in, out,
+                                               s.base.m, s.base.projected,
+                                               h_read, h_write));
+    }
   }
   return {};
 }
@@ -247,6 +267,8 @@ Status RunLayerNormForward(Backend& be, const typename Cell::Attrs& attrs,
 // (to dh, under zoneout_h), the gradient reaching LN(c_t) (times gain_c:
 // d_normed; d_out keeps it for gain_c's and shift_c's sums), dc's shares
 // (dc_share reaching c_t, dc_kept c_{t-1}) and do_ (to dz's o); n = B*H.
+// Under a projection ProjectionBackwardStep has done the h side: dm is the
+// gradient reaching m_t (nothing to fold), m_seen records m_t.
 template <typename T>
 struct LayerNormOutputBackward {
   lstm::Attrs attrs;
@@ -272,29 +294,37 @@ struct LayerNormOutputBackward {
   T* dz;        // [B,T,4H]
   T* d_out;     // [B,T,H]
   T* h_seen;    // [B,T,H]
+  const T* dm;  // [B,H] under a projection, else null
+  T* m_seen;    // [B,T,H] under a projection, else null
 
   TFRNN_HOST_DEVICE void operator()(int64_t i) const {
     using Act = ScalarActivations<T>;
     const int64_t H = units, b = i / H, u = i % H;
     const int64_t len = Length(lengths, b, time);
     const bool bypass = options.zoneout_h.values != nullptr;
-    FoldRecurrent(pending, time, lengths, mask, dhu, bypass, dh, b, i);
+    if (dm == nullptr) {
+      FoldRecurrent(pending, time, lengths, mask, dhu, bypass, dh, b, i);
+    }
     if (t >= len) return;
-    const int64_t prev = PreviousStep(reverse, t, len);
     const int64_t at = SeqAt(b, t, time, H) + u;
-    const T h_prev = prev < 0 ? h0[i] : output[SeqAt(b, prev, time, H) + u];
     const T* row = SavedRow(saved, t, b, batch, H);
     const lstm::Gates<T> a = GatesAt(row, u, H);
     const T tanh_out = Act::Tanh(row[LayerNormRow::kCell * H + u] *
                                      gain_c[u] + shift_c[u]);
     const lstm::OutputGrads<T> r = lstm::OutputBackward(
-        a, tanh_out, dh[i] + d_output[at], dc[i],
+        a, tanh_out, dm != nullptr ? dm[i] : dh[i] + d_output[at], dc[i],
         lstm::GpuCell::OptionsAt(attrs, options.At(b * time + t, u)));
     d_normed[i] = r.d_out * gain_c[u];
     dc_share[i] = r.dc;
     dc_kept[i] = r.dc_kept;
     dz[SeqAt(b, t, time, 4 * H) + 3 * H + u] = r.do_;
     d_out[at] = r.d_out;
+    if (dm != nullptr) {
+      m_seen[at] = lstm::HiddenState(a.o, tanh_out);
+      return;
+    }
+    const int64_t prev = PreviousStep(reverse, t, len);
+    const T h_prev = prev < 0 ? h0[i] : output[SeqAt(b, prev, time, H) + u];
     h_seen[at] = MaskedValue(h_prev, mask, i);
     if (bypass) dh[i] = r.dh_prev;
   }
@@ -452,41 +482,50 @@ struct LayerNormPartialSums {
 };
 
 // The backward's scratch under layer norm: the two sides' gate gradients
-// and the gates' own (dz, the bias's) [B,T,4H]; d_out and h_seen [B,T,H];
-// per step dhu, d_normed, dc_share, dc_kept [B,H] and the means [B,2];
-// partials [chunks, 4H] in double for every sum.
+// and the gates' own (dz, the bias's) [B,T,4H]; d_out [B,T,H] and h_seen
+// [B,T,Hh]; per step dhu [B,Hh], d_normed, dc_share, dc_kept [B,H] and the
+// means [B,2]; partials [chunks, 4H] in double for every sum; under a
+// projection BackwardScratch's m_seen, d_projected and dm.
 template <typename T>
 struct LayerNormBackwardScratch {
-  LayerNormBackwardScratch(WorkspacePlan& plan, const Dims& d) {
+  LayerNormBackwardScratch(WorkspacePlan& plan, const Dims& d,
+                           bool projection) {
     const int64_t BT = d.batch * d.time, H = d.units, BH = d.batch * H;
     d_input = plan.Take<T>(BT * 4 * H);
     d_recurrent = plan.Take<T>(BT * 4 * H);
     dz = plan.Take<T>(BT * 4 * H);
     d_out = plan.Take<T>(BT * H);
-    h_seen = plan.Take<T>(BT * H);
-    dhu = plan.Take<T>(BH);
+    h_seen = plan.Take<T>(BT * d.hidden);
+    dhu = plan.Take<T>(d.batch * d.hidden);
     d_normed = plan.Take<T>(BH);
     dc_share = plan.Take<T>(BH);
     dc_kept = plan.Take<T>(BH);
     means = plan.Take<T>(2 * d.batch);
     partials = plan.Take<double>(BiasChunks(d) * 4 * H);
+    if (!projection) return;
+    m_seen = plan.Take<T>(BT * H);
+    d_projected = plan.Take<T>(BT * d.hidden);
+    dm = plan.Take<T>(BH);
   }
   T *d_input, *d_recurrent, *dz, *d_out, *h_seen, *dhu, *d_normed, *dc_share,
       *dc_kept, *means;
   double* partials;
+  T* m_seen = nullptr;
+  T* d_projected = nullptr;
+  T* dm = nullptr;
 };
 
 template <typename T>
-size_t LayerNormForwardBytes(const Dims& d) {
+size_t LayerNormForwardBytes(const Dims& d, bool projection) {
   WorkspacePlan plan(nullptr);
-  LayerNormForwardScratch<T>(plan, d);
+  LayerNormForwardScratch<T>(plan, d, projection);
   return plan.bytes();
 }
 
 template <typename T>
-size_t LayerNormBackwardBytes(const Dims& d) {
+size_t LayerNormBackwardBytes(const Dims& d, bool projection) {
   WorkspacePlan plan(nullptr);
-  LayerNormBackwardScratch<T>(plan, d);
+  LayerNormBackwardScratch<T>(plan, d, projection);
   return plan.bytes();
 }
 
@@ -520,27 +559,37 @@ Status RunLayerNormBackward(Backend& be, const typename Cell::Attrs& attrs,
                             const Gradients<T>& grads, void* workspace) {
   const Dims& d = walk.dims;
   const int64_t B = d.batch, time = d.time, H = d.units, G = 4 * H;
-  const int64_t BH = B * H;
+  const int64_t BH = B * H, Hh = d.hidden;
+  const bool projected = in.projection != nullptr;
   WorkspacePlan plan(workspace);
-  const LayerNormBackwardScratch<T> s(plan, d);
+  const LayerNormBackwardScratch<T> s(plan, d, projected);
   const size_t seq_g = B * time * G * sizeof(T);
   const size_t seq_h = B * time * H * sizeof(T);
   T* const gate_gradients[] = {s.d_input, s.d_recurrent, s.dz};
   for (T* p : gate_gradients) TFRNN_GPU_RETURN_IF_ERROR(be.Zero(p, seq_g));
   TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.d_out, seq_h));
-  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.h_seen, seq_h));
+  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.h_seen, B * time * Hh * sizeof(T)));
+  if (projected) {
+    TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.m_seen, seq_h));
+    TFRNN_GPU_RETURN_IF_ERROR(
+        be.Zero(s.d_projected, B * time * Hh * sizeof(T)));
+  }
   const ElementAt<T> options = OptionsOf(in, H);
   const LayerNormWeights<T>& ln = in.layer_norm;
   int64_t pending = -1;
   for (int64_t step = 0; step < walk.max_len; ++step) {
     const int64_t t = StepTime(!walk.reverse, step, walk.max_len);
+    if (projected) {
+      TFRNN_GPU_RETURN_IF_ERROR(ProjectionBackward(be, walk, t, pending, in,
+                                                   fwd, s, grads.dh0));
+    }
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(
         BH, LayerNormOutputBackward<T>{
                 attrs, B, time, H, t, pending, walk.reverse, in.lengths,
                 in.recurrent_mask, options, in.h0, in.c0, fwd.output,
                 fwd.cell, fwd.saved, fwd.d_output, s.dhu, ln.gain_c,
                 ln.shift_c, grads.dh0, grads.dc0, s.d_normed, s.dc_share,
-                s.dc_kept, s.dz, s.d_out, s.h_seen}));
+                s.dc_kept, s.dz, s.d_out, s.h_seen, s.dm, s.m_seen}));
     TFRNN_GPU_RETURN_IF_ERROR(be.Each(
         B, LayerNormCellMeans<T>{B, time, H, t, in.lengths, fwd.saved,
                                  s.d_normed, s.means}));
@@ -558,11 +607,12 @@ Status RunLayerNormBackward(Backend& be, const typename Cell::Attrs& attrs,
     pending = t;
   }
   TFRNN_GPU_RETURN_IF_ERROR(be.Each(
-      BH, FinishRecurrent<T>{pending, time, H, in.lengths, in.recurrent_mask,
-                             s.dhu, options.zoneout_h.values != nullptr,
-                             grads.dh0}));
+      B * Hh, FinishRecurrent<T>{pending, time, Hh, in.lengths,
+                                 in.recurrent_mask, s.dhu,
+                                 in.zoneout_h.values != nullptr, grads.dh0}));
   TFRNN_GPU_RETURN_IF_ERROR(DenseGradients(
       be, d, G, in, s.d_input, s.d_recurrent, s.h_seen, grads));
+  TFRNN_GPU_RETURN_IF_ERROR(ProjectionGradient(be, d, in, s, grads));
   TFRNN_GPU_RETURN_IF_ERROR(
       ColumnSums(be, B * time, G, s.dz, s.partials, grads.dbias));
   TFRNN_GPU_RETURN_IF_ERROR(PeepholeSums<Cell>(

@@ -5,8 +5,6 @@ the pure-TF reference (same contract, same numbers) otherwise. float16 and
 bfloat16 inputs compute in float32.
 """
 
-import contextlib
-
 import tensorflow as tf
 
 from tfrnn.ops import reference
@@ -49,8 +47,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     (Ba et al. 2016), with `layer_norm_epsilon` added to the variances.
     `projection` [H,P] (LSTMP, torch's proj_size): h_t = (o * tanh(..)) .
     projection, so h0, the outputs, h_n, recurrent_mask and zoneout_h are
-    P wide and recurrent_kernel is [P,4H] (c stays H wide); the compiled
-    projection runs on the CPU kernel only: these calls are placed there.
+    P wide and recurrent_kernel is [P,4H] (c stays H wide).
     """
     dtype, tensors, (peephole, ln, projection) = _float_inputs(
         peephole, layer_norm, projection, x=x, h0=h0, c0=c0, kernel=kernel,
@@ -69,14 +66,13 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
             zoneout_c=zoneout[1], cell_clip=clip, layer_norm_weights=ln,
             layer_norm_epsilon=epsilon, projection=projection)
     else:
-        with _placement(ln[0] if ln else None, projection):
-            output, h_n, c_n, _, cells = ops.tfrnn_lstm(
-                x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-                _or_empty(peephole, x.dtype), *zoneout,
-                *_layer_norm_inputs(ln, x.dtype),
-                _or_empty(projection, x.dtype), reverse=reverse,
-                cell_clip=clip, layer_norm_epsilon=epsilon,
-                is_training=bool(training) or return_cell_sequence)
+        output, h_n, c_n, _, cells = ops.tfrnn_lstm(
+            x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
+            _or_empty(peephole, x.dtype), *zoneout,
+            *_layer_norm_inputs(ln, x.dtype),
+            _or_empty(projection, x.dtype), reverse=reverse,
+            cell_clip=clip, layer_norm_epsilon=epsilon,
+            is_training=bool(training) or return_cell_sequence)
         result = (output, h_n, c_n)
         if return_cell_sequence:
             # The op's saved cell states are unset where a row has ended.
@@ -109,13 +105,12 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
     else:
         # The op takes a per-step zoneout as the sequence op's [B,T=1,H].
         steps = [z[:, None] if z.shape.rank == 2 else z for z in zoneout]
-        with _placement(ln[0] if ln else None, projection):
-            result = ops.tfrnn_lstm_step(
-                x, h, c, kernel, recurrent_kernel, bias,
-                _or_empty(peephole, x.dtype), *steps,
-                *_layer_norm_inputs(ln, x.dtype),
-                _or_empty(projection, x.dtype), cell_clip=clip,
-                layer_norm_epsilon=epsilon)[:2]
+        result = ops.tfrnn_lstm_step(
+            x, h, c, kernel, recurrent_kernel, bias,
+            _or_empty(peephole, x.dtype), *steps,
+            *_layer_norm_inputs(ln, x.dtype),
+            _or_empty(projection, x.dtype), cell_clip=clip,
+            layer_norm_epsilon=epsilon)[:2]
     return tuple(tf.cast(t, dtype) for t in result)
 
 
@@ -143,16 +138,6 @@ def _float_inputs(peephole, layer_norm, projection, **named):
     if layer_norm is not None:
         ln, tensors = tuple(tensors[-4:]), tensors[:-4]
     return dtype, tensors, (peephole, ln, projection)
-
-
-def _placement(gain_x, projection):
-    """The device scope of an op with these inputs (the layer norm's gain_x,
-    the projection; None or [0]: off): the CPU when both are on (the GPU
-    kernel has no layer norm of a projected LSTM yet), else the caller's."""
-    def given(t):
-        return t is not None and t.shape.num_elements() != 0
-    both = given(gain_x) and given(projection)
-    return tf.device("/CPU:0") if both else contextlib.nullcontext()
 
 
 def _layer_norm_inputs(ln, dtype):
@@ -186,17 +171,16 @@ def _lstm_grad(op, d_output, d_h_n, d_c_n, *unused_reserve_grads):
                  cell_clip=op.get_attr("cell_clip"),
                  layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
     output, h_n, c_n, gates, cell = op.outputs
-    with _placement(options[3], options[-1]):
-        if not op.get_attr("is_training"):
-            output, _, _, gates, cell = library.ops.tfrnn_lstm(
-                x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-                *options, is_training=True, **attrs)
-        *grads, dpeephole, dgain_x, dgain_h, dgain_c, dshift_c, dproj = \
-            library.ops.tfrnn_lstm_grad(
-                x, h0, c0, kernel, recurrent_kernel, lengths, output, gates,
-                cell, zeros_if_none(d_output, output),
-                zeros_if_none(d_h_n, h_n), zeros_if_none(d_c_n, c_n), mask,
-                *options, **attrs)
+    if not op.get_attr("is_training"):
+        output, _, _, gates, cell = library.ops.tfrnn_lstm(
+            x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
+            *options, is_training=True, **attrs)
+    *grads, dpeephole, dgain_x, dgain_h, dgain_c, dshift_c, dproj = \
+        library.ops.tfrnn_lstm_grad(
+            x, h0, c0, kernel, recurrent_kernel, lengths, output, gates,
+            cell, zeros_if_none(d_output, output),
+            zeros_if_none(d_h_n, h_n), zeros_if_none(d_c_n, c_n), mask,
+            *options, **attrs)
     return grads + [None, None, dpeephole, None, None, dgain_x, dgain_h,
                     dgain_c, dshift_c, dproj]
 
@@ -208,15 +192,14 @@ def _lstm_step_grad(op, d_h_new, d_c_new, unused_d_gates):
     h_new, c_new, gates = op.outputs
     d_h_new = zeros_if_none(d_h_new, h_new)
     ones = tf.ones(tf.shape(x)[:1], tf.int32)
-    with _placement(options[3], options[-1]):
-        # the layer norm's four, then the projection's
-        dx, dh, dc, dkernel, drecurrent, dbias, dpeephole, *d_options = \
-            library.ops.tfrnn_lstm_grad(
-                x[:, None], h, c, kernel, recurrent_kernel, ones,
-                h_new[:, None], gates[None], c_new[:, None],
-                d_h_new[:, None], tf.zeros_like(d_h_new),
-                zeros_if_none(d_c_new, c_new), tf.zeros([0], x.dtype),
-                *options, cell_clip=op.get_attr("cell_clip"),
-                layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
+    # the layer norm's four, then the projection's
+    dx, dh, dc, dkernel, drecurrent, dbias, dpeephole, *d_options = \
+        library.ops.tfrnn_lstm_grad(
+            x[:, None], h, c, kernel, recurrent_kernel, ones,
+            h_new[:, None], gates[None], c_new[:, None],
+            d_h_new[:, None], tf.zeros_like(d_h_new),
+            zeros_if_none(d_c_new, c_new), tf.zeros([0], x.dtype),
+            *options, cell_clip=op.get_attr("cell_clip"),
+            layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
     return [dx[:, 0], dh, dc, dkernel, drecurrent, dbias, dpeephole, None,
             None, *d_options]
