@@ -39,15 +39,16 @@ sys.path.insert(0, os.path.join(ROOT, "custom_ops"))
 import gpu_build  # noqa: E402
 import gpu_core  # noqa: E402
 
-# (cell, B, T, I, H): odd sizes for parity, the configs for time.
+# (cell, B, T, I, H): odd sizes for parity, the configs for time
+# (a sixth, P: the LSTM's projection, timed against torch's proj_size).
 PARITY = [(c, B, T, I, H) for c in sorted(gpu_core.CELLS)
           for (B, T, I, H) in [(1, 9, 5, 33), (7, 23, 17, 64),
                                (32, 50, 64, 200)]]
 TIMING = [("lstm", 64, 100, 512, 512), ("lstm", 256, 100, 1024, 1024),
           ("lstm", 8, 500, 256, 256), ("lstm", 8, 500, 512, 512),
-          ("lstm", 1, 500, 256, 256), ("gru", 64, 100, 512, 512),
-          ("rnn_tanh", 64, 100, 512, 512)]
-HOST_TIMING = [("lstm", 4, 10, 16, 16)]
+          ("lstm", 1, 500, 256, 256), ("lstm", 64, 100, 512, 512, 256),
+          ("gru", 64, 100, 512, 512), ("rnn_tanh", 64, 100, 512, 512)]
+HOST_TIMING = [("lstm", 4, 10, 16, 16), ("lstm", 4, 10, 16, 16, 8)]
 # (B, T, I, H, P): the LSTM's projection against torch's proj_size.
 PROJECTED = [(1, 9, 5, 33, 7), (7, 23, 17, 64, 48), (32, 50, 64, 200, 100)]
 GRU_ORDER = [1, 0, 2]  # Keras's z, r, h blocks <-> torch's r, z, n
@@ -407,9 +408,10 @@ def time_configs(core, device, stream, configs, repeats):
     print(f"\nfp32 GEMM peak measured here: {peak:.3f} TFLOP/s")
     print(f"{'config':34} {'tfrnn ms':>9} {'torch ms':>9} {'ratio':>6}"
           f" {'tfrnn %peak':>11}")
-    for cell, B, T, I, H in configs:
+    for cell, B, T, I, H, *P in configs:  # P: the LSTM's projection
+        P = P[0] if P else None
         p = Problem(cell, B, T, I, H, device, torch.float32, seed=1,
-                    full=True)
+                    full=True, projection=P)
         module = torch_module(p)
         x = p.x.clone().requires_grad_()
         state = (p.h0[None], p.c0[None]) if p.has_c else p.h0[None]
@@ -421,9 +423,10 @@ def time_configs(core, device, stream, configs, repeats):
         ours = timer(device, lambda: run_core(core, p, False, stream,
                                               poison=False), repeats)
         theirs = timer(device, torch_step, repeats)
-        gates = p.kernel.shape[1]
-        flops = 3 * 2 * B * T * (I + H) * gates  # forward + 2x backward
-        print(f"{cell} B{B} T{T} I{I} H{H}".ljust(34) +
+        gates, Hh = p.kernel.shape[1], p.hidden
+        flops = 3 * 2 * B * T * ((I + Hh) * gates  # forward + 2x backward
+                                 + (0 if P is None else H * P))
+        print(f"{cell} B{B} T{T} I{I} H{H}{f' P{P}' if P else ''}".ljust(34) +
               f" {ours:9.2f} {theirs:9.2f} {ours / theirs:6.2f}"
               f" {100 * flops / ours / 1e9 / peak:10.1f}%")
 

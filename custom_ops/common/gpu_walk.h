@@ -278,6 +278,19 @@ Status ZeroWeightGradients(Backend& be, const Dims& d,
   return be.Zero(grads.dbias, kSides * G * sizeof(T));
 }
 
+// Zeros a backward scratch's h_seen and (under a projection) m_seen and
+// d_projected: steps a row does not run keep them so, and drop out of dU
+// and dW_proj.
+template <typename T, typename Scratch, typename Backend>
+Status ZeroHiddenScratch(Backend& be, const Dims& d,
+                         const SequenceInputs<T>& in, const Scratch& s) {
+  const int64_t BT = d.batch * d.time;
+  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.h_seen, BT * d.hidden * sizeof(T)));
+  if (in.projection == nullptr) return {};
+  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.m_seen, BT * d.units * sizeof(T)));
+  return be.Zero(s.d_projected, BT * d.hidden * sizeof(T));
+}
+
 // Under a projection, step t's h side before the cell's elements: dh's
 // split (ProjectionBackwardStep), then dm = d_projected . W_proj^T; s: a
 // backward scratch with dhu, h_seen, d_projected and dm.
@@ -331,12 +344,7 @@ Status RunBackward(Backend& be, const typename Cell::Attrs& attrs,
   const size_t seq_g = B * time * G * sizeof(T);
   TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.d_input, seq_g));
   if (kSides == 2) TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.d_recurrent, seq_g));
-  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.h_seen, B * time * Hh * sizeof(T)));
-  if (projected) {
-    TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.m_seen, B * time * H * sizeof(T)));
-    TFRNN_GPU_RETURN_IF_ERROR(
-        be.Zero(s.d_projected, B * time * Hh * sizeof(T)));
-  }
+  TFRNN_GPU_RETURN_IF_ERROR(ZeroHiddenScratch(be, d, in, s));
   int64_t pending = -1;  // the step whose product dhu holds
   for (int64_t step = 0; step < walk.max_len; ++step) {
     const int64_t t = StepTime(!walk.reverse, step, walk.max_len);

@@ -568,12 +568,7 @@ Status RunLayerNormBackward(Backend& be, const typename Cell::Attrs& attrs,
   T* const gate_gradients[] = {s.d_input, s.d_recurrent, s.dz};
   for (T* p : gate_gradients) TFRNN_GPU_RETURN_IF_ERROR(be.Zero(p, seq_g));
   TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.d_out, seq_h));
-  TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.h_seen, B * time * Hh * sizeof(T)));
-  if (projected) {
-    TFRNN_GPU_RETURN_IF_ERROR(be.Zero(s.m_seen, seq_h));
-    TFRNN_GPU_RETURN_IF_ERROR(
-        be.Zero(s.d_projected, B * time * Hh * sizeof(T)));
-  }
+  TFRNN_GPU_RETURN_IF_ERROR(ZeroHiddenScratch(be, d, in, s));
   const ElementAt<T> options = OptionsOf(in, H);
   const LayerNormWeights<T>& ln = in.layer_norm;
   int64_t pending = -1;
