@@ -284,8 +284,9 @@ class BackwardWalk {
 
   // Phase 0 packs U^T. Split by units, phase 0 also takes the first step's
   // gate gradients, and phase s (1..max_len) multiplies step s-1's complete
-  // gradients by U^T, then takes step s's. Split by rows, phase 1 walks
-  // every step.
+  // gradients by U^T, then takes step s's; with a rows phase (a row-wise
+  // cell), phase 2s + 1 takes step s's on part 0 and phase 2s + 2 multiplies
+  // them. Split by rows, phase 1 walks every step.
   void Recurrence() {
     const int64_t max_len = walk_.max_len;
     const T* u = in_.recurrent_kernel;
@@ -312,8 +313,17 @@ class BackwardWalk {
                        p < split_.PackFirst(part + 1); ++p) {
                     ut_panels_.Pack(p, unit_column, ut_element);
                   }
-                  if (!split_.how.by_rows) {
+                  if (!split_.how.by_rows && !split_.how.rows_phase) {
                     GateGradients(StepTime(0), rows, u_lo, u_hi, part);
+                  }
+                  return;
+                }
+                if (split_.how.rows_phase) {
+                  const int64_t t = StepTime((phase - 1) / 2);
+                  if ((phase - 1) % 2 == 1) {
+                    Recur(t, rows, first, last);
+                  } else if (part == 0) {
+                    GateGradients(t, rows, 0, H_, part);
                   }
                   return;
                 }

@@ -76,6 +76,15 @@ class ForwardWalk {
                 const Rows rows = split_.RowsOf(part);
                 const int64_t first = split_.FirstPanel(part);
                 const int64_t last = split_.LastPanel(part);
+                if (split_.how.rows_phase) {  // products, then part 0's rows
+                  const int64_t s = (phase - 1) / 2;
+                  if ((phase - 1) % 2 == 0) {
+                    StepProducts(s, rows, first, last);
+                  } else if (part == 0) {
+                    StepRows(s, rows);
+                  }
+                  return;
+                }
                 if (!split_.how.by_rows) {
                   Step(phase - 1, rows, first, last);
                   return;
@@ -142,7 +151,7 @@ class ForwardWalk {
   }
 
   // x.W + b of steps s .. s + chunk - 1 for `rows` and panels [first, last)
-  // (a row-wise cell's pre-activations of the x side, from x.W).
+  // (x.W alone under layer norm: NormalizeHoisted finishes those rows).
   void HoistInput(int64_t s, const Rows& rows, int64_t first, int64_t last) {
     const int64_t n = rows.count;
     const int64_t steps = std::min(chunk_, walk_.max_len - s);
@@ -160,7 +169,14 @@ class ForwardWalk {
                          RowsOfStep(s + i / n) + rows[i % n] * R_);
           }
         });
+  }
+
+  // Under layer norm, the hoisted x.W of steps s .. s + chunk - 1 for
+  // `rows` (every panel's) normalised, plus the bias.
+  void NormalizeHoisted(int64_t s, const Rows& rows) {
     if constexpr (Cell::kVariants) {
+      const int64_t n = rows.count;
+      const int64_t steps = std::min(chunk_, walk_.max_len - s);
       for (int64_t i = 0; normalizes_input_ && i < steps * n; ++i) {
         const int64_t b = rows[i % n];
         if (StepTime(s + i / n) >= Length(in_.lengths, b, T_)) continue;
@@ -270,8 +286,18 @@ class ForwardWalk {
     }
   }
 
-  // Step s for `rows` and the units of panels [first, last).
+  // Step s for `rows` and the units of panels [first, last) (a row-wise
+  // part has whole rows: every panel).
   void Step(int64_t s, const Rows& rows, int64_t first, int64_t last) {
+    StepProducts(s, rows, first, last);
+    if (row_wise_) StepRows(s, rows);
+  }
+
+  // Step s's products for `rows` and panels [first, last): x.W at a chunk's
+  // first step, then h.U, with a plain cell's step on each tile (a row-wise
+  // cell's products are kept for StepRows).
+  void StepProducts(int64_t s, const Rows& rows, int64_t first,
+                    int64_t last) {
     if (s % chunk_ == 0) HoistInput(s, rows, first, last);
     const int64_t t = StepTime(s);
     const T* h_read = h_in_ + (s % 2) * B_ * Hh_;
@@ -279,17 +305,7 @@ class ForwardWalk {
     T* step_rows = RowsOfStep(s);
     const int64_t u_lo = first * kUnits;
     const int64_t u_hi = std::min(H_, last * kUnits);
-    // The part's columns of h: its units, or a row-wise part's whole rows
-    // (the only split under a projection, where h is not H wide).
-    const int64_t j_lo = row_wise_ ? 0 : u_lo;
-    const int64_t j_hi = row_wise_ ? Hh_ : u_hi;
-    for (int64_t i = 0; i < rows.count; ++i) {
-      const int64_t b = rows[i];
-      if (t >= Length(in_.lengths, b, T_)) {  // not running: h carries over
-        std::copy_n(h_read + b * Hh_ + j_lo, j_hi - j_lo,
-                    h_write + b * Hh_ + j_lo);
-      }
-    }
+    if (!row_wise_) CarryOver(t, h_read, h_write, rows, u_lo, u_hi);
     const auto finish = [&](int64_t row0, int64_t count, int64_t p,
                             const T* tile) {
       if (row_wise_) {
@@ -303,7 +319,6 @@ class ForwardWalk {
           Hh_, [&](int64_t p) { return u_panels_.view(p); }, first, last,
           rows.count, [&](int64_t i) { return h_read + rows[i] * Hh_; },
           finish);
-      if (row_wise_) FinishRowWise(t, h_write, step_rows, rows);
       return;
     }
     // One row (B == 1): h.U of the part's units (one product when the part
@@ -311,17 +326,14 @@ class ForwardWalk {
     if (u_lo == 0 && u_hi == H_) {
       GemmSlice<T>(false, false, 1, G_, Hh_, h_read, Hh_,
                    in_.recurrent_kernel, G_, false, h_times_u_, G_);
-    } else {  // split by units: not under a projection (Hh = H)
+    } else {
       for (int g = 0; g < kGates; ++g) {
-        GemmSlice<T>(false, false, 1, u_hi - u_lo, H_, h_read, H_,
+        GemmSlice<T>(false, false, 1, u_hi - u_lo, Hh_, h_read, Hh_,
                      in_.recurrent_kernel + g * H_ + u_lo, G_, false,
                      h_times_u_ + g * H_ + u_lo, G_);
       }
     }
-    if (row_wise_) {
-      FinishRowWise(t, h_write, step_rows, rows);
-      return;
-    }
+    if (row_wise_) return;
     alignas(64) T tile[kWidth];
     for (int64_t p = first; p < last; ++p) {
       for (int j = 0; j < kWidth; ++j) {
@@ -329,6 +341,28 @@ class ForwardWalk {
         tile[j] = column < 0 ? T(0) : h_times_u_[column];
       }
       finish(0, 1, p, tile);
+    }
+  }
+
+  // A row-wise cell's step s for `rows` once their products are in (every
+  // panel's): the chunk's x.W normalised at its first step, then the cell.
+  void StepRows(int64_t s, const Rows& rows) {
+    if (s % chunk_ == 0) NormalizeHoisted(s, rows);
+    const int64_t t = StepTime(s);
+    T* h_write = h_in_ + ((s + 1) % 2) * B_ * Hh_;
+    CarryOver(t, h_in_ + (s % 2) * B_ * Hh_, h_write, rows, 0, Hh_);
+    FinishRowWise(t, h_write, RowsOfStep(s), rows);
+  }
+
+  // Columns [j_lo, j_hi) of the h of `rows` not running step t carry over.
+  void CarryOver(int64_t t, const T* h_read, T* h_write, const Rows& rows,
+                 int64_t j_lo, int64_t j_hi) const {
+    for (int64_t i = 0; i < rows.count; ++i) {
+      const int64_t b = rows[i];
+      if (t >= Length(in_.lengths, b, T_)) {
+        std::copy_n(h_read + b * Hh_ + j_lo, j_hi - j_lo,
+                    h_write + b * Hh_ + j_lo);
+      }
     }
   }
 

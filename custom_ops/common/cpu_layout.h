@@ -120,8 +120,10 @@ struct Split {
     return {part, how.parts, (batch - part + how.parts - 1) / how.parts};
   }
   // Phases after the packing phase: one per step when the parts meet every
-  // step, else one for the whole walk.
-  int64_t WalkPhases(int64_t steps) const { return how.by_rows ? 1 : steps; }
+  // step (two with a rows phase), else one for the whole walk.
+  int64_t WalkPhases(int64_t steps) const {
+    return how.by_rows ? 1 : how.rows_phase ? 2 * steps : steps;
+  }
 };
 
 // Steps of x.W + b computed at a time: enough rows (steps x batch) to fill

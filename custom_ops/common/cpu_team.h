@@ -110,10 +110,14 @@ inline int64_t StepParts(tensorflow::thread::ThreadPool* pool,
 // interact, so each part runs every step of its rows with all the weights
 // and the parts never meet; that needs a full register block of rows per
 // part (fewer would stream the weights for a few rows) and weights that fit
-// in one core's cache beside the rest of the step.
+// in one core's cache beside the rest of the step. A row-wise cell (its
+// step reads whole rows) with too few rows to split splits its products by
+// units and runs its rows' cell on one part after them (rows_phase: two
+// phases a step).
 struct StepSplit {
   int64_t parts;
   bool by_rows;
+  bool rows_phase = false;
 };
 
 // A register block of rows (common/cpu_packed_gemm.h) per part; weights of
@@ -138,16 +142,25 @@ inline ForcedSplit ForcedStepSplit() {
   return forced;
 }
 
-// rows_only: the cell needs whole rows (a row-wise cell, the LSTM's layer
-// norm), so the steps split by rows whatever the weights or the forcing.
+// rows_only: the cell needs whole rows (a row-wise cell: the LSTM's layer
+// norm or projection), so the steps split by rows, or by units with a rows
+// phase when that makes more parts (few rows) or is forced.
 inline StepSplit ChooseStepSplit(tensorflow::thread::ThreadPool* pool,
                                  double flops_per_step, int64_t steps,
                                  int64_t max_unit_parts, int64_t batch,
                                  double weight_bytes, bool rows_only) {
-  if (rows_only) {
-    return {StepParts(pool, flops_per_step, steps, batch), true};
-  }
   const int64_t threads = pool == nullptr ? 1 : pool->NumThreads();
+  if (rows_only) {
+    const int64_t by_rows = StepParts(pool, flops_per_step, steps, batch);
+    int64_t by_units = StepParts(pool, flops_per_step, steps, max_unit_parts);
+    if (ForcedStepSplit() == ForcedSplit::kRows) return {by_rows, true};
+    if (ForcedStepSplit() == ForcedSplit::kUnits) {
+      by_units = std::max<int64_t>(1, std::min(threads, max_unit_parts));
+    } else if (by_units <= by_rows) {
+      return {by_rows, true};
+    }
+    return {by_units, false, true};
+  }
   switch (ForcedStepSplit()) {
     case ForcedSplit::kUnits:
       return {std::max<int64_t>(1, std::min(threads, max_unit_parts)), false};
