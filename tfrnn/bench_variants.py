@@ -13,8 +13,8 @@ inputs and weights), of:
 interleaved round by round, medians. It prints fused / plain (issue 17's
 targets: at most 1.3 for an option, 1.1 for a mask) and loop / fused
 (above 1: the fused path is faster), and fused's GFLOP/s as a share of the
-GEMM peak measured in the same run. proj_size runs the fused op too (its
-CPU kernel; the GPU kernel has no projection yet), with P = H / 2.
+GEMM peak measured in the same run. proj_size runs the fused op too, with
+P = H / 2.
 
     tfrnn bench --variant all|peephole|cell_clip|zoneout|layer_norm|...
                 [--rounds 7] [--configs 32,100,128,256 ...] [--json F]
