@@ -48,8 +48,8 @@ class BackwardWalk {
         I_(walk.dims.input), H_(walk.dims.units), Hh_(walk.dims.hidden),
         G_(kGates * H_),
         R_(SavedWidth<Cell>(in, H_)), row_wise_(RowWise(cell)),
-        sides_(row_wise_ ? 2 : kSides),
-        bias_width_(row_wise_ ? 0 : kSides * G_),
+        sides_(NormalizesInput(cell) ? 2 : kSides),
+        bias_width_(NormalizesInput(cell) ? 0 : kSides * G_),
         terms_(TermRows(cell) * H_),
         projected_(in.projection != nullptr),
         ut_panels_((Hh_ + kWidth - 1) / kWidth, G_) {}
@@ -197,7 +197,8 @@ class BackwardWalk {
                                          projected_dh_ + row * Hh_}
                      : ProjectionRows<T>{nullptr, nullptr};
       cell_.BackwardRow(v, dh, grads_.dc0 + b * H_, d_gates_[0] + row * G_,
-                        d_gates_[1] + row * G_, terms, scratch, projection);
+                        d_gates_[sides_ - 1] + row * G_, terms, scratch,
+                        projection);
     }
   }
 
@@ -380,8 +381,10 @@ class BackwardWalk {
   const int64_t Hh_;  // h's width: the projection's P, else H
   const int64_t G_, R_;
   const bool row_wise_;
-  const int sides_;       // gate gradient arrays: 2 when the sides differ
-  // The sums' bias columns (none when the bias is among a row-wise cell's
+  // Gate gradient arrays: 2 when the sides differ (the GRU's; the layer
+  // norm's, whose x side is through its norm).
+  const int sides_;
+  // The sums' bias columns (none when the bias is among the layer norm's
   // terms), then the terms' (per step and row).
   const int64_t bias_width_, terms_;
   const bool projected_;

@@ -40,23 +40,24 @@ class CpuCell : public Cell {
   bool RowWise() const { return ln_.on() || projection_ != nullptr; }
   bool NormalizesInput() const { return ln_.on(); }
   // The per-row gradient terms the engine sums, in rows of H: dpeephole's
-  // 3, then a row-wise cell's dbias and the layer norm's (LayerNormTerm).
+  // 3, then the layer norm's (LayerNormTerm, dbias first: under the norm
+  // the bias's gradient is neither side's).
   int64_t TermRows() const {
     return (peephole_ != nullptr ? 3 : 0) +
-           (ln_.on() ? LayerNormTerm::kRows : RowWise() ? kGates : 0);
+           (ln_.on() ? LayerNormTerm::kRows : 0);
   }
   std::vector<cpu::TermOutput<T>> TermOutputs(const Gradients<T>& g) const {
     std::vector<cpu::TermOutput<T>> outputs;
     if (peephole_ != nullptr) outputs.push_back({g.dpeephole, 3});
-    static_assert(LayerNormTerm::kBias == 0 &&
-                      LayerNormTerm::kGainX == kGates &&
-                      LayerNormTerm::kGainH == 2 * kGates &&
-                      LayerNormTerm::kGainC == 3 * kGates &&
-                      LayerNormTerm::kRows == 3 * kGates + 2,
-                  "the term outputs follow LayerNormTerm's rows");
-    if (RowWise()) outputs.push_back({g.dbias, kGates});
     if (ln_.on()) {
-      outputs.insert(outputs.end(), {{g.dgain_x, kGates},
+      static_assert(LayerNormTerm::kBias == 0 &&
+                        LayerNormTerm::kGainX == kGates &&
+                        LayerNormTerm::kGainH == 2 * kGates &&
+                        LayerNormTerm::kGainC == 3 * kGates &&
+                        LayerNormTerm::kRows == 3 * kGates + 2,
+                    "the term outputs follow LayerNormTerm's rows");
+      outputs.insert(outputs.end(), {{g.dbias, kGates},
+                                     {g.dgain_x, kGates},
                                      {g.dgain_h, kGates},
                                      {g.dgain_c, 1},
                                      {g.dshift_c, 1}});
@@ -205,7 +206,8 @@ class CpuCell : public Cell {
   // A row-wise cell's backward of a whole row. dh [Hh], dc [H]: the
   // gradients reaching the carried h_t, c_t; left as dh's share past U
   // (under zoneout_h) and the gradient reaching c_{t-1}. d_input,
-  // d_recurrent [4H]: the x.W and h.U sides' gradients; terms: the row's
+  // d_recurrent [4H]: the x.W and h.U sides' gradients (one array unless
+  // NormalizesInput: without the norm they agree); terms: the row's
   // TermRows(); scratch: RowScratch() values; projection: where the row's
   // m_t and projected dh go (under a projection).
   void BackwardRow(const cpu::BackwardView<T>& v, T* dh, T* dc, T* d_input,
@@ -217,16 +219,12 @@ class CpuCell : public Cell {
       ProjectionBackward(v.row, dh, projection.dh, d_cell_out);
       dm = d_cell_out;
     }
-    T* bias_terms = terms + (peephole_ != nullptr ? 3 * H_ : 0);
     if (!ln_.on()) {
       PlainRowBackward(v, dm, dh, dc, d_input, terms, projection.m);
-      for (int g = 0; g < kGates; ++g) {
-        Row(bias_terms + g * H_) = ConstRow(d_input + g * H_);
-      }
-      std::copy_n(d_input, kGates * H_, d_recurrent);
       return;
     }
-    const auto term = [&](int64_t k) { return bias_terms + k * H_; };
+    T* ln_terms = terms + (peephole_ != nullptr ? 3 * H_ : 0);
+    const auto term = [&](int64_t k) { return ln_terms + k * H_; };
     OutputRowBackward(v, dm, dh, dc, term(LayerNormTerm::kGainC), scratch,
                       d_input, projection.m);
     GateRowBackward(v, dc, scratch, d_input, terms);
