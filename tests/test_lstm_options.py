@@ -379,13 +379,19 @@ def test_op_gradients_with_every_option_on_match_numeric_ones(P):
         np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
 
 
-def graph_op_types(layer, x, mask=None, training=False):
+def graph_nodes(layer, x, mask=None, training=False):
+    """(op type, device) of every node of the layer's graph on x, its
+    functions' included."""
     fn = tf.function(lambda x: layer(x, mask=mask, training=training))
     graph = fn.get_concrete_function(tf.TensorSpec(x.shape)).graph
-    types = {op.type for op in graph.get_operations()}
+    nodes = [(op.type, op.device) for op in graph.get_operations()]
     for f in graph._functions.values():
-        types |= {node.op for node in f.definition.node_def}
-    return types
+        nodes += [(node.op, node.device) for node in f.definition.node_def]
+    return nodes
+
+
+def graph_op_types(layer, x, mask=None, training=False):
+    return {op for op, _ in graph_nodes(layer, x, mask, training)}
 
 
 def loop_twin(layer, x):
@@ -443,13 +449,7 @@ def test_projection_runs_the_op_without_a_step_loop():
     caller's device: both kernels take it) with no step loop."""
     x = np.zeros((2, 3, 4), "f")
     for kwargs in (dict(proj_size=2), dict(proj_size=2, layer_norm=True)):
-        layer = LSTM(3, **kwargs)
-        layer(x)
-        graph = tf.function(layer).get_concrete_function(
-            tf.TensorSpec(x.shape)).graph
-        nodes = [(op.type, op.device) for op in graph.get_operations()]
-        for f in graph._functions.values():
-            nodes += [(n.op, n.device) for n in f.definition.node_def]
+        nodes = graph_nodes(LSTM(3, **kwargs), x)
         placed = [device for op, device in nodes if op == "TfrnnLstm"]
         assert placed and not any("CPU" in d for d in placed), placed
         assert "While" not in {op for op, _ in nodes}

@@ -28,12 +28,14 @@
 //                    T* d_recurrent, T* terms, T* scratch,
 //                    const ProjectionRows<T>& projection) const;
 //
-// A row-wise call splits its steps by batch rows and each step's rows go
-// through ForwardRow / BackwardRow whole (lstm_cell_cpu.h documents them);
-// under NormalizesInput its hoisted rows hold x.W alone until
-// NormalizeInput makes them the x side's pre-activations. The per-step terms
-// (the peepholes', a row-wise cell's bias, the layer norm's) are summed over
-// every step and row into their gradients. Under the LSTM's projection h is
+// Each step's rows of a row-wise call go through ForwardRow / BackwardRow
+// whole (lstm_cell_cpu.h documents them), its steps split by batch rows or,
+// with too few rows, its products by units and the rows after them on one
+// part (StepSplit::rows_phase); under NormalizesInput its hoisted rows hold
+// x.W alone until NormalizeInput makes them the x side's pre-activations,
+// and the two sides' gate gradients differ. The per-step terms (the
+// peepholes', the layer norm's with its bias) are summed over every step
+// and row into their gradients. Under the LSTM's projection h is
 // Dims::hidden wide (BackwardView's h, h_prev too) and BackwardRow leaves
 // each row's pair for dW_proj = sum of m^T . dh_proj in ProjectionRows.
 //

@@ -26,7 +26,7 @@ using Shapes = shape::RecurrentShapes<lstm::Cell>;
       .Input("gain_x: T")        \
       .Input("gain_h: T")        \
       .Input("gain_c: T")        \
-      .Input("shift_c: T")         \
+      .Input("shift_c: T")       \
       .Input("projection_kernel: T")
 #define TFRNN_LSTM_OPTION_ATTRS  \
   Attr("cell_clip: float = -1")  \

@@ -20,9 +20,9 @@ Per step (gate order i, f, c, o as Keras):
   the expected value, z * previous + (1 - z) * new, so the network run at
   test time is the one trained on average; zoneout_inference="identity"
   turns zoneout off in inference instead, like dropout.
-Every option runs inside the fused op (the projection on its CPU kernel
-only, for now); options_step is the same math in stock ops, for the steps
-the op does not take (a recurrent mask with zoneout_h, other activations).
+Every option runs inside the fused op, on both of its kernels;
+options_step is the same math in stock ops, for the steps the op does not
+take (a recurrent mask with zoneout_h, other activations).
 """
 
 import keras
