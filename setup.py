@@ -6,10 +6,10 @@ used are recorded in `_build_info.json` beside the library so the loader can
 refuse a library built for another TensorFlow.
 
 The GPU kernels (custom_ops/gpu_build.py compiles their CUDA core with nvcc)
-are built in when TensorFlow is a CUDA build and nvcc is found;
-TFRNN_CUDA=1 forces them (failing without nvcc), TFRNN_CUDA=0 leaves them
-out. A CPU-only TensorFlow gets the CPU build, with nothing to compile for
-CUDA.
+are built in when TensorFlow is a CUDA build and an nvcc of TensorFlow's
+CUDA major version is found (TFRNN_NVCC names one); TFRNN_CUDA=1 forces
+them (failing without such an nvcc), TFRNN_CUDA=0 leaves them out. A
+CPU-only TensorFlow gets the CPU build, with nothing to compile for CUDA.
 """
 
 import concurrent.futures
@@ -67,18 +67,33 @@ def _sanitizer_flags():
     return flags, [f"-fsanitize={sanitizer}"]
 
 
+def _tf_cuda_major(tf):
+    """The CUDA major version TensorFlow was built with, or None."""
+    version = tf.sysconfig.get_build_info().get("cuda_version")
+    return int(str(version).split(".")[0]) if version else None
+
+
 def _cuda_build(tf):
-    """nvcc's path when the GPU kernels are to be built, else None."""
+    """nvcc's path when the GPU kernels are to be built, else None. The
+    nvcc must be of TensorFlow's CUDA major version (CUDA 12 for pip's TF
+    2.21): the library then runs on the drivers TensorFlow runs on."""
     wanted = os.environ.get("TFRNN_CUDA", "")
-    if wanted == "0":
+    if wanted == "0" or (wanted != "1" and not tf.test.is_built_with_cuda()):
         return None
-    nvcc = gpu_build.find_nvcc()
-    if wanted == "1":
-        if nvcc is None:
-            raise SystemExit("TFRNN_CUDA=1 but nvcc was not found (put it "
-                             "on PATH or set TFRNN_NVCC)")
-        return nvcc
-    return nvcc if tf.test.is_built_with_cuda() else None
+    major = _tf_cuda_major(tf)
+    nvcc = gpu_build.find_nvcc(major)
+    if nvcc is None:
+        seen = [f"{path} ({gpu_build.nvcc_version(path)})"
+                for path in gpu_build.nvcc_candidates()]
+        cuda = f"CUDA {major} " if major else ""
+        message = (f"no {cuda}nvcc found for TensorFlow {tf.__version__} "
+                   f"(nvcc seen: {', '.join(seen) or 'none'}); set "
+                   f"TFRNN_NVCC to a {cuda}nvcc")
+        if wanted == "1":
+            raise SystemExit("TFRNN_CUDA=1 but " + message)
+        print(f"tfrnn: {message}; building the CPU kernels only",
+              file=sys.stderr, flush=True)
+    return nvcc
 
 
 class BuildTensorFlowOps(build_ext):
@@ -147,6 +162,9 @@ class BuildTensorFlowOps(build_ext):
             "tensorflow_version": tf.__version__,
             "compile_flags": common + compile_flags,
             "cuda": nvcc is not None,
+            "nvcc": (".".join(map(str, gpu_build.nvcc_version(nvcc)))
+                     if nvcc is not None else None),
+            "gpu_archs": gpu_build.GENCODE if nvcc is not None else [],
             "sanitize": os.environ.get("TFRNN_SANITIZE") or None,
             "python": sys.version.split()[0],
         }

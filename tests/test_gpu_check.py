@@ -1,0 +1,61 @@
+"""benchmarks/gpu_check.py's own logic, without a GPU: torch's fake tensors
+stand for the CUDA core's results (on "cuda") against the host build's (on
+the CPU), the comparison the GPU run makes and --host cannot show."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch._subclasses.fake_tensor import FakeTensorMode  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import gpu_check  # noqa: E402
+
+
+def test_fake_tensors_model_the_two_device_error():
+    """The fake tensors refuse what a GPU refuses: the check below can
+    fail."""
+    with FakeTensorMode():
+        on_gpu = torch.empty(3, 4, device="cuda")
+        on_cpu = torch.empty(3, 4)
+        with pytest.raises(RuntimeError, match="device"):
+            (on_gpu.double() - on_cpu.double()).abs().max()
+
+
+@pytest.mark.parametrize("got_device,want_device",
+                         [("cuda", "cpu"), ("cpu", "cuda"),
+                          ("cuda", "cuda")])
+def test_relative_error_compares_on_one_device(got_device, want_device):
+    with FakeTensorMode():
+        got = torch.empty(3, 4, device=got_device)
+        want = torch.empty(3, 4, device=want_device, dtype=torch.float64)
+        error = gpu_check.relative_error(got, want)
+    assert error.device.type == "cpu" and error.dim() == 0
+    assert error.dtype == torch.float64
+
+
+def test_worst_errors_on_real_tensors():
+    want = (torch.tensor([[1.0, -4.0]]), None, torch.tensor([2.0]),
+            torch.tensor([0.5, 0.5]))
+    got = (torch.tensor([[1.0, -3.0]]), torch.ones(1), torch.tensor([2.0]),
+           torch.tensor([0.5, float("nan")]))
+    forward, gradient = gpu_check.worst_errors(got, want)
+    assert forward == pytest.approx(0.25)  # |-3 - -4| / 4; h_n has no ref
+    assert gradient == float("inf")  # an unwritten (NaN) gradient
+
+
+def test_core_only_and_host_flags_parse():
+    """The flags gpu_check.sh passes exist (a GPU run would die on a
+    renamed one)."""
+    result = subprocess.run([sys.executable, os.path.join(
+        ROOT, "benchmarks", "gpu_check.py"), "--help"],
+        capture_output=True, text=True, check=True)
+    for flag in ("--core-only", "--build-dir", "--host"):
+        assert flag in result.stdout
+    script = open(os.path.join(ROOT, "benchmarks", "gpu_check.sh")).read()
+    assert "--core-only --build-dir" in script
+    assert "PYTORCH_NO_CUDA_MEMORY_CACHING=1" in script
