@@ -363,6 +363,31 @@ def check_mask(core, host_core, device, stream, report):
                    max(fwd, grad) <= 1e-10, f"out {fwd:.1e} grad {grad:.1e}")
 
 
+def check_zoneout_values(core, device, stream, report):
+    """The zoneout check the GPU kernels run before a walk: the first value
+    outside [0, 1] (NaN too), found on the device."""
+    scratch = torch.zeros(1, dtype=torch.int64, device=device)
+    for dtype in (torch.float32, torch.float64):
+        values = torch.rand(100_003, dtype=torch.float64).to(device, dtype)
+        values[[70_001, 99_999]] = float("nan")
+        values[[80_000, 90_000]] = 1.5
+        found = [core.find_outside_unit_interval(
+            dtype.itemsize, values.data_ptr(), values.numel(),
+            scratch.data_ptr(), stream)]
+        values[70_001] = 0.5
+        found.append(core.find_outside_unit_interval(
+            dtype.itemsize, values.data_ptr(), values.numel(),
+            scratch.data_ptr(), stream))
+        values[[80_000, 90_000, 99_999]] = 1.0
+        found.append(core.find_outside_unit_interval(
+            dtype.itemsize, values.data_ptr(), values.numel(),
+            scratch.data_ptr(), stream))
+        ok = (found[0][0] == 70_001 and math.isnan(found[0][1])
+              and found[1] == (80_000, 1.5) and found[2] is None)
+        report(f"zoneout values outside [0, 1] found ({dtype})", ok,
+               str(found))
+
+
 def check_determinism(core, device, stream, report):
     cases = [(cell, False) for cell in sorted(gpu_core.CELLS)]
     for cell, options in cases + [("lstm", True), ("lstm", "layer_norm"),
@@ -415,7 +440,7 @@ def time_configs(core, device, stream, configs, repeats):
     print(f"\nfp32 GEMM peak measured here: {peak:.3f} TFLOP/s")
     print(f"{'config':34} {'tfrnn ms':>9} {'torch ms':>9} {'ratio':>6}"
           f" {'tfrnn %peak':>11}")
-    for cell, B, T, I, H, *P in configs:  # P: the LSTM's projection
+    for n, (cell, B, T, I, H, *P) in enumerate(configs):  # P: projection
         P = P[0] if P else None
         p = Problem(cell, B, T, I, H, device, torch.float32, seed=1,
                     full=True, projection=P)
@@ -436,6 +461,21 @@ def time_configs(core, device, stream, configs, repeats):
         print(f"{cell} B{B} T{T} I{I} H{H}{f' P{P}' if P else ''}".ljust(34) +
               f" {ours:9.2f} {theirs:9.2f} {ours / theirs:6.2f}"
               f" {100 * flops / ours / 1e9 / peak:10.1f}%")
+        if n == 0:  # the first config is an LSTM without projection
+            time_zoneout_check(core, device, stream, p, ours, repeats)
+
+
+def time_zoneout_check(core, device, stream, p, call_ms, repeats):
+    """What the GPU kernels add to a call with a per-step zoneout: the
+    check of its B*T*H values (one kernel, one wait for the stream)."""
+    B, T, I, H = p.dims
+    values = torch.rand(B, T, H, device=device)
+    scratch = torch.zeros(1, dtype=torch.int64, device=device)
+    ms = timer(device, lambda: core.find_outside_unit_interval(
+        4, values.data_ptr(), values.numel(), scratch.data_ptr(), stream),
+        repeats)
+    print(f"  zoneout check of [B,T,H] = {values.numel()} values: "
+          f"{ms:.3f} ms, {100 * ms / call_ms:.2f}% of that call")
 
 
 def main(argv=None):
@@ -484,6 +524,7 @@ def main(argv=None):
     if not args.core_only:
         check_parity(core, device, stream, report)
     check_mask(core, host_core, device, stream, report)
+    check_zoneout_values(core, device, stream, report)
     check_determinism(core, device, stream, report)
     if not args.core_only:
         time_configs(core, device, stream,

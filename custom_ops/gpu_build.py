@@ -19,8 +19,9 @@ script (its real folder is asked of nvcc itself). The static runtime is
 looked for beside it (lib64/, lib/, targets/x86_64-linux/lib/), then in
 pip's runtime wheel of that major version.
 
-Usage: python custom_ops/gpu_build.py {cuda,host} OUT_DIR
+Usage: python custom_ops/gpu_build.py {cuda,host} OUT_DIR [--cuda-major N]
        python custom_ops/gpu_build.py sanitizer   (compute-sanitizer's path)
+       python custom_ops/gpu_build.py archs LIB   (LIB has every GPU_ARCHS)
 """
 
 import argparse
@@ -223,6 +224,36 @@ def main(argv=None):
     print(build(args.kind, args.out_dir, cuda_major=args.cuda_major))
 
 
+def gpu_archs(library, cuobjdump):
+    """(SASS architectures, PTX architectures) a built library carries,
+    as cuobjdump lists them, e.g. (["75", ..., "90"], ["90"])."""
+    def listed(kind):
+        text = subprocess.run([cuobjdump, f"--list-{kind}", library],
+                              capture_output=True, text=True,
+                              check=True).stdout
+        return sorted(set(re.findall(r"\.sm_(\d+)\.", text)), key=int)
+    return listed("elf"), listed("ptx")
+
+
+def check_archs(library):
+    """`gpu_build.py archs LIB`: exit status 1 unless LIB carries SASS for
+    every GPU_ARCHS and PTX for PTX_ARCH (cuobjdump beside nvcc)."""
+    nvcc = find_nvcc()
+    cuobjdump = shutil.which("cuobjdump") or (
+        os.path.join(toolkit_bin(nvcc), "cuobjdump") if nvcc else None)
+    if cuobjdump is None or not os.path.isfile(cuobjdump):
+        sys.stderr.write("cuobjdump not found\n")
+        return 1
+    sass, ptx = gpu_archs(library, cuobjdump)
+    print(f"{library}: SASS sm_{', sm_'.join(sass)}; PTX compute_"
+          f"{', compute_'.join(ptx)}")
+    if sass != GPU_ARCHS or ptx != [PTX_ARCH]:
+        sys.stderr.write(f"expected SASS for {GPU_ARCHS} and PTX for "
+                         f"{PTX_ARCH}\n")
+        return 1
+    return 0
+
+
 def print_sanitizer():
     """`gpu_build.py sanitizer`: prints compute-sanitizer's path; exit
     status 1, saying where it looked, when there is none."""
@@ -239,4 +270,6 @@ def print_sanitizer():
 if __name__ == "__main__":
     if sys.argv[1:] == ["sanitizer"]:
         sys.exit(print_sanitizer())
+    if sys.argv[1:2] == ["archs"] and len(sys.argv) == 3:
+        sys.exit(check_archs(sys.argv[2]))
     main()

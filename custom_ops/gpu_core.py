@@ -67,10 +67,15 @@ class GpuCore:
         lib.tfrnn_gpu_backward.argtypes = (
             [ctypes.c_char_p] + _DIMS + [_P] * len(BACKWARD_POINTERS)
             + [options, ctypes.POINTER(_P)])
+        lib.tfrnn_gpu_find_outside_unit_interval.argtypes = [
+            _INT, _P, _I64, _P, _P, ctypes.POINTER(_I64),
+            ctypes.POINTER(ctypes.c_double)]
         lib.tfrnn_gpu_launch_shape.argtypes = [
             _I64, ctypes.POINTER(_I64), ctypes.POINTER(_I64)]
         self._lib = lib
         self.is_cuda = bool(lib.tfrnn_gpu_is_cuda_build())
+        # The CUDA runtime linked, e.g. 12090 for 12.9 (0: the host build).
+        self.runtime_version = lib.tfrnn_gpu_runtime_version()
 
     def workspace_bytes(self, cell, dtype_bytes, backward, dims,
                         layer_norm=False, projection_units=0):
@@ -86,6 +91,21 @@ class GpuCore:
         self._lib.tfrnn_gpu_launch_shape(n, ctypes.byref(blocks),
                                          ctypes.byref(threads))
         return blocks.value, threads.value
+
+    def find_outside_unit_interval(self, dtype_bytes, values, n, scratch,
+                                   stream=0):
+        """(flat index, value) of the first of n values at address `values`
+        outside [0, 1] (NaN too), or None; scratch: the address of 8
+        bytes of device memory. The zoneout check of the GPU kernels."""
+        index, value = _I64(), ctypes.c_double()
+        code = self._lib.tfrnn_gpu_find_outside_unit_interval(
+            dtype_bytes, values or None, n, scratch or None, stream or None,
+            ctypes.byref(index), ctypes.byref(value))
+        if code != 0:
+            text = self._lib.tfrnn_gpu_last_error().decode()
+            raise GpuCoreError(f"find_outside_unit_interval: {text} "
+                               f"(code {code})")
+        return None if index.value < 0 else (index.value, value.value)
 
     def forward(self, cell, dtype_bytes, reverse, dims, max_len,
                 options=None, **ptrs):

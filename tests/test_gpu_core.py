@@ -401,3 +401,38 @@ def test_workspace_grows_with_the_problem(core):
     assert core.workspace_bytes("lstm", 8, True, (2, 30, 4, 5)) > large
     assert core.workspace_bytes("nope", 4, True, (2, 3, 4, 5)) == 0
     assert core.workspace_bytes("lstm", 4, True, (2, 30, 4, 5), True) > large
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_zoneout_check_finds_the_first_value_outside_unit_interval(core,
+                                                                   dtype):
+    """What the GPU kernels run before a walk with zoneout, so that a bad
+    value is the CPU's InvalidArgument (validation.h's ZoneoutOutOfRange)
+    and not a number: the first flat index outside [0, 1], NaN included,
+    and its value; None when every value lies inside (0 and 1 too)."""
+    scratch = np.zeros(1, np.int64)
+
+    def find(values):
+        values = np.asarray(values, dtype)
+        return core.find_outside_unit_interval(
+            values.itemsize, values.ctypes.data, values.size,
+            scratch.ctypes.data)
+
+    inside = np.random.default_rng(0).uniform(0, 1, 1000)
+    inside[[0, -1]] = 0.0, 1.0
+    assert find(inside) is None
+    assert find([]) is None
+    for bad in (-1e-7, 1.5, np.inf, -np.inf):
+        values = inside.copy()
+        values[[700, 321]] = bad
+        index, value = find(values)
+        assert index == 321 and value == np.asarray(bad, dtype)
+    values = inside.copy()
+    values[[900, 5]] = np.nan, 2.0
+    assert find(values) == (5, 2.0)
+    values[5] = 0.5
+    index, value = find(values)
+    assert index == 900 and np.isnan(value)
+    with pytest.raises(gpu_core.GpuCoreError, match="dtype_bytes"):
+        core.find_outside_unit_interval(2, inside.ctypes.data, 1,
+                                        scratch.ctypes.data)

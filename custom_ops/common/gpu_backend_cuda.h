@@ -1,6 +1,6 @@
 // The CUDA backend of the GPU walks (common/gpu_walk.h's interface): cuBLAS
-// GEMMs and grid-stride element kernels, all queued on one stream; nothing
-// here waits for the GPU. Compiled by nvcc only.
+// GEMMs and grid-stride element kernels, all queued on one stream; only
+// ToHost waits for the GPU. Compiled by nvcc only.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_GPU_BACKEND_CUDA_H_
 #define TFRNN_CUSTOM_OPS_COMMON_GPU_BACKEND_CUDA_H_
 
@@ -62,6 +62,15 @@ class CudaBackend {
   Status Zero(void* dst, size_t bytes) {
     if (bytes == 0) return {};
     return FromCuda(cudaMemsetAsync(dst, 0, bytes, stream_));
+  }
+
+  // Copies device memory to the host and waits for the stream: the one
+  // call here that waits (the zoneout check reads its answer).
+  Status ToHost(void* host, const void* src, size_t bytes) {
+    if (bytes == 0) return {};
+    TFRNN_GPU_RETURN_IF_ERROR(FromCuda(cudaMemcpyAsync(
+        host, src, bytes, cudaMemcpyDeviceToHost, stream_)));
+    return FromCuda(cudaStreamSynchronize(stream_));
   }
 
  private:

@@ -50,6 +50,10 @@ class HostBackend {
     if (bytes > 0) std::memset(dst, 0, bytes);
     return {};
   }
+
+  Status ToHost(void* host, const void* src, size_t bytes) {
+    return Copy(host, src, bytes);
+  }
 };
 
 }  // namespace gpu

@@ -3,11 +3,13 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
-#include <map>
 #include <mutex>
-#include <utility>
+#include <string>
+#include <vector>
 
 namespace tfrnn {
 namespace gpu {
@@ -17,6 +19,7 @@ namespace {
 using Handle = void*;
 constexpr int kOpN = 0, kOpT = 1;
 using CreateFn = int (*)(Handle*);
+using DestroyFn = int (*)(Handle);
 using SetStreamFn = int (*)(Handle, cudaStream_t);
 template <typename T>
 using GemmFn = int (*)(Handle, int, int, int, int, int, const T*, const T*,
@@ -24,52 +27,158 @@ using GemmFn = int (*)(Handle, int, int, int, int, int, const T*, const T*,
 
 struct Library {
   CreateFn create = nullptr;
+  DestroyFn destroy = nullptr;
   SetStreamFn set_stream = nullptr;
   GemmFn<float> sgemm = nullptr;
   GemmFn<double> dgemm = nullptr;
 };
 
+// The CUDA major versions whose cuBLAS has the entry points' ABI.
+constexpr int kMajors[] = {12, 13};
+
+int RuntimeMajor() {
+  int version = 0;
+  cudaRuntimeGetVersion(&version);
+  return version / 1000;
+}
+
+std::string Soname(int major) {
+  return "libcublas.so." + std::to_string(major);
+}
+
+// The folder of a library already loaded in the process, or "".
+std::string LoadedFolder(const char* soname) {
+  void* so = dlopen(soname, RTLD_LAZY | RTLD_NOLOAD);
+  if (so == nullptr) return "";
+  char origin[PATH_MAX] = "";
+  const bool found = dlinfo(so, RTLD_DI_ORIGIN, origin) == 0;
+  dlclose(so);
+  return found ? origin : "";
+}
+
+// Where cuBLAS is looked for, best first: TFRNN_CUBLAS; a cuBLAS the
+// process has already loaded (TensorFlow's or torch's), of the runtime's
+// major version first; that version by the loader's search path; pip's
+// nvidia wheels beside TensorFlow's or torch's libraries; the other major
+// version. An entry starting with '?' is only taken if already loaded.
+std::vector<std::string> Candidates() {
+  std::vector<std::string> names;
+  const char* chosen = std::getenv("TFRNN_CUBLAS");
+  if (chosen != nullptr && *chosen != '\0') names.push_back(chosen);
+  std::vector<int> majors = {RuntimeMajor()};
+  for (int major : kMajors) {
+    if (major != majors[0]) majors.push_back(major);
+  }
+  for (int major : majors) names.push_back("?" + Soname(major));
+  for (int major : majors) {
+    names.push_back(Soname(major));
+    const std::string wheel = major == 12 ? "/nvidia/cublas/lib/"
+                                          : "/nvidia/cu13/lib/";
+    const std::string tf = LoadedFolder("libtensorflow_framework.so.2");
+    if (!tf.empty()) names.push_back(tf + "/.." + wheel + Soname(major));
+    const std::string torch = LoadedFolder("libtorch_cuda.so");
+    if (!torch.empty()) {
+      names.push_back(torch + "/../.." + wheel + Soname(major));
+    }
+  }
+  return names;
+}
+
+// The library at `name` when it has the entry points and makes a handle
+// on the current device, else null.
+const Library* TryLibrary(const std::string& name, Library* lib) {
+  const bool loaded_only = name[0] == '?';
+  void* so = dlopen(name.c_str() + (loaded_only ? 1 : 0),
+                    RTLD_NOW | RTLD_GLOBAL | (loaded_only ? RTLD_NOLOAD : 0));
+  if (so == nullptr) return nullptr;
+  lib->create = reinterpret_cast<CreateFn>(dlsym(so, "cublasCreate_v2"));
+  lib->destroy = reinterpret_cast<DestroyFn>(dlsym(so, "cublasDestroy_v2"));
+  lib->set_stream =
+      reinterpret_cast<SetStreamFn>(dlsym(so, "cublasSetStream_v2"));
+  lib->sgemm = reinterpret_cast<GemmFn<float>>(dlsym(so, "cublasSgemm_v2"));
+  lib->dgemm = reinterpret_cast<GemmFn<double>>(dlsym(so, "cublasDgemm_v2"));
+  Handle probe = nullptr;
+  if (lib->create && lib->destroy && lib->set_stream && lib->sgemm &&
+      lib->dgemm && lib->create(&probe) == 0) {
+    lib->destroy(probe);
+    return lib;
+  }
+  dlclose(so);
+  return nullptr;
+}
+
 const Library* LoadLibrary() {
   static const Library* library = [] () -> const Library* {
-    const char* names[] = {std::getenv("TFRNN_CUBLAS"), "libcublas.so.13",
-                           "libcublas.so.12", "libcublas.so"};
-    for (const char* name : names) {
-      if (name == nullptr || *name == '\0') continue;
-      void* so = dlopen(name, RTLD_NOW | RTLD_GLOBAL);
-      if (so == nullptr) continue;
-      static Library lib;
-      lib.create = reinterpret_cast<CreateFn>(dlsym(so, "cublasCreate_v2"));
-      lib.set_stream =
-          reinterpret_cast<SetStreamFn>(dlsym(so, "cublasSetStream_v2"));
-      lib.sgemm = reinterpret_cast<GemmFn<float>>(dlsym(so, "cublasSgemm_v2"));
-      lib.dgemm =
-          reinterpret_cast<GemmFn<double>>(dlsym(so, "cublasDgemm_v2"));
-      if (lib.create && lib.set_stream && lib.sgemm && lib.dgemm) return &lib;
+    static Library lib;
+    for (const std::string& name : Candidates()) {
+      if (TryLibrary(name, &lib) != nullptr) return &lib;
     }
     return nullptr;
   }();
   return library;
 }
 
-// The handle for the current device and `stream`, bound to the stream.
-Status HandleFor(const Library& lib, cudaStream_t stream, Handle* out) {
-  static std::mutex mutex;
-  static std::map<std::pair<int, cudaStream_t>, Handle> handles;
-  int device = 0;
-  const cudaError_t e = cudaGetDevice(&device);
-  if (e != cudaSuccess) return {static_cast<int>(e), cudaGetErrorString(e)};
-  std::lock_guard<std::mutex> lock(mutex);
-  Handle& handle = handles[{device, stream}];
-  if (handle == nullptr) {
+// The handles, one per (device, stream), at most kMaxHandles: a process
+// that runs on many streams in turn (one per call, say) gets its least
+// recently used handle released rather than a handle per stream forever.
+class Handles {
+ public:
+  static constexpr size_t kMaxHandles = 32;
+
+  Status For(const Library& lib, cudaStream_t stream, Handle* out) {
+    int device = 0;
+    const cudaError_t e = cudaGetDevice(&device);
+    if (e != cudaSuccess) return {static_cast<int>(e), cudaGetErrorString(e)};
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++clock_;
+    for (Entry& entry : entries_) {
+      if (entry.device == device && entry.stream == stream) {
+        entry.last_use = clock_;
+        *out = entry.handle;
+        return {};
+      }
+    }
+    if (entries_.size() == kMaxHandles) Evict(lib, device);
+    Handle handle = nullptr;
     int rc = lib.create(&handle);
     if (rc == 0) rc = lib.set_stream(handle, stream);
     if (rc != 0) {
-      handle = nullptr;
+      if (handle != nullptr) lib.destroy(handle);
       return {kBlasError + rc, "cuBLAS could not make a handle"};
     }
+    entries_.push_back({device, stream, handle, clock_});
+    *out = handle;
+    return {};
   }
-  *out = handle;
-  return {};
+
+ private:
+  struct Entry {
+    int device;
+    cudaStream_t stream;
+    Handle handle;
+    uint64_t last_use;
+  };
+
+  // Releases the least recently used handle, on its own device (cuBLAS
+  // waits for the device's work first).
+  void Evict(const Library& lib, int current_device) {
+    auto oldest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const Entry& a, const Entry& b) { return a.last_use < b.last_use; });
+    if (oldest->device != current_device) cudaSetDevice(oldest->device);
+    lib.destroy(oldest->handle);
+    if (oldest->device != current_device) cudaSetDevice(current_device);
+    entries_.erase(oldest);
+  }
+
+  std::mutex mutex_;
+  std::vector<Entry> entries_;
+  uint64_t clock_ = 0;
+};
+
+Status HandleFor(const Library& lib, cudaStream_t stream, Handle* out) {
+  static Handles* handles = new Handles;  // never destroyed: see Evict
+  return handles->For(lib, stream, out);
 }
 
 template <typename T>
@@ -101,8 +210,8 @@ Status RowMajorGemm(GemmFn<T> fn, const Library& lib, cudaStream_t stream,
 
 Status NoLibrary() {
   return {kNoBlasLibrary,
-          "libcublas (.so.13 or .so.12) could not be loaded; set "
-          "TFRNN_CUBLAS to its path"};
+          "no libcublas (.so.12 or .so.13) could be loaded or make a "
+          "handle; set TFRNN_CUBLAS to its path"};
 }
 
 }  // namespace

@@ -2,8 +2,12 @@
 // time (dlopen) rather than linked: the same library then runs with the
 // cuBLAS 12 of TensorFlow's pip CUDA and the cuBLAS 13 of PyTorch's, and
 // builds where no cuBLAS is installed (CI). The five entry points used have
-// one ABI in both. One handle per (device, stream), made on first use and
-// kept for the process. TFRNN_CUBLAS names the library to load instead.
+// one ABI in both. The library taken is the first that loads and makes a
+// handle of: TFRNN_CUBLAS; a cuBLAS already loaded in the process (the
+// runtime's major version first); the runtime's major version by soname;
+// pip's wheel beside TensorFlow's or torch's libraries; the other major
+// version. One handle per (device, stream), made on first use; at most 32
+// are kept, the least recently used released first.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_GPU_BLAS_H_
 #define TFRNN_CUSTOM_OPS_COMMON_GPU_BLAS_H_
 

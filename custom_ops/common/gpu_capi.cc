@@ -205,6 +205,11 @@ TFRNN_C_API int tfrnn_gpu_is_cuda_build() {
   return tfrnn::gpu::IsCudaBuild() ? 1 : 0;
 }
 
+// The CUDA runtime version linked (e.g. 12090), 0 in the host build.
+TFRNN_C_API int tfrnn_gpu_runtime_version() {
+  return tfrnn::gpu::RuntimeVersion();
+}
+
 // Bytes of workspace for a forward (backward = 0) or backward call, with
 // the LSTM's layer norm when layer_norm is nonzero and its projection to
 // projection_units when that is nonzero; 0 for a bad cell or dtype.
@@ -263,6 +268,28 @@ TFRNN_C_API int tfrnn_gpu_backward(
                       drecurrent_kernel, dbias, dpeephole, workspace, stream,
                       d_options, options},
                   options);
+}
+
+// The first of n values (dtype_bytes 4 or 8) outside [0, 1] (NaN too):
+// its flat index in *index, -1 when none, and its value in *value; waits
+// for the stream. scratch: 8 bytes of device memory.
+TFRNN_C_API int tfrnn_gpu_find_outside_unit_interval(
+    int dtype_bytes, const void* values, int64_t n, void* scratch,
+    void* stream, int64_t* index, double* value) {
+  using tfrnn::gpu::FindOutsideUnitInterval;
+  int64_t* scratch_i = static_cast<int64_t*>(scratch);
+  if (dtype_bytes == 4) {
+    return tfrnn::gpu::Report(FindOutsideUnitInterval(
+        static_cast<const float*>(values), n, scratch_i, stream, index,
+        value));
+  }
+  if (dtype_bytes == 8) {
+    return tfrnn::gpu::Report(FindOutsideUnitInterval(
+        static_cast<const double*>(values), n, scratch_i, stream, index,
+        value));
+  }
+  return tfrnn::gpu::Report(
+      {tfrnn::gpu::kBadArgument, "dtype_bytes must be 4 or 8"});
 }
 
 // The launch shape of an element-wise kernel over n elements.

@@ -2,7 +2,7 @@
 // binds a cell's GPU core (common/gpu_recurrence.h, built by nvcc) to the
 // OpKernels. It runs on the op's stream, takes the core's workspace from
 // allocate_temp, and copies the lengths (validated in host memory) to the
-// device; nothing here waits for the GPU.
+// device; nothing here waits for the GPU but the zoneout check.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_GPU_ENGINE_H_
 #define TFRNN_CUSTOM_OPS_COMMON_GPU_ENGINE_H_
 
@@ -12,6 +12,7 @@
 #include "common/gpu_recurrence.h"
 #include "common/gpu_workspace.h"
 #include "common/recurrent_args.h"
+#include "common/validation.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "xla/stream_executor/stream.h"
 
@@ -60,17 +61,55 @@ inline bool Prepare(tensorflow::OpKernelContext* ctx, size_t bytes,
   return true;
 }
 
+// A zoneout input's values in [0, 1], the InvalidArgument CheckZoneout
+// gives on the CPU (validation.h); a scalar is one value, else [B, T,
+// width]. Only calls with zoneout pay: one small kernel and one wait for
+// the stream, before the walk is queued. False (status set) when not.
+template <typename T>
+bool CheckZoneoutValues(tensorflow::OpKernelContext* ctx,
+                        const StepWeights<T>& zoneout, const char* name,
+                        const Dims& d, int64_t width) {
+  if (zoneout.values == nullptr) return true;
+  tensorflow::Tensor scratch;
+  absl::Status s = ctx->allocate_temp(tensorflow::DT_INT64,
+                                      tensorflow::TensorShape({1}), &scratch);
+  if (!s.ok()) {
+    ctx->SetStatus(s);
+    return false;
+  }
+  const int64_t n = zoneout.per_step ? d.batch * d.time * width : 1;
+  int64_t index = -1;
+  double value = 0;
+  if (!Ok(ctx, FindOutsideUnitInterval(zoneout.values, n,
+                                       scratch.flat<int64_t>().data(),
+                                       OpStream(ctx), &index, &value))) {
+    return false;
+  }
+  if (index < 0) return true;
+  ctx->SetStatus(ZoneoutOutOfRange(name, value, index));
+  return false;
+}
+
+template <typename T>
+bool CheckZoneouts(tensorflow::OpKernelContext* ctx,
+                   const SequenceInputs<T>& in, const Dims& d) {
+  return CheckZoneoutValues(ctx, in.zoneout_h, "zoneout_h", d, d.hidden) &&
+         CheckZoneoutValues(ctx, in.zoneout_c, "zoneout_c", d, d.units);
+}
+
 template <typename CellMath, typename Scalar>
 struct Engine {
   using Cell = CellMath;
   using T = Scalar;
-  // The kernels leave the values of device inputs unread on the host.
+  // The kernels leave the values of device inputs unread on the host
+  // (the zoneout values are checked here, CheckZoneouts).
   static constexpr bool kInputsOnHost = false;
 
   static void Forward(tensorflow::OpKernelContext* ctx,
                       const typename Cell::Attrs& attrs, const Walk& walk,
                       const SequenceInputs<T>& in,
                       const ForwardOutputs<T>& out) {
+    if (!CheckZoneouts(ctx, in, walk.dims)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;
@@ -90,6 +129,7 @@ struct Engine {
                        const SequenceInputs<T>& in,
                        const SavedForward<T>& fwd,
                        const Gradients<T>& grads) {
+    if (!CheckZoneouts(ctx, in, walk.dims)) return;
     SequenceInputs<T> on_device = in;
     tensorflow::Tensor work, lengths;
     void* workspace;

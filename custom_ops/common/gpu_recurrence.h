@@ -37,8 +37,21 @@ Status Backward(const typename Cell::Attrs& attrs, const Walk& walk,
 Status UploadLengths(const int32_t* host, int64_t n, int32_t* device,
                      void* stream);
 
+// The first flat index i < n whose values[i] lies outside [0, 1] (NaN
+// included) in *index, and that value in *value; *index = -1 when there is
+// none. A zoneout input's check (validation.h's CheckZoneout reads host
+// tensors itself; these are device memory). Unlike the walks this waits
+// for the stream, to read the answer. `scratch`: 8 bytes of device memory.
+template <typename T>
+Status FindOutsideUnitInterval(const T* values, int64_t n, int64_t* scratch,
+                               void* stream, int64_t* index, double* value);
+
 // True in the CUDA build, false in the host build.
 bool IsCudaBuild();
+
+// The CUDA runtime's version the build links (12090 for 12.9), 0 in the
+// host build: the driver must be at least of that major version.
+int RuntimeVersion();
 
 }  // namespace gpu
 }  // namespace tfrnn

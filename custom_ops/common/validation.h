@@ -187,10 +187,18 @@ absl::Status CheckLayerNorm(const tensorflow::Tensor& gain_x,
   return absl::OkStatus();
 }
 
+// The error for a zoneout value outside [0, 1], on either device.
+inline absl::Status ZoneoutOutOfRange(const char* name, double value,
+                                      int64_t index) {
+  return Invalid(std::string(name) + " must lie in [0, 1], got " +
+                 std::to_string(value) + " at flat index " +
+                 std::to_string(index));
+}
+
 // A zoneout input: shape [0] (none), a scalar (the same share for every
 // unit and step) or [B, T, width] (per step; width: the state's, Hh for h,
-// H for c); every value in [0, 1], checked when `read_values` (the tensor
-// is in host memory).
+// H for c); every value in [0, 1], checked here when `read_values` (the
+// tensor is in host memory), else by the GPU engine (CheckZoneoutValues).
 template <typename T>
 absl::Status CheckZoneout(const tensorflow::Tensor& z, const char* name,
                           const Dims& d, int64_t width, bool read_values,
@@ -203,9 +211,7 @@ absl::Status CheckZoneout(const tensorflow::Tensor& z, const char* name,
   const auto flat = z.flat<T>();
   for (int64_t i = 0; read_values && i < flat.size(); ++i) {
     if (!(flat(i) >= T(0) && flat(i) <= T(1))) {  // NaN fails too
-      return Invalid(std::string(name) + " must lie in [0, 1], got " +
-                     std::to_string(static_cast<double>(flat(i))) +
-                     " at flat index " + std::to_string(i));
+      return ZoneoutOutOfRange(name, static_cast<double>(flat(i)), i);
     }
   }
   *weights = {flat.data(), z.dims() != 0};
