@@ -14,9 +14,14 @@ and torch's current stream, then prints one table of:
   torch lacks: the CUDA core against its own host build (the CPU op's
   numbers, tests/test_gpu_core.py) in float64 (with --host, the host build
   against itself: that line checks nothing there);
+* the zoneout check the GPU kernels run (the first value outside [0, 1]);
 * determinism: the same call twice, bitwise;
 * time: forward + backward in ms against cuDNN, and the fp32 GEMM peak
   torch measures in the same run.
+
+Results are compared on the CPU (relative_error), whichever device made
+them. `--core-only` runs the core's own checks only (no cuDNN, no timing):
+what gpu_check.sh runs under compute-sanitizer.
 
 Exit status 1 when a parity or determinism check fails. `--host` runs it
 all on the CPU with the host build and CPU torch (to check this script on a

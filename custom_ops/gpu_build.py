@@ -13,7 +13,8 @@ Two builds of the same sources (custom_ops/*/..._gpu.cu.cc and common/):
   without a GPU.
 
 The toolkit: TFRNN_NVCC, else the first nvcc of the wanted CUDA major
-version (TensorFlow's, for the op library) on PATH, in /usr/local/cuda*,
+version (TensorFlow's, for the op library) on PATH (any entry), in
+/usr/local/cuda*,
 or in pip's nvidia wheels (``nvidia/cu13/bin``); nvcc may be a wrapper
 script (its real folder is asked of nvcc itself). The static runtime is
 looked for beside it (lib64/, lib/, targets/x86_64-linux/lib/), then in
@@ -85,10 +86,13 @@ def _wheel_roots():
 
 
 def nvcc_candidates():
-    """Where nvcc is looked for, in order (TFRNN_NVCC alone when set)."""
+    """Where nvcc is looked for, in order (TFRNN_NVCC alone when set):
+    every nvcc on PATH, then the system's toolkits, then pip's wheels."""
     if os.environ.get("TFRNN_NVCC"):
         return [os.environ["TFRNN_NVCC"]]
-    found = [shutil.which("nvcc"), os.path.join(SYSTEM_CUDA, "bin", "nvcc")]
+    found = [os.path.join(folder, "nvcc") for folder in
+             os.environ.get("PATH", "").split(os.pathsep) if folder]
+    found.append(os.path.join(SYSTEM_CUDA, "bin", "nvcc"))
     found += sorted(glob.glob(SYSTEM_CUDA + "-*/bin/nvcc"), reverse=True)
     for root in _wheel_roots():
         found += sorted(glob.glob(os.path.join(root, "cu*", "bin", "nvcc")),

@@ -54,15 +54,17 @@ def isolated(monkeypatch, tmp_path):
 def test_the_wanted_major_version_wins_over_path(isolated, monkeypatch):
     cuda13 = fake_toolkit(isolated / "cuda-13", "13.0")
     cuda12 = fake_toolkit(isolated / "cuda-12", "12.4")
-    monkeypatch.setenv("PATH", f"{os.path.dirname(cuda13)}")
-    monkeypatch.setattr(gpu_build.shutil, "which", lambda name: cuda13
-                        if name == "nvcc" else None)
+    # CUDA 13 first on PATH: a CUDA 12 build looks further.
+    monkeypatch.setenv("PATH", os.pathsep.join(
+        [os.path.dirname(cuda13), os.path.dirname(cuda12)]))
+    assert gpu_build.find_nvcc(12) == cuda12
     monkeypatch.setenv("TFRNN_NVCC", cuda12)
     assert gpu_build.find_nvcc(12) == cuda12
     assert gpu_build.find_nvcc(13) is None  # TFRNN_NVCC alone is tried
     monkeypatch.delenv("TFRNN_NVCC")
     assert gpu_build.find_nvcc(13) == cuda13
     assert gpu_build.find_nvcc() == cuda13
+    monkeypatch.setenv("PATH", os.path.dirname(cuda13))
     assert gpu_build.find_nvcc(12) is None
     assert gpu_build.nvcc_version(cuda12) == (12, 4)
 
@@ -76,8 +78,7 @@ def test_a_wrapper_script_leads_to_the_real_toolkit(isolated, monkeypatch):
         isolated / "cuda-13.0" / "lib64" / "libcudart_static.a")
     sanitizer = executable(isolated / "cuda-13.0" / "compute-sanitizer" /
                            "compute-sanitizer", "")
-    monkeypatch.setattr(gpu_build.shutil, "which", lambda name: wrapper
-                        if name == "nvcc" else None)
+    monkeypatch.setenv("PATH", os.path.dirname(wrapper))
     assert gpu_build.find_sanitizer() == sanitizer
 
 
