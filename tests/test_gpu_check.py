@@ -59,3 +59,54 @@ def test_core_only_and_host_flags_parse():
     script = open(os.path.join(ROOT, "benchmarks", "gpu_check.sh")).read()
     assert "--core-only --build-dir" in script
     assert "PYTORCH_NO_CUDA_MEMORY_CACHING=1" in script
+
+
+STUB_PYTHON = """#!/bin/sh
+case "$*" in
+  *"gpu_build.py sanitizer"*)
+    [ -n "$STUB_SANITIZER" ] && echo "$STUB_SANITIZER" && exit 0
+    echo "compute-sanitizer not found" >&2; exit 1;;
+  *gpu_build.py*) exit 0;;
+  *--core-only*) exit 0;;
+  *gpu_check.py*) echo "ok   one"; [ -z "$STUB_FAIL" ] && exit 0
+    echo "FAIL parity two"; exit 1;;
+esac
+"""
+SANITIZERS = {
+    "refused": 'echo "Device not supported"; echo "error 999"; exit 1',
+    "slow": "sleep 5",
+    "finds an error": 'echo "Invalid __global__ write"; exit 1',
+    "passes": 'shift 4; "$@"',  # --tool memcheck --error-exitcode 1
+}
+
+
+@pytest.mark.parametrize("sanitizer,fail,status,memcheck", [
+    (None, False, 0, "unavailable: compute-sanitizer not found"),
+    (None, True, 1, "unavailable: compute-sanitizer not found"),
+    ("refused", False, 0, "unavailable: compute-sanitizer refused"),
+    ("slow", False, 0, "timed out after 1 s (not a failure)"),
+    ("finds an error", False, 1, "FAILED (exit status 1"),
+    ("passes", True, 1, "passed"),
+])
+def test_gpu_check_sh_summarises_whatever_fails(tmp_path, sanitizer, fail,
+                                                status, memcheck):
+    """gpu_check.sh on stubs of python and compute-sanitizer: the summary
+    comes whatever fails, and only a failed check or a memcheck error
+    fails the run (a missing, refusing or slow sanitizer does not)."""
+    python = tmp_path / "python"
+    python.write_text(STUB_PYTHON)
+    python.chmod(0o755)
+    env = dict(os.environ, PYTHON=str(python), OUT=str(tmp_path),
+               MEMCHECK_LIMIT_S="1", STUB_FAIL="1" if fail else "")
+    if sanitizer:
+        stub = tmp_path / "compute-sanitizer"
+        stub.write_text("#!/bin/sh\n" + SANITIZERS[sanitizer] + "\n")
+        stub.chmod(0o755)
+        env["STUB_SANITIZER"] = str(stub)
+    result = subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "gpu_check.sh")],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == status, result.stdout + result.stderr
+    summary = result.stdout[result.stdout.index("SUMMARY"):]
+    assert memcheck in summary
+    assert ("FAIL parity two" in summary) == fail
