@@ -67,8 +67,17 @@ def test_bad_vocabularies_are_rejected():
         Vocabulary(["a"], level="word")
 
 
+def test_one_array_shorter_than_a_window_is_an_error():
+    """A whole corpus too short for one window would train on nothing; a
+    dataset's short documents are skipped (windows never cross them)."""
+    with pytest.raises(ValueError, match="too few for one window of "
+                                         "seq_length \\+ 1 = 6"):
+        language_model_windows(np.arange(1, 6, dtype=np.int32), 5, 1)
+    assert window_count(5, 5, 1) == 0
+
+
 @pytest.mark.parametrize("length,seq_length,stride", [
-    (20, 5, 5), (20, 5, 3), (6, 5, 5), (5, 5, 1), (21, 5, 5), (100, 7, 1)])
+    (20, 5, 5), (20, 5, 3), (6, 5, 5), (21, 5, 5), (100, 7, 1)])
 def test_windows_exact_at_boundaries(length, seq_length, stride):
     ids = np.arange(1, length + 1, dtype=np.int32)
     windows = list(language_model_windows(ids, seq_length, stride))

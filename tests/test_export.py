@@ -134,6 +134,8 @@ def test_char_lstm_export_serves_without_tfrnn(tmp_path):
                   "seed": 0}, "temperature must be > 0"),
     ("generate", {"prompt": ["to"], "max_length": -1, "temperature": 1.0,
                   "seed": 0}, "max_length must be in"),
+    ("generate", {"prompt": ["to"], "max_length": 3, "temperature": 1.0,
+                  "seed": 2 ** 40}, "seed must be an int32"),
 ])
 def test_exported_checks_raise_invalid_argument(tmp_path, signature, inputs,
                                                 message):

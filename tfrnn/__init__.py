@@ -12,7 +12,19 @@ except ImportError as err:  # pragma: no cover - depends on the environment
         " or 'tfrnn[gpu]' (tensorflow with CUDA)."
     ) from err
 
+import importlib  # noqa: E402
+
 from tfrnn import data, layers, ops, zoo  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["data", "layers", "ops", "zoo"]
+__all__ = ["data", "layers", "ops", "zoo", "training", "export", "interop",
+           "distribute"]
+# Imported on first use (`tfrnn.training.MaskedSparseCategoricalCrossentropy`
+# after a plain `import tfrnn`), so `import tfrnn` stays light.
+_ON_FIRST_USE = ("training", "export", "interop", "distribute")
+
+
+def __getattr__(name):
+    if name in _ON_FIRST_USE:
+        return importlib.import_module(f"tfrnn.{name}")
+    raise AttributeError(f"module 'tfrnn' has no attribute {name!r}")

@@ -253,7 +253,7 @@ def main(argv=None):
     except RunFinished as done:
         print(f"tfrnn {args.command}: {done}")
         return 0
-    except (ValueError, FileNotFoundError, FileExistsError, TypeError) as err:
+    except (ValueError, TypeError, OSError) as err:  # OSError: files, dirs
         print(f"tfrnn {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -46,6 +46,39 @@ def _keras_gru_to_torch_order(a, units):
     return np.concatenate([r, z, n], axis=0)
 
 
+def _check_group(where, g, mode):
+    """Raises ValueError unless one layer's and direction's tensors are
+    numbers of torch's shapes for `mode`: weight_ih [G*H, I], weight_hh
+    [G*H, H] (or [4H, P] with weight_hr [P, H]), both biases [G*H] or
+    neither."""
+    for key, value in g.items():
+        rank = 1 if key.startswith("bias") else 2
+        if value.dtype.kind not in "fiu" or value.ndim != rank:
+            raise ValueError(
+                f"layer {where}: {key} must be a rank-{rank} array of "
+                f"numbers, got shape {value.shape} of {value.dtype}")
+    gates = _gates(mode)
+    rows = g["weight_hh"].shape[0]
+    units = rows // gates
+    width = g["weight_hr"].shape[0] if "weight_hr" in g else units
+    if rows % gates or g["weight_hh"].shape != (gates * units, width):
+        raise ValueError(f"layer {where}: weight_hh has shape "
+                         f"{g['weight_hh'].shape}, expected [{gates}H, H] "
+                         f"(or [4H, P] with weight_hr [P, H]) for mode "
+                         f"{mode!r}")
+    expected = {"weight_ih": (rows, g["weight_ih"].shape[1]),
+                "bias_ih": (rows,), "bias_hh": (rows,),
+                "weight_hr": (width, units)}
+    for key, shape in expected.items():
+        if key in g and g[key].shape != shape:
+            raise ValueError(f"layer {where}: {key} has shape "
+                             f"{g[key].shape}, expected {shape} (H = "
+                             f"{units})")
+    if ("bias_ih" in g) != ("bias_hh" in g):
+        raise ValueError(f"layer {where}: give both bias_ih and bias_hh, or "
+                         "neither (bias=False)")
+
+
 def from_torch(state_dict, mode):
     """PyTorch recurrent state dict -> {(layer, direction): Keras weights}.
 
@@ -70,14 +103,9 @@ def from_torch(state_dict, mode):
     for where, g in sorted(groups.items()):
         if "weight_ih" not in g or "weight_hh" not in g:
             raise ValueError(f"layer {where} lacks weight_ih or weight_hh")
+        _check_group(where, g, mode)
         w_ih, w_hh = g["weight_ih"], g["weight_hh"]
         units = w_hh.shape[0] // _gates(mode)
-        width = g["weight_hr"].shape[0] if "weight_hr" in g else units
-        if w_hh.shape != (_gates(mode) * units, width):
-            raise ValueError(f"layer {where}: weight_hh has shape "
-                             f"{w_hh.shape}, expected [{_gates(mode)}H, H] "
-                             f"(or [4H, P] with weight_hr [P, H]) for mode "
-                             f"{mode!r}")
         has_bias = "bias_ih" in g
         if mode == "gru":
             kernel = _torch_gru_to_keras_order(w_ih, units).T

@@ -5,6 +5,8 @@ turns padded batches into masks the tfrnn layers honour, and
 `MaskedSparseCategoricalCrossentropy` averages over real tokens only.
 """
 
+import numbers
+
 import numpy as np
 import tensorflow as tf
 
@@ -29,7 +31,16 @@ def bucket_boundaries(lengths, num_buckets=8, max_spread=1.5):
     """
     lengths = np.asarray(lengths)
     if lengths.size == 0:
-        return []
+        raise ValueError("lengths is empty: no examples to bucket")
+    if lengths.dtype.kind not in "iu" or lengths.ndim != 1 or \
+            lengths.min() < 0:
+        raise ValueError(f"lengths must be a list of integers >= 0, got "
+                         f"{lengths.dtype} values of shape {lengths.shape} "
+                         f"from {lengths.min()} to {lengths.max()}")
+    if isinstance(num_buckets, bool) or not isinstance(
+            num_buckets, numbers.Integral) or num_buckets < 1:
+        raise ValueError(f"num_buckets must be an integer >= 1, got "
+                         f"{num_buckets!r}")
     quantiles = np.quantile(lengths, np.linspace(0, 1, num_buckets + 1)[1:-1])
     # bucket_by_sequence_length puts length L in the first bucket with
     # L < boundary, so a boundary just above a quantile keeps it inside.
@@ -56,6 +67,13 @@ def bucket_by_length(dataset, batch_size, boundaries, length_fn=None,
     `dataset` yields variable-length sequences (or tuples of them, e.g.
     (inputs, targets)); every component is padded to its batch's longest.
     """
+    _check_batch_size(batch_size)
+    boundaries = list(boundaries)
+    if any(isinstance(b, bool) or not isinstance(b, numbers.Integral)
+           for b in boundaries) or boundaries != sorted(set(boundaries)) or \
+            (boundaries and boundaries[0] < 1):
+        raise ValueError(f"boundaries must be increasing integers >= 1 (an "
+                         f"empty list is one bucket), got {boundaries}")
     length_fn = length_fn or _first_length
     return dataset.bucket_by_sequence_length(
         element_length_func=length_fn, bucket_boundaries=list(boundaries),
@@ -66,12 +84,20 @@ def bucket_by_length(dataset, batch_size, boundaries, length_fn=None,
 def padded_batches(dataset, batch_size, pad_to=None, drop_remainder=False):
     """Plain padded batches: each padded to its own longest, or to `pad_to`
     (one global length) when given."""
+    _check_batch_size(batch_size)
     shapes = tf.nest.map_structure(
         lambda spec: [pad_to] + spec.shape[1:].as_list()
         if spec.shape.rank else [], dataset.element_spec)
     return dataset.padded_batch(batch_size, padded_shapes=shapes,
                                 padding_values=_pad_values(dataset),
                                 drop_remainder=drop_remainder)
+
+
+def _check_batch_size(batch_size):
+    if isinstance(batch_size, bool) or not isinstance(
+            batch_size, numbers.Integral) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got "
+                         f"{batch_size!r}")
 
 
 def _pad_values(dataset):

@@ -12,15 +12,29 @@ Each returns numpy arrays or lists of strings (easy to inspect);
 
 import datetime
 
+import numbers
+
 import numpy as np
 import tensorflow as tf
 
 from tfrnn.data.vocab import RESERVED
 
 
+def _counts(**named):
+    """Raises ValueError unless each named value is an integer >= its
+    bound: name=value (bound 0) or name=(value, bound)."""
+    for name, value in named.items():
+        value, low = value if isinstance(value, tuple) else (value, 0)
+        if isinstance(value, bool) or not isinstance(
+                value, numbers.Integral) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got "
+                             f"{value!r}")
+
+
 def adding_problem(num_examples, length, seed=0):
     """x [N, length, 2]: a value in [0, 1) and a marker that is 1 at exactly
     two steps; y [N]: the sum of the two marked values."""
+    _counts(num_examples=num_examples)
     if length < 2:
         raise ValueError("the adding problem needs length >= 2")
     rng = np.random.default_rng(seed)
@@ -38,6 +52,8 @@ def copy_task(num_examples, length, vocab_size=10, reverse=False, seed=0,
     """Random ids in [len(RESERVED), len(RESERVED)+vocab_size) and their copy
     (or reversal). With variable_length, rows have lengths 1..length and are
     right-padded with 0. Returns (source, target, lengths)."""
+    _counts(num_examples=num_examples, length=(length, 1),
+            vocab_size=(vocab_size, 1))
     rng = np.random.default_rng(seed)
     first = len(RESERVED)
     source = rng.integers(first, first + vocab_size,
@@ -56,6 +72,7 @@ def copy_task(num_examples, length, vocab_size=10, reverse=False, seed=0,
 def integer_addition(num_examples, max_digits=3, seed=0):
     """Questions "a+b" and answers str(a+b) for random a, b with 1 to
     max_digits digits each."""
+    _counts(num_examples=num_examples, max_digits=(max_digits, 1))
     rng = np.random.default_rng(seed)
 
     def number():
@@ -85,6 +102,8 @@ def _written(date, form, rng):
 
 def date_normalization(num_examples, seed=0, start_year=1950, end_year=2049):
     """(written date, ISO date) pairs over days in [start_year, end_year]."""
+    _counts(num_examples=num_examples, start_year=(start_year, 1),
+            end_year=(end_year, start_year))
     rng = np.random.default_rng(seed)
     first = datetime.date(start_year, 1, 1).toordinal()
     last = datetime.date(end_year, 12, 31).toordinal()
@@ -102,6 +121,8 @@ def majority_vote(num_examples, min_length=10, max_length=100,
     """Variable-length id sequences (ids 4.., lengths uniform in
     [min_length, max_length]) labelled 1 when id 4 occurs more often than
     id 5, else 0 (never a tie). Returns (list of int32 arrays, labels)."""
+    _counts(num_examples=num_examples, min_length=(min_length, 1),
+            max_length=(max_length, min_length), vocab_size=(vocab_size, 2))
     rng = np.random.default_rng(seed)
     first = len(RESERVED)
     sequences, labels = [], []
@@ -140,6 +161,9 @@ def spelled_numbers(num_examples, seed=0, max_value=9999):
     """A conditioning vector and the text it should generate: features
     [N, 40] (one-hot of each of the 4 decimal digits) and the number in
     words. Returns (features, words, numbers)."""
+    _counts(num_examples=num_examples, max_value=(max_value, 0))
+    if max_value > 9999:
+        raise ValueError(f"max_value must be <= 9999, got {max_value}")
     rng = np.random.default_rng(seed)
     numbers = rng.integers(0, max_value + 1, size=num_examples)
     digits = (numbers[:, None] // 10 ** np.arange(3, -1, -1)) % 10

@@ -47,6 +47,10 @@ def char_language_model(documents, vocab, seq_length, batch_size,
     Windows never cross documents; batches are full (drop_remainder) so a
     stateful model sees a constant batch size. shuffle_buffer=0 keeps order.
     """
+    if not isinstance(documents, tf.data.Dataset):
+        raise TypeError(f"documents must be a tf.data.Dataset of strings "
+                        f"(e.g. tf.data.Dataset.from_tensor_slices(texts)), "
+                        f"got {type(documents).__name__}")
     ids = documents.map(vocab.encode, num_parallel_calls=AUTOTUNE)
     windows = language_model_windows(ids, seq_length, stride)
     if shuffle_buffer:

@@ -6,6 +6,7 @@ strings. Ids 0-3 are reserved: padding, out-of-vocabulary, start, end.
 """
 
 import collections
+import numbers
 
 import tensorflow as tf
 
@@ -25,11 +26,17 @@ class Vocabulary(tf.Module):
         super().__init__(name=name)
         if level not in ("char", "token"):
             raise ValueError(f"level must be 'char' or 'token', got {level!r}")
+        if isinstance(tokens, (str, bytes)):
+            raise TypeError("tokens must be a list of tokens, not one "
+                            "string")
         tokens = list(tokens)
         clashes = sorted(set(tokens) & set(RESERVED))
-        if clashes or len(set(tokens)) != len(tokens):
+        repeated = sorted(t for t, n in collections.Counter(tokens).items()
+                          if n > 1)
+        if clashes or repeated:
             raise ValueError("tokens must be unique and must not include the "
-                             f"reserved {RESERVED}; got clashes {clashes}")
+                             f"reserved {RESERVED}; got repeated {repeated}, "
+                             f"reserved {clashes}")
         if level == "char" and any(len(t) != 1 for t in tokens):
             raise ValueError("a character vocabulary holds single characters")
         self.level = level
@@ -45,8 +52,24 @@ class Vocabulary(tf.Module):
     @classmethod
     def from_texts(cls, texts, level="char", lowercase=False, max_size=None,
                    min_count=1):
-        """Vocabulary of the most frequent units of `texts` (ties broken by
-        first appearance, so the same texts give the same ids)."""
+        """Vocabulary of the most frequent units of `texts` (a list of
+        strings; ties broken by first appearance, so the same texts give the
+        same ids). max_size counts the four reserved ids too. Texts with no
+        unit that is kept are an error: no model can learn from them."""
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("texts must be a list of strings, not one string "
+                            "(it would be read as a list of characters)")
+        if max_size is not None and (
+                isinstance(max_size, bool) or
+                not isinstance(max_size, numbers.Integral)
+                or max_size <= len(RESERVED)):
+            raise ValueError(f"max_size must be an integer > "
+                             f"{len(RESERVED)} (the reserved ids count), or "
+                             f"None; got {max_size!r}")
+        if isinstance(min_count, bool) or \
+                not isinstance(min_count, numbers.Integral) or min_count < 1:
+            raise ValueError(f"min_count must be an integer >= 1, got "
+                             f"{min_count!r}")
         counts = collections.Counter()
         for text in texts:
             if isinstance(text, bytes):
@@ -57,7 +80,10 @@ class Vocabulary(tf.Module):
         units = [u for u, c in counts.most_common() if c >= min_count
                  and u not in RESERVED]
         if max_size is not None:
-            units = units[:max(0, max_size - len(RESERVED))]
+            units = units[:max_size - len(RESERVED)]
+        if not units:
+            raise ValueError(f"texts hold no {level} seen at least min_count "
+                             f"= {min_count} times: an empty vocabulary")
         return cls(units, level=level, lowercase=lowercase)
 
     @property
@@ -72,7 +98,11 @@ class Vocabulary(tf.Module):
 
     def split(self, text):
         """Strings -> ragged units (characters or whitespace tokens)."""
-        text = tf.convert_to_tensor(text, tf.string)
+        try:
+            text = tf.convert_to_tensor(text, tf.string)
+        except (TypeError, ValueError):
+            raise TypeError(f"text must be strings, got "
+                            f"{type(text).__name__}: {text!r:.80}") from None
         if self.lowercase:
             text = tf.strings.lower(text, encoding="utf-8")
         if self.level == "char":
@@ -90,7 +120,9 @@ class Vocabulary(tf.Module):
     def decode(self, ids):
         """Ids [..., T] (dense or ragged) -> strings [...].
 
-        Stops at the first END, drops PAD and START; OOV shows as <unk>.
+        Stops at the first END, drops PAD and START; OOV, and any id
+        outside [0, size), shows as <unk> (in-graph, so no error is raised
+        where a served model decodes its own outputs).
         """
         ids = tf.cast(ids, tf.int32)
         if isinstance(ids, tf.RaggedTensor):

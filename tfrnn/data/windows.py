@@ -18,7 +18,8 @@ def language_model_windows(documents, seq_length, stride=None):
     one 1-D id tensor/array. A window covers seq_length + 1 ids starting every
     `stride` ids (default seq_length: no overlap); inputs are its first
     seq_length ids and targets the last seq_length (shifted by one). The tail
-    too short for a full window is dropped.
+    too short for a full window is dropped, and so is a document shorter
+    than one window; one id array shorter than a window is an error.
     """
     if seq_length < 1:
         raise ValueError(f"seq_length must be >= 1, got {seq_length}")
@@ -26,8 +27,17 @@ def language_model_windows(documents, seq_length, stride=None):
     if stride < 1:
         raise ValueError(f"stride must be >= 1, got {stride}")
     if not isinstance(documents, tf.data.Dataset):
-        documents = tf.data.Dataset.from_tensors(
-            tf.convert_to_tensor(documents))
+        documents = tf.convert_to_tensor(documents)
+        if documents.shape.rank != 1 or not documents.dtype.is_integer:
+            raise ValueError(f"documents must be a tf.data.Dataset of 1-D "
+                             f"ids or one 1-D id array, got "
+                             f"{documents.dtype.name} of shape "
+                             f"{documents.shape.as_list()}")
+        if documents.shape[0] < seq_length + 1:
+            raise ValueError(
+                f"{documents.shape[0]} ids are too few for one window of "
+                f"seq_length + 1 = {seq_length + 1}")
+        documents = tf.data.Dataset.from_tensors(documents)
 
     def cut(ids):
         frames = tf.signal.frame(ids, seq_length + 1, stride, pad_end=False)

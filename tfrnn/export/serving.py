@@ -48,6 +48,17 @@ def _save_keras_model(model, staging):
         model.export(staging, format="tf_saved_model", verbose=False)
 
 
+def _check_folder(path):
+    """Raises NotADirectoryError when path, or the nearest part of it that
+    exists, is a file: the export could not be written there."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise NotADirectoryError(f"{path} is a file, not a directory: the "
+                                 f"export cannot go under it")
+
+
 def export_for_serving(model, base_dir, name, version=None, warmup=True,
                        **signature_options):
     """Exports a Keras model as base_dir/name/<version>; returns that path.
@@ -59,9 +70,10 @@ def export_for_serving(model, base_dir, name, version=None, warmup=True,
     Keras model gets Keras's `serve` signature of its inputs (and
     serving_default), as model.export makes it.
     """
-    if not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"model name {name!r}: use letters, digits, _ . -")
     model_dir = os.path.join(base_dir, name)
+    _check_folder(model_dir)
     if version is None:
         version = (versions(model_dir) or [0])[-1] + 1
     if not isinstance(version, int) or isinstance(version, bool) or \

@@ -66,7 +66,10 @@ def char_lstm_signatures(model, max_prompt_length=2000,
                    "every prompt needs at least one character"),
             _check(temperature > 0, "temperature must be > 0"),
             _check((max_length >= 0) & (max_length <= max_generate_length),
-                   f"max_length must be in [0, {max_generate_length}]")]
+                   f"max_length must be in [0, {max_generate_length}]"),
+            _check((seed >= -2 ** 31) & (seed < 2 ** 31),
+                   "seed must be an int32 (another seed would wrap onto "
+                   "it)")]
         with tf.control_dependencies(checks):
             ids = left_padded(ids[:, -max_prompt_length:])
             out = model.generate_ids_graph(

@@ -13,6 +13,9 @@ handling initial/stateful states, return options and config.
 import keras
 import tensorflow as tf
 
+from tfrnn.layers.call_inputs import (as_compute_dtype, check_state_count,
+                                      checked_mask)
+
 
 def has_op_activations(cell):
     """The ops compute sigmoid gates and tanh candidates/outputs."""
@@ -131,6 +134,8 @@ class FusedRNN:
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         sequences = as_compute_dtype(sequences, self.compute_dtype)
+        mask = checked_mask(mask, sequences, self.time_major)
+        check_state_count(initial_state, self.state_size, self.name)
         if self.time_major:
             sequences = tf.transpose(sequences, [1, 0, 2])
             if mask is not None:
@@ -230,15 +235,6 @@ def unpack_outputs(packed, mask, lengths, backwards, zero_masked):
     output = tf.gather(packed, tf.clip_by_value(source, 0, last_step),
                        batch_dims=1)
     return tf.where(shown[:, :, None], output, tf.zeros_like(output))
-
-
-def as_compute_dtype(inputs, dtype):
-    """Integer (or bool) inputs cast to the compute dtype, as Keras's own
-    layers accept them; float inputs as they are (Keras autocasts those)."""
-    inputs = tf.convert_to_tensor(inputs)
-    if inputs.dtype.is_floating:
-        return inputs
-    return tf.cast(inputs, dtype)
 
 
 def _swap01(shape):

@@ -12,17 +12,60 @@ and its (output, h_n[, c_n]) results (state_layout="torch"). Masks reach
 every layer; each backward direction runs within each sequence's length.
 """
 
+import numbers
+
 import keras
 import tensorflow as tf
 
 from tfrnn import interop
-from tfrnn.layers.fused import as_compute_dtype
+from tfrnn.layers.call_inputs import as_compute_dtype, checked_lengths
 from tfrnn.layers.gru import GRU
 from tfrnn.layers.lstm import LSTM
 from tfrnn.layers.simple_rnn import SimpleRNN, check_nonlinearity
+from tfrnn.ops.inputs import NONLINEARITIES
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
 STATE_LAYOUTS = ("per_layer", "torch")
+
+
+# What StackedRNN sets on every layer itself: layer_kwargs may not.
+OWNED_ARGUMENTS = ("units", "return_sequences", "return_state",
+                   "time_major", "go_backwards", "stateful", "name")
+# layer_kwargs that are StackedRNN's own named arguments (-> that argument
+# and its default): taken when the named one is at its default, an error
+# when both are given and differ.
+NAMED_ARGUMENTS = {"nonlinearity": ("nonlinearity", "tanh"),
+                   "use_bias": ("bias", True),
+                   "proj_size": ("proj_size", 0)}
+
+
+def _merge_layer_kwargs(cell, layer_kwargs, named):
+    """(layer_kwargs without the named arguments' keys, named updated);
+    for cell="rnn" a fused activation ("tanh"/"relu") counts as the
+    nonlinearity."""
+    kwargs = dict(layer_kwargs or {})
+    owned = sorted(set(kwargs) & set(OWNED_ARGUMENTS))
+    if owned:
+        raise ValueError(f"layer_kwargs cannot set {owned}: StackedRNN sets "
+                         f"them on every layer (use its own arguments)")
+    if cell == "rnn" and kwargs.get("activation") in NONLINEARITIES:
+        if "nonlinearity" in kwargs and \
+                kwargs["nonlinearity"] != kwargs["activation"]:
+            raise ValueError("layer_kwargs' activation and nonlinearity "
+                             "disagree; pass one")
+        kwargs["nonlinearity"] = kwargs.pop("activation")
+    named = dict(named)
+    for key, (argument, default) in NAMED_ARGUMENTS.items():
+        if key not in kwargs or (key == "nonlinearity" and cell != "rnn"):
+            continue
+        value = kwargs.pop(key)
+        if named[argument] == default:
+            named[argument] = value
+        elif value != named[argument]:
+            raise ValueError(f"{argument}={named[argument]!r} and "
+                             f"layer_kwargs {key}={value!r} disagree; "
+                             f"pass one")
+    return kwargs, named
 
 
 def _check_arguments(cell, num_layers, dropout, nonlinearity, proj_size,
@@ -30,8 +73,13 @@ def _check_arguments(cell, num_layers, dropout, nonlinearity, proj_size,
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got "
                          f"{cell!r}")
-    if num_layers < 1:
-        raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+    if not isinstance(num_layers, numbers.Integral) or \
+            isinstance(num_layers, bool) or num_layers < 1:
+        raise ValueError(f"num_layers must be an integer >= 1, got "
+                         f"{num_layers!r}")
+    if not isinstance(dropout, numbers.Real):
+        raise ValueError(f"dropout must be a number in [0, 1), got "
+                         f"{dropout!r}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     check_nonlinearity(nonlinearity)
@@ -93,10 +141,15 @@ class StackedRNN(keras.layers.Layer):
                  return_state=False, seed=None, layer_kwargs=None,
                  nonlinearity="tanh", bias=True, proj_size=0,
                  time_major=False, state_layout="per_layer", **kwargs):
+        layer_kwargs, named = _merge_layer_kwargs(
+            cell, layer_kwargs, {"nonlinearity": nonlinearity, "bias": bias,
+                                 "proj_size": proj_size})
+        nonlinearity, bias, proj_size = (named["nonlinearity"], named["bias"],
+                                         named["proj_size"])
         _check_arguments(cell, num_layers, dropout, nonlinearity, proj_size,
                          state_layout)
         super().__init__(**kwargs)
-        self.units, self.cell, self.num_layers = units, cell, num_layers
+        self.units, self.cell, self.num_layers = units, cell, int(num_layers)
         self.bidirectional, self.dropout = bidirectional, dropout
         self.merge_mode, self.seed = merge_mode, seed
         self.return_sequences, self.return_state = return_sequences, \
@@ -163,6 +216,13 @@ class StackedRNN(keras.layers.Layer):
         stacked = [tf.convert_to_tensor(s, self.compute_dtype)
                    for s in stacked]
         d = self.num_directions
+        for s, name in zip(stacked, ("h0", "c0")):
+            if s.shape.rank != 3 or s.shape[0] not in (
+                    None, self.num_layers * d):
+                raise ValueError(
+                    f"initial_state's {name} must be [num_layers * "
+                    f"num_directions = {self.num_layers * d}, B, H], got "
+                    f"shape {s.shape.as_list()}")
         return [[s[k * d + i] for i in range(d) for s in stacked]
                 for k in range(self.num_layers)]
 
@@ -175,7 +235,8 @@ class StackedRNN(keras.layers.Layer):
         if sequence_length is not None:
             if mask is not None:
                 raise ValueError("pass a mask or sequence_length, not both")
-            mask = tf.sequence_mask(sequence_length, tf.shape(h)[1])
+            mask = tf.sequence_mask(checked_lengths(sequence_length, h),
+                                    tf.shape(h)[1])
         states = []
         for k, (layer, first) in enumerate(zip(
                 self.recurrent_layers, self._initial_states(initial_state))):
@@ -214,13 +275,23 @@ class StackedRNN(keras.layers.Layer):
 
     def load_torch_state_dict(self, state_dict):
         """Sets the weights from a torch.nn.LSTM/GRU/RNN state dict (numpy
-        arrays, batch_first or not: weights do not depend on it)."""
+        arrays, batch_first or not: weights do not depend on it); an
+        unbuilt stack is built for the state dict's input size."""
         weights = interop.from_torch(state_dict, self.torch_mode)
         expected = {(k, d) for k, d, _ in self.directions()}
         if set(weights) != expected:
             raise ValueError(f"the state dict holds layers {sorted(weights)}"
                              f", this layer has {sorted(expected)}")
+        if not self.built:  # the input size is weight_ih_l0's
+            self.build((None, None, weights[(0, "forward")][0].shape[0]))
         for k, direction, layer in self.directions():
+            want = [tuple(w.shape) for w in layer.weights]
+            got = [w.shape for w in weights[(k, direction)]]
+            if layer.built and got != want:
+                raise ValueError(
+                    f"the state dict's layer {k} {direction} holds weights "
+                    f"of shapes {got} (Keras layout), this stack's "
+                    f"{want}: another input size, units, bias or proj_size")
             layer.set_weights(weights[(k, direction)])
 
     def torch_state_dict(self):

@@ -9,12 +9,15 @@ carries each layer's state from one batch to the next, for truncated BPTT
 over contiguous streams (`tfrnn.data.stream_windows`).
 """
 
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfrnn.data.vocab import PAD, RESERVED, Vocabulary
 from tfrnn.layers.lstm import LSTM
+from tfrnn.zoo import arguments
 from tfrnn.zoo.sampling import check_sampling, dummy_input, next_ids
 
 
@@ -123,7 +126,12 @@ class CharLSTM(keras.Model):
         return ids.astype(np.int32)
 
     def decode(self, ids):
-        """Ids -> text."""
+        """Ids -> text; ids outside [0, vocab_size) are an error."""
+        array = np.asarray(ids)
+        if array.size and (array.dtype.kind not in "iu" or array.min() < 0
+                           or array.max() >= self.vocab_size):
+            raise ValueError(f"ids must be integers in [0, "
+                             f"{self.vocab_size}), got {array.tolist()}")
         return self.vocabulary.decode(tf.constant(ids, tf.int32)).numpy() \
             .decode("utf-8")
 
@@ -154,11 +162,14 @@ class CharLSTM(keras.Model):
         `temperature` (lower is safer), among the `top_k` most likely when
         set. The same seed gives the same text.
         """
+        arguments.text("prime", prime)
         if not prime:
             raise ValueError("generate needs a non-empty priming text")
-        if length < 0:
-            raise ValueError(f"length must be >= 0, got {length}")
-        if not greedy:
+        length = arguments.length("length", length)
+        seed = arguments.seed(seed)
+        if greedy:  # temperature and top_k unused, but still numbers
+            arguments.number("temperature", temperature, -math.inf)
+        else:
             check_sampling(temperature, top_k, self.vocab_size)
         prime_ids = tf.constant(self.encode(prime)[None, :])
         ids = self.generate_ids(prime_ids, tf.constant(length, tf.int32),
@@ -211,7 +222,15 @@ class CharLSTM(keras.Model):
     def log_likelihood(self, ids, lengths):
         """Per row, the summed log-probability of ids[1:len] given the ids
         before them, and how many characters that scores: ids [B, T]
-        right-padded, lengths [B] -> (log_likelihood [B], count [B])."""
+        right-padded, lengths [B] -> (log_likelihood [B], count [B]).
+        A length outside [0, T] is an InvalidArgumentError."""
+        checks = [tf.debugging.assert_non_negative(
+                      lengths, message="lengths must be >= 0"),
+                  tf.debugging.assert_less_equal(
+                      lengths, tf.shape(ids)[1],
+                      message="lengths must be <= the ids' length T")]
+        with tf.control_dependencies(checks):
+            ids = tf.identity(ids)
         logits = tf.cast(self.call(ids[:, :-1]), tf.float32)
         per_char = -tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=ids[:, 1:], logits=logits)

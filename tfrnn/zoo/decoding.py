@@ -12,6 +12,7 @@ Decoding starts from START; a row ends at END and is PAD after it.
 import tensorflow as tf
 
 from tfrnn.data.vocab import END, PAD, RESERVED, START
+from tfrnn.zoo import arguments
 from tfrnn.zoo.sampling import check_sampling, next_ids
 
 NEG = -1e9  # a finite "minus infinity": no NaN from inf - inf
@@ -102,7 +103,8 @@ def sample_decode(model, inputs, max_length, greedy=False, temperature=1.0,
                 out.write(t, chosen))
 
     def running(t, tokens, state, finished, out):
-        return (t < max_length) & ~tf.reduce_all(finished)
+        # At least one step: an empty batch (all "finished") still stacks.
+        return (t < max_length) & ((t == 0) | ~tf.reduce_all(finished))
 
     _, _, _, _, out = tf.while_loop(
         running, body,
@@ -122,9 +124,8 @@ class Decoding:
     def _max_length(self, max_length):
         max_length = self.max_decode_length if max_length is None else \
             max_length
-        if max_length < 1:
-            raise ValueError(f"max_length must be >= 1, got {max_length}")
-        return tf.constant(max_length, tf.int32)
+        return tf.constant(arguments.length("max_length", max_length, 1),
+                           tf.int32)
 
     def greedy_decode(self, inputs, max_length=None):
         """Ids [B, L]: the most likely token at every step."""
@@ -140,21 +141,20 @@ class Decoding:
         return self._sample(self._decoder_inputs(inputs),
                             self._max_length(max_length), False,
                             float(temperature), top_k,
-                            tf.constant([seed, 0]))
+                            tf.constant([arguments.seed(seed), 0]))
 
     def beam_search(self, inputs, beam_width=4, max_length=None,
                     length_penalty=0.6):
         """Ids [B, L] of the best of beam_width hypotheses per row, ranked
         by log-probability / ((5 + length) / 6) ** length_penalty (Wu et
         al. 2016). beam_width=1 is greedy decoding."""
-        if beam_width < 1:
-            raise ValueError(f"beam_width must be >= 1, got {beam_width}")
-        if length_penalty < 0:
-            raise ValueError("length_penalty must be >= 0, got "
-                             f"{length_penalty}")
+        beam_width = arguments.integer("beam_width", beam_width, 1,
+                                       arguments.MAX_BEAM_WIDTH)
+        length_penalty = arguments.number("length_penalty", length_penalty,
+                                          0)
         return self._beam(self._decoder_inputs(inputs), beam_width,
                           self._max_length(max_length),
-                          tf.constant(float(length_penalty)))
+                          tf.constant(length_penalty))
 
     def to_strings(self, ids):
         """Decoded ids [B, L] -> B python strings (up to END)."""

@@ -82,7 +82,18 @@ class ConditionedGenerator(Decoding, keras.Model):
         return tf.nn.log_softmax(tf.cast(self.logits(h), tf.float32)), state
 
     def _decoder_inputs(self, features):
-        return tf.convert_to_tensor(features, self.compute_dtype)
+        """Features [B, F] of the width the model was built with."""
+        features = tf.convert_to_tensor(features)
+        if not (features.dtype.is_floating or features.dtype.is_integer):
+            raise TypeError(f"features must be numbers, got "
+                            f"{features.dtype.name}")
+        width = (self.initial_h.kernel.shape[0] if self.initial_h.built
+                 else None)
+        if features.shape.rank != 2 or width not in (None,
+                                                     features.shape[1]):
+            raise ValueError(f"features must be [B, {width or 'F'}], got "
+                             f"shape {features.shape.as_list()}")
+        return tf.cast(features, self.compute_dtype)
 
     def generate(self, features, greedy=True, temperature=1.0, top_k=None,
                  seed=0, max_length=None):

@@ -1,17 +1,23 @@
 """Choosing the next token from logits: greedy, or sampled with temperature
 and top-k. Stock TensorFlow ops only, so it runs inside exported graphs."""
 
+import math
+
 import tensorflow as tf
+
+from tfrnn.zoo import arguments
 
 
 def check_sampling(temperature, top_k, vocab_size):
-    """Rejects settings that would silently sample nonsense."""
+    """Rejects settings that would silently sample nonsense: a temperature
+    that is not a finite number > 0 (infinity would be uniform sampling),
+    a top_k that is not an integer in [1, vocab_size]."""
+    temperature = arguments.number("temperature", temperature, -math.inf)
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0 (use greedy=True for "
                          f"argmax decoding), got {temperature}")
-    if top_k is not None and not 1 <= top_k <= vocab_size:
-        raise ValueError(f"top_k must be in [1, {vocab_size}] or None, got "
-                         f"{top_k}")
+    if top_k is not None:
+        arguments.integer("top_k", top_k, 1, vocab_size)
 
 
 def next_ids(logits, greedy=False, temperature=1.0, top_k=None, seed=(0, 0)):

@@ -17,10 +17,12 @@ Attention (scores masked to the source's real steps):
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfrnn.data.vocab import PAD, Vocabulary
 from tfrnn.layers.lstm import LSTM
+from tfrnn.zoo import arguments
 from tfrnn.zoo.decoding import NEG, Decoding
 from tfrnn.zoo.sampling import dummy_input
 
@@ -182,10 +184,41 @@ class Seq2Seq(Decoding, keras.Model):
             state
 
     def _decoder_inputs(self, source_ids):
-        return tf.convert_to_tensor(source_ids, tf.int32)
+        """Source ids [B, S], integers in [0, source vocabulary size)."""
+        ids = tf.convert_to_tensor(source_ids)
+        size = self.source_vocabulary.size
+        if not ids.dtype.is_integer or ids.shape.rank != 2:
+            raise TypeError(f"source ids must be integers [B, S], got "
+                            f"{ids.dtype.name} of shape {ids.shape}")
+        if not tf.executing_eagerly():  # inside a tf.function
+            message = f"source ids must lie in [0, {size})"
+            checks = [tf.debugging.assert_non_negative(ids, message=message),
+                      tf.debugging.assert_less(
+                          ids, tf.cast(size, ids.dtype), message=message)]
+            with tf.control_dependencies(checks):
+                return tf.cast(ids, tf.int32)
+        values = ids.numpy()
+        if values.size and (values.min() < 0 or values.max() >= size):
+            raise ValueError(f"source ids must lie in [0, {size}), got "
+                             f"values from {values.min()} to "
+                             f"{values.max()}")
+        if values.shape[1] == 0:  # empty sources: one PAD step (masked)
+            values = np.full((values.shape[0], 1), PAD)
+        return tf.constant(values, tf.int32)
 
     def translate(self, texts, beam_width=1, max_length=None):
-        """Source strings -> decoded target strings (python str)."""
-        ids = self.source_vocabulary.encode(tf.constant(texts))
+        """Source strings -> decoded target strings (python str). At the
+        character level a character the model never saw is an error; at
+        the token level an unknown token reads as the unknown id."""
+        texts = arguments.texts("texts", texts)
+        if not texts:
+            return []
+        if self.level == "char":
+            known = set(self.source_tokens)
+            unknown = sorted({ch for t in texts for ch in t} - known)
+            if unknown:
+                raise ValueError(f"characters not in the source vocabulary: "
+                                 f"{unknown!r}")
+        ids = self.source_vocabulary.encode(tf.constant(texts, tf.string))
         ids = ids.to_tensor(default_value=PAD)
         return self.to_strings(self.beam_search(ids, beam_width, max_length))
