@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 import tfrnn
 from tfrnn import data
 from tfrnn.layers import StackedRNN
-from tfrnn.zoo import CharLSTM, Seq2Seq
+from tfrnn.zoo import (CharLSTM, ConditionedGenerator, Seq2Seq,
+                       SequenceClassifier)
 from tfrnn.zoo.arguments import MAX_BEAM_WIDTH, MAX_LENGTH
 
 SWEEP_EXAMPLES = int(os.environ.get("TFRNN_SWEEP_EXAMPLES", "25"))
@@ -91,15 +92,37 @@ def call_inputs(B, T, dtype, mask, state, state_count, rng):
     return x, m, s
 
 
+def spec(value):
+    """A TensorSpec of value's rank and dtype with every size unknown."""
+    value = tf.convert_to_tensor(value)
+    return tf.TensorSpec([None] * value.shape.rank, value.dtype)
+
+
+def call_layer(layer, x, mask, state, traced):
+    """layer(x, mask=..., initial_state=...), eagerly or traced with every
+    size unknown (the checks that only the running graph can make)."""
+    if not traced:
+        return layer(x, mask=mask, initial_state=state)
+    args = [x] + ([] if mask is None else [mask]) + list(state or [])
+    with_mask = mask is not None
+
+    def run(x, *rest):
+        m = rest[0] if with_mask else None
+        s = list(rest[1:] if with_mask else rest) or None
+        return layer(x, mask=m, initial_state=s)
+
+    return tf.function(run, input_signature=[spec(a) for a in args])(*args)
+
+
 @SWEEP
 @given(kind=st.sampled_from(sorted(LAYERS)), B=st.integers(1, 3),
        T=st.integers(1, 4), dtype=st.sampled_from(DTYPES),
        mask=st.sampled_from(MASKS), state=st.sampled_from(STATES),
        return_sequences=st.booleans(), go_backwards=st.booleans(),
-       seed=st.integers(0, 2 ** 16))
+       traced=st.booleans(), seed=st.integers(0, 2 ** 16))
 def test_layer_calls_match_keras_or_are_refused(kind, B, T, dtype, mask,
                                                 state, return_sequences,
-                                                go_backwards, seed):
+                                                go_backwards, traced, seed):
     ours_cls, keras_cls = LAYERS[kind]
     options = dict(units=3, return_sequences=return_sequences,
                    go_backwards=go_backwards)
@@ -110,8 +133,8 @@ def test_layer_calls_match_keras_or_are_refused(kind, B, T, dtype, mask,
     count = 2 if kind == "lstm" else 1
     x, m, s = call_inputs(B, T, dtype, mask, state, count,
                           np.random.default_rng(seed))
-    got = outcome(lambda: ours(x, mask=m, initial_state=s))
-    want = outcome(lambda: theirs(x, mask=m, initial_state=s))
+    got = outcome(lambda: call_layer(ours, x, m, s, traced))
+    want = outcome(lambda: call_layer(theirs, x, m, s, False))
     bad = dtype in ("complex64", "string") or mask in BAD_MASKS or \
         state in ("extra", "width", "batch") or \
         (state == "missing" and count == 2)
@@ -316,8 +339,7 @@ def test_char_lstm_generate(char_lstm, prime, length, greedy, temperature,
                 "seed", "vocabulary")
         return
     text = got[1]
-    assert isinstance(prime, str) and prime and set(prime) <= set(
-        "abcdefgh ")
+    assert isinstance(prime, str) and set(prime) <= set("abcdefgh ")
     assert isinstance(length, int) and length >= 0
     assert text.startswith(prime) and len(text) == len(prime) + length
     assert set(text) <= set("abcdefgh ")
@@ -362,6 +384,50 @@ def test_seq2seq_decoding(seq2seq, ids, method, option):
     assert out.shape[0] == rows.shape[0] and out.ndim == 2
     assert out.size == 0 or (out.min() >= 0 and
                              out.max() < seq2seq.target_vocabulary.size)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    model = SequenceClassifier(num_classes=3, tokens=list("abc"), units=4)
+    model(tf.zeros((1, 2), tf.int32))
+    return model
+
+
+@pytest.fixture(scope="module")
+def generator():
+    model = ConditionedGenerator(list("abc"), units=4, max_decode_length=5)
+    model((tf.zeros((1, 4)), tf.zeros((1, 2), tf.int32)))
+    return model
+
+
+@SWEEP
+@given(texts=ANY([["ab"], [], [""], "ab", ["aZ", "cab"], [None], (b"a",)]))
+def test_classify_texts(classifier, texts):
+    got = outcome(lambda: classifier.classify_texts(texts))
+    if got[0] == "error":
+        refused(got[1], "texts")
+        return
+    assert isinstance(texts, list) and all(isinstance(t, str) for t in texts)
+    assert got[1].shape == (len(texts), 3)
+    np.testing.assert_allclose(got[1].sum(axis=1), 1, rtol=1e-5)
+
+
+@SWEEP
+@given(features=ANY([np.zeros((2, 4)), np.zeros((0, 4)), np.zeros((2, 5)),
+                     np.zeros(4), np.full((1, 4), "x")]),
+       greedy=st.booleans(), top_k=ANY([None, 2, 0, 9]),
+       max_length=ANY([None, 1, 0, MAX_LENGTH + 1]))
+def test_generator_generate(generator, features, greedy, top_k, max_length):
+    got = outcome(lambda: generator.generate(features, greedy=greedy,
+                                             top_k=top_k,
+                                             max_length=max_length))
+    if got[0] == "error":
+        refused(got[1], "features", "top_k", "max_length")
+        return
+    assert features.dtype.kind == "f" and features.shape[1:] == (4,)
+    assert len(got[1]) == features.shape[0]
+    assert all(len(t) <= (max_length or 5) and set(t) <= set("abc")
+               for t in got[1])
 
 
 # -- tfrnn.data --------------------------------------------------------------
@@ -424,7 +490,8 @@ def test_bucket_by_length_keeps_every_example(lengths, boundaries,
 
 BOUNDED = """
 import tensorflow as tf
-from tfrnn.zoo import CharLSTM, Seq2Seq
+from tfrnn.zoo import (CharLSTM, ConditionedGenerator, Seq2Seq,
+                       SequenceClassifier)
 lm = CharLSTM(list("ab"), units=4, num_layers=1, embedding_dim=2)
 lm(tf.zeros((1, 2), tf.int32))
 s2s = Seq2Seq(list("12"), list("12"), units=4, embedding_dim=2)

@@ -19,7 +19,8 @@ import tfrnn
 from tfrnn import data, interop
 from tfrnn.export import export_for_serving
 from tfrnn.layers import StackedRNN
-from tfrnn.zoo import CharLSTM, ConditionedGenerator, Seq2Seq
+from tfrnn.zoo import (CharLSTM, ConditionedGenerator, Seq2Seq,
+                       SequenceClassifier)
 
 X = np.random.default_rng(0).standard_normal((2, 5, 3)).astype("float32")
 LAYERS = [tfrnn.layers.LSTM, tfrnn.layers.GRU, tfrnn.layers.SimpleRNN]
@@ -77,6 +78,18 @@ def test_one_initial_state_per_state():
     state = np.zeros((2, 4), "float32")
     with pytest.raises(ValueError, match=r"takes 1 initial state\(s\) \[h\]"):
         tfrnn.layers.SimpleRNN(4)(X, initial_state=[state] * 3)
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"zoneout_h": "x"}, r"zoneout_h must be in \[0, 1\], got 'x'"),
+    ({"cell_clip": "x"}, "cell_clip must be positive"),
+    ({"proj_size": 2.5}, "proj_size must be a positive int"),
+    ({"proj_size": "2"}, "proj_size must be a positive int")])
+def test_lstm_option_types(options, message):
+    """proj_size=2.5 built a 2-wide projection in silence; strings failed
+    in raw comparisons."""
+    with pytest.raises(ValueError, match=message):
+        tfrnn.layers.LSTM(3, **options)
 
 
 # -- StackedRNN and interop --------------------------------------------------
@@ -227,6 +240,33 @@ def test_decoding_source_ids(s2s):
     assert s2s.beam_search(np.zeros((2, 0), "int32"), 2).shape[0] == 2
 
 
+@pytest.mark.parametrize("make,message", [
+    (lambda: CharLSTM([]), "tokens is empty"),
+    (lambda: CharLSTM(list("ab"), units=[8, 2.5]),
+     "each of units must be an integer"),
+    (lambda: CharLSTM(list("ab"), units="8"), "units must be an integer"),
+    (lambda: CharLSTM(list("ab"), num_layers="2"), "num_layers must be"),
+    (lambda: SequenceClassifier(3, vocab_size=0), r"vocab_size must be in"),
+    (lambda: Seq2Seq(list("1"), list("1"), max_decode_length=0),
+     r"max_decode_length must be in \[1, ")])
+def test_zoo_constructors(make, message):
+    """An empty token list built a model of no characters, vocab_size=0 a
+    classifier that failed at its first call, max_decode_length=0 one that
+    failed at its first decode."""
+    with pytest.raises((ValueError, TypeError), match=message):
+        make()
+
+
+def test_classify_texts_inputs():
+    clf = SequenceClassifier(num_classes=3, tokens=list("abc"), units=4)
+    clf(tf.zeros((1, 2), tf.int32))
+    assert clf.classify_texts([]).shape == (0, 3)
+    empty = clf.classify_texts([""])
+    assert empty.shape == (1, 3) and np.allclose(empty.sum(), 1)
+    with pytest.raises(TypeError, match="texts must be a list of str"):
+        clf.classify_texts("ab")
+
+
 def test_generator_features_width():
     gen = ConditionedGenerator(list("abc"), units=8)
     gen((tf.zeros((1, 4)), tf.zeros((1, 2), tf.int32)))
@@ -275,6 +315,9 @@ def test_export_into_a_file_or_an_unbuilt_model(tmp_path, lm):
         export_for_serving(lm, str(tmp_path / "afile"), "m")
     with pytest.raises(ValueError, match="build the model"):
         export_for_serving(CharLSTM(list("ab")), str(tmp_path / "s"), "m")
+    with pytest.raises(ValueError, match="build the model"):
+        export_for_serving(keras.Sequential([keras.layers.Dense(2)]),
+                           str(tmp_path / "s"), "k")
     path = export_for_serving(lm, str(tmp_path / "s"), "m", version=3)
     with pytest.raises(FileExistsError, match="never overwritten"):
         export_for_serving(lm, str(tmp_path / "s"), "m", version=3)
@@ -293,6 +336,8 @@ def test_the_package_root_reaches_every_subpackage():
 @pytest.mark.parametrize("argv,message", [
     (["generate", "{model}", "--prime", "ab", "--length", "1000000000"],
      r"length must be in \[0, 1000000\]"),
+    (["export", "{model}", "/proc/tfrnn/serving", "--name", "x"],
+     "/proc/tfrnn"),  # not writable, even for root
     (["export", "{model}", "{tmp}/afile/sub", "--name", "x"],
      "is a file, not a directory")])
 def test_cli_errors_are_one_line(tmp_path, lm, argv, message):

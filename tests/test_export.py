@@ -273,7 +273,7 @@ def test_warmup_requests_parse_as_prediction_logs(tmp_path):
     path = export_for_serving(char_model(), str(tmp_path), "char")
     records = list(tf.data.TFRecordDataset(
         os.path.join(path, "assets.extra", "tf_serving_warmup_requests")))
-    assert len(records) == 2
+    assert len(records) == 3  # generate, generate_until_end, score
     apis = pytest.importorskip("tensorflow_serving.apis.prediction_log_pb2")
     loaded = tf.saved_model.load(path)
     for record in records:

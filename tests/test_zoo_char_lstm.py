@@ -74,7 +74,6 @@ def test_greedy_generation_follows_the_model_step_by_step():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"prime": ""}, "non-empty"),
     ({"prime": "the ~"}, "not in the model's vocabulary"),
     ({"prime": "the", "temperature": 0.0}, "temperature"),
     ({"prime": "the", "top_k": 0}, "top_k"),

@@ -1,6 +1,7 @@
 """The `tfrnn` command line: train, generate, export, bench.
 
     tfrnn train charlstm [--text FILE] [--workdir DIR] [--epochs N] ...
+    tfrnn train charlstm --lines --cell gru --units 128 256 ...  (CS20)
     tfrnn generate MODEL.keras --prime "ROMEO:" [--length 300] ...
     tfrnn export MODEL.keras BASE_DIR --name NAME [--version N]
     tfrnn bench [--cell lstm|gru|rnn] [--rounds N] [--configs B,T,I,H ...]
@@ -68,24 +69,27 @@ def _train_charlstm(args):
         text, source = stdlib_text(), "the Python standard library's source"
     print(f"corpus: {source}, {len(text):,} characters; fused op in use: "
           f"{custom_ops_available()}; workdir: {args.workdir}")
+    units = args.units[0] if len(args.units) == 1 else args.units
     if args.compare_throughput:
         print(f"training throughput, {args.compare_throughput} batches of "
               f"{args.batch_size}x{args.seq_length} each ...", flush=True)
         rates = char_lstm_throughput(
-            text, args.compare_throughput, units=args.units,
+            text, args.compare_throughput, units=units,
             num_layers=args.layers, embedding_dim=args.embedding_dim,
             dropout=args.dropout, seq_length=args.seq_length,
-            batch_size=args.batch_size, seed=args.seed)
-        print(f"  tfrnn LSTM layers {rates['tfrnn']:,.0f} chars/s, "
-              f"keras.layers.LSTM {rates['keras']:,.0f} chars/s: "
+            batch_size=args.batch_size, seed=args.seed, cell=args.cell)
+        name = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}[args.cell]
+        print(f"  tfrnn {name} layers {rates['tfrnn']:,.0f} chars/s, "
+              f"keras.layers.{name} {rates['keras']:,.0f} chars/s: "
               f"{rates['tfrnn'] / rates['keras']:.2f}x", flush=True)
     model, history, seconds = train_char_lstm(
-        text, args.workdir, epochs=args.epochs, units=args.units,
+        text, args.workdir, epochs=args.epochs, units=units,
         num_layers=args.layers, embedding_dim=args.embedding_dim,
         dropout=args.dropout, seq_length=args.seq_length,
         batch_size=args.batch_size, learning_rate=args.learning_rate,
         decay_epochs=args.decay_epochs, steps_per_epoch=args.steps_per_epoch,
-        stateful=args.stateful, seed=args.seed, verbose=args.verbose)
+        stateful=args.stateful, seed=args.seed, verbose=args.verbose,
+        cell=args.cell, lines=args.lines)
     best = best_record(args.workdir)  # over the whole run, reruns included
     print(f"best validation loss {best['best']:.4f} nats/char at epoch "
           f"{best['epoch']} of {args.epochs} (this call: "
@@ -95,11 +99,30 @@ def _train_charlstm(args):
     if rates:
         print(f"training throughput: {sorted(rates)[len(rates) // 2]:,.0f} "
               "chars/s (median over epochs)")
-    prime = args.prime if args.prime else text[:1]
-    print("sample:\n" + model.generate(prime, args.sample_length,
-                                       temperature=0.7, seed=args.seed))
+    if args.lines:
+        _line_samples(model, text, args.prime or "", args.seed)
+    else:
+        prime = args.prime if args.prime else text[:1]
+        print("sample:\n" + model.generate(prime, args.sample_length,
+                                           temperature=0.7, seed=args.seed))
     export_if_asked(model, args.export_dir, "charlstm")
     return model
+
+
+def _line_samples(model, text, prime, seed, count=100):
+    """Prints how many of `count` temperature-0.8 samples end by themselves
+    within twice the longest training line, and the first five."""
+    from tfrnn.training.recipes import text_lines
+
+    limit = 2 * max(len(line) for line in text_lines(text))
+    samples = [model.generate(prime, limit, temperature=0.8, seed=seed + k,
+                              until_end=True) for k in range(count)]
+    ended = sum(len(s) < len(prime) + limit for s in samples)
+    print(f"{ended} of {count} samples (temperature 0.8) ended by themselves "
+          f"within {limit} characters (twice the longest line); the first "
+          f"five:")
+    for sample in samples[:5]:
+        print("  " + sample)
 
 
 def _export(args):
@@ -126,7 +149,7 @@ def _generate(args):
             "tfrnn train charlstm")
     print(model.generate(args.prime, args.length, greedy=args.greedy,
                          temperature=args.temperature, top_k=args.top_k,
-                         seed=args.seed))
+                         seed=args.seed, until_end=args.until_end))
 
 
 def _bench(argv):
@@ -147,10 +170,20 @@ def _add_train_options(char):
                       "continues (default: %(default)s)")
     char.add_argument("--steps-per-epoch", type=POSITIVE, default=None,
                       help="batches per epoch (default: the whole corpus)")
-    char.add_argument("--units", type=POSITIVE, default=256,
-                      help="LSTM units per layer (default: %(default)s)")
-    char.add_argument("--layers", type=POSITIVE, default=2,
-                      help="stacked LSTM layers (default: %(default)s)")
+    char.add_argument("--units", type=POSITIVE, nargs="+", default=[256],
+                      help="units of every layer, or one size per layer "
+                      "(e.g. 128 256) (default: 256)")
+    char.add_argument("--layers", type=POSITIVE, default=None,
+                      help="stacked layers (default: 2, or one per --units "
+                      "size)")
+    char.add_argument("--cell", choices=("lstm", "gru", "rnn"),
+                      default="lstm", help="the recurrent cell "
+                      "(default: %(default)s)")
+    char.add_argument("--lines", action="store_true",
+                      help="each non-empty line one sample between START "
+                      "and END (short texts: names, tweets, titles), "
+                      "bucketed by length, the loss masked on the padding; "
+                      "samples then end by themselves")
     char.add_argument("--embedding-dim", type=POSITIVE, default=64,
                       help="character embedding size (default: %(default)s)")
     char.add_argument("--dropout", type=FRACTION, default=0.0,
@@ -169,10 +202,11 @@ def _add_train_options(char):
                       help="carry states across batches (truncated BPTT)")
     char.add_argument("--prime", default=None,
                       help="start of the sample printed at the end "
-                      "(default: the corpus's first character)")
+                      "(default: the corpus's first character; with "
+                      "--lines, nothing)")
     char.add_argument("--sample-length", type=POSITIVE, default=300,
                       help="characters of that sample (default: "
-                      "%(default)s)")
+                      "%(default)s; with --lines, twice the longest line)")
     char.add_argument("--seed", type=int, default=0,
                       help="weights, batch order, dropout and sampling "
                       "(default: %(default)s)")
@@ -206,12 +240,16 @@ def parser():
     gen = commands.add_parser("generate", help="text from a CharLSTM")
     gen.add_argument("model", type=_existing_file,
                      help="a .keras file saved by tfrnn train charlstm")
-    gen.add_argument("--prime", required=True,
-                     help="the text the sample continues")
+    gen.add_argument("--prime", default="",
+                     help="the text the sample continues (default: none, "
+                     "from START)")
     gen.add_argument("--length", type=POSITIVE, default=300,
                      help="characters to generate (default: %(default)s)")
     gen.add_argument("--greedy", action="store_true",
                      help="always the likeliest character")
+    gen.add_argument("--until-end", action="store_true",
+                     help="one line, as a --lines model learnt them: stops "
+                     "when the model ends it (or after --length)")
     gen.add_argument("--temperature", type=RATE, default=1.0,
                      help="sampling temperature (default: %(default)s)")
     gen.add_argument("--top-k", type=POSITIVE, default=None,

@@ -9,7 +9,7 @@ vocabularies, {signature name: concrete function}, warmup requests
 
 import tensorflow as tf
 
-from tfrnn.data.vocab import PAD
+from tfrnn.data.vocab import END, PAD, START
 from tfrnn.ops import stock_ops_only
 from tfrnn.zoo import (CharLSTM, ConditionedGenerator, Seq2Seq,
                        SequenceClassifier)
@@ -53,6 +53,15 @@ def char_lstm_signatures(model, max_prompt_length=2000,
         model = copy
     vocab = model.vocabulary
 
+    def sampling_checks(max_length, temperature, seed):
+        return [
+            _check(temperature > 0, "temperature must be > 0"),
+            _check((max_length >= 0) & (max_length <= max_generate_length),
+                   f"max_length must be in [0, {max_generate_length}]"),
+            _check((seed >= -2 ** 31) & (seed < 2 ** 31),
+                   "seed must be an int32 (another seed would wrap onto "
+                   "it)")]
+
     @tf.function(input_signature=[STRINGS, SCALAR_INT,
                                   tf.TensorSpec([], tf.float32),
                                   tf.TensorSpec([], tf.int64)])
@@ -61,15 +70,9 @@ def char_lstm_signatures(model, max_prompt_length=2000,
         Characters the model never saw read as its unknown id; prompts keep
         their last max_prompt_length characters."""
         ids = vocab.encode(prompt)
-        checks = [
-            _check(tf.reduce_all(ids.row_lengths() > 0),
-                   "every prompt needs at least one character"),
-            _check(temperature > 0, "temperature must be > 0"),
-            _check((max_length >= 0) & (max_length <= max_generate_length),
-                   f"max_length must be in [0, {max_generate_length}]"),
-            _check((seed >= -2 ** 31) & (seed < 2 ** 31),
-                   "seed must be an int32 (another seed would wrap onto "
-                   "it)")]
+        checks = [_check(tf.reduce_all(ids.row_lengths() > 0),
+                         "every prompt needs at least one character")]
+        checks += sampling_checks(max_length, temperature, seed)
         with tf.control_dependencies(checks):
             ids = left_padded(ids[:, -max_prompt_length:])
             out = model.generate_ids_graph(
@@ -78,6 +81,29 @@ def char_lstm_signatures(model, max_prompt_length=2000,
         generated = vocab.decode(out)
         return {"text": tf.strings.join([prompt, generated]),
                 "generated": generated}
+
+    @tf.function(input_signature=[STRINGS, SCALAR_INT,
+                                  tf.TensorSpec([], tf.float32),
+                                  tf.TensorSpec([], tf.int64)])
+    def generate_until_end(prompt, max_length, temperature, seed):
+        """One line per prompt (which may be empty), as a per-line model
+        (`tfrnn train charlstm --lines`) learnt them: START, the prompt,
+        then sampled characters until the model emits END or max_length
+        of them. `text` and `generated` stop at the end; `ended` says
+        whether the model ended the line itself."""
+        ids = vocab.encode(prompt)[:, -max_prompt_length:]
+        starts = tf.RaggedTensor.from_tensor(
+            tf.fill([tf.shape(prompt)[0], 1], START))
+        with tf.control_dependencies(sampling_checks(max_length,
+                                                     temperature, seed)):
+            out = model.generate_ids_graph(
+                left_padded(tf.concat([starts, ids], axis=1)), max_length,
+                greedy=False, temperature=temperature, top_k=top_k,
+                seed=tf.cast(seed, tf.int32), until_end=True)
+        generated = vocab.decode(out)
+        return {"text": tf.strings.join([prompt, generated]),
+                "generated": generated,
+                "ended": tf.reduce_any(tf.equal(out, END), axis=1)}
 
     @tf.function(input_signature=[STRINGS])
     def score(text):
@@ -95,9 +121,13 @@ def char_lstm_signatures(model, max_prompt_length=2000,
     first = model.tokens[0]
     warmup = [("generate", {"prompt": [first, first * 3], "max_length": 8,
                             "temperature": 1.0, "seed": 0}),
+              ("generate_until_end", {"prompt": ["", first],
+                                      "max_length": 8, "temperature": 1.0,
+                                      "seed": 0}),
               ("score", {"text": [first * 4]})]
-    return _holder(model, vocab), {"generate": generate, "score": score,
-                                   "serving_default": generate}, warmup
+    return _holder(model, vocab), {
+        "generate": generate, "generate_until_end": generate_until_end,
+        "score": score, "serving_default": generate}, warmup
 
 
 def seq2seq_signatures(model, max_source_length=1000):

@@ -49,6 +49,12 @@ def checked_mask(mask, sequences, time_major=False):
                         f"True), got dtype {mask.dtype.name}")
     if mask.shape.rank == 3 and mask.shape[-1] == 1:
         mask = tf.squeeze(mask, -1)
+    elif mask.shape.rank == 3 and mask.shape[-1] is None:
+        check = tf.debugging.assert_equal(
+            tf.shape(mask)[-1], 1,
+            message=f"mask must be {layout} or {layout[:-1]}, 1]")
+        with tf.control_dependencies([check]):
+            mask = tf.reshape(mask, tf.shape(mask)[:2])
     expected = sequences.shape[:2]
     if mask.shape.rank != 2:
         raise ValueError(f"mask must be {layout} {expected.as_list()} like "

@@ -159,6 +159,7 @@ class StackedRNN(keras.layers.Layer):
         self.proj_size, self.time_major = int(proj_size or 0), time_major
         self.state_layout = state_layout
         self.supports_masking = True
+        self.input_spec = keras.layers.InputSpec(ndim=3)
         self.recurrent_layers = [self._make_layer(k)
                                  for k in range(num_layers)]
         self.dropout_layers = [

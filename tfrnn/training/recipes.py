@@ -10,8 +10,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfrnn.data.bucketing import bucket_boundaries, bucket_by_length
 from tfrnn.data.tfds_adapters import seq2seq_batches
-from tfrnn.data.vocab import Vocabulary
+from tfrnn.data.vocab import END, START, Vocabulary
 from tfrnn.data.windows import stream_windows
 from tfrnn.export import export_for_serving
 from tfrnn.training.callbacks import (ResetStates, Throughput,
@@ -110,38 +111,97 @@ def counted(data):
         .prefetch(tf.data.AUTOTUNE), count
 
 
-def train_char_lstm(text, workdir, epochs=10, units=256, num_layers=2,
+def text_lines(text):
+    """The non-empty lines of `text` (each one sample of per-line
+    training), whitespace at their ends removed."""
+    lines = [line.strip() for line in text.splitlines()]
+    return [line for line in lines if line]
+
+
+def line_datasets(model, lines, batch_size, validation_fraction=0.1,
+                  seed=0):
+    """(epoch -> training batches, validation batches, training batch
+    count, mean characters a batch) for per-line training: each line is
+    START line END, inputs all but the last id and targets all but the
+    first, batched by length (bucketed) and padded with PAD, which the
+    masked loss skips. A held-out fraction of the lines (drawn by `seed`)
+    validates; each epoch's order comes from seed + epoch."""
+    if len(lines) < 2:
+        raise ValueError(f"{len(lines)} non-empty lines are too few to train "
+                         f"and validate on")
+    order = np.random.default_rng(seed).permutation(len(lines))
+    held = max(1, int(len(lines) * validation_fraction))
+    samples = [np.concatenate([[START], model.encode(line), [END]])
+               .astype(np.int32) for line in lines]
+    train = [samples[i] for i in order[held:]]
+    valid = [samples[i] for i in order[:held]]
+    boundaries = bucket_boundaries([len(x) - 1 for x in train], 8)
+
+    def batches(rows, order_seed=None):
+        data = tf.data.Dataset.from_generator(
+            lambda: iter(rows), output_signature=tf.TensorSpec([None],
+                                                               tf.int32))
+        if order_seed is not None:
+            data = data.shuffle(len(rows), seed=order_seed,
+                                reshuffle_each_iteration=False)
+        pairs = data.map(lambda ids: (ids[:-1], ids[1:]))
+        return bucket_by_length(pairs, batch_size, boundaries)
+
+    _, steps = counted(batches(train, seed))
+    valid_batches, _ = counted(batches(valid))
+    mean_chars = sum(len(x) - 1 for x in train) / max(steps, 1)
+    return (lambda epoch: batches(train, seed + epoch), valid_batches,
+            steps, mean_chars)
+
+
+def train_char_lstm(text, workdir, epochs=10, units=256, num_layers=None,
                     embedding_dim=64, dropout=0.0, seq_length=100,
                     batch_size=64, learning_rate=2e-3, decay_epochs=5,
                     steps_per_epoch=None, stateful=False, seed=0, verbose=1,
-                    tensorboard=True, callbacks=()):
-    """Trains a CharLSTM on `text` (90/10 split) with `model.fit`.
+                    tensorboard=True, callbacks=(), cell="lstm",
+                    lines=False):
+    """Trains a CharLSTM on `text` with `model.fit`: windows of a stream
+    (the first 90% trains, the rest validates), or with `lines` each
+    non-empty line as one sample between START and END (line_datasets:
+    bucketed, the loss masked on the padding, 10% of the lines held out).
 
     Returns (model with the best validation loss, history dict, seconds).
     Adam with gradients clipped at global norm 5; the rate halves every
     decay_epochs epochs. workdir keeps best.keras, a backup to resume from
     and TensorBoard logs.
     """
+    if lines and stateful:
+        raise ValueError("lines and stateful cannot be combined: each line "
+                         "is a sample of its own")
     keras.utils.set_random_seed(seed)
-    model = CharLSTM(CharLSTM.tokens_of(text), units=units,
-                     num_layers=num_layers, embedding_dim=embedding_dim,
-                     dropout=dropout, stateful=stateful)
-    ids = model.encode(text)
-    train, valid = char_datasets(ids, seq_length, batch_size, stateful,
-                                 seed=seed)
-    settings = dict(units=units, num_layers=num_layers,
+    samples = text_lines(text) if lines else None
+    # Per line, the newlines are no character of the model's.
+    model = CharLSTM(CharLSTM.tokens_of("".join(samples) if lines else text),
+                     units=units, num_layers=num_layers,
+                     embedding_dim=embedding_dim, dropout=dropout,
+                     stateful=stateful, cell=cell)
+    if lines:
+        train, valid, steps, chars = line_datasets(model, samples,
+                                                   batch_size, seed=seed)
+        loss = MaskedSparseCategoricalCrossentropy()
+    else:
+        train, valid = char_datasets(model.encode(text), seq_length,
+                                     batch_size, stateful, seed=seed)
+        steps, chars = int(train(0).cardinality()), batch_size * seq_length
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    settings = dict(units=units, num_layers=model.num_layers,
                     embedding_dim=embedding_dim, dropout=dropout,
                     seq_length=seq_length, batch_size=batch_size,
                     steps_per_epoch=steps_per_epoch, stateful=stateful,
                     seed=seed, corpus=corpus_fingerprint(text))
+    if cell != "lstm" or lines:  # (absent from the records of older runs)
+        settings.update(cell=cell, lines=lines)
     return fit_recipe(
-        model, train, valid, workdir,
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        epochs, steps_per_epoch or int(train(0).cardinality()),
+        model, train, valid, workdir, loss, epochs, steps_per_epoch or steps,
         learning_rate, decay_epochs, steps_per_epoch=steps_per_epoch,
         settings=settings,
         callbacks=([ResetStates()] if stateful else [])
-        + [Throughput(batch_size * seq_length)] + list(callbacks),
+        + [Throughput(chars)] + list(callbacks),
         verbose=verbose, tensorboard=tensorboard)
 
 
@@ -151,11 +211,11 @@ def corpus_fingerprint(text):
         text.encode("utf-8")).hexdigest()[:16]
 
 
-def char_lstm_throughput(text, batches=20, units=256, num_layers=2,
+def char_lstm_throughput(text, batches=20, units=256, num_layers=None,
                          embedding_dim=64, dropout=0.0, seq_length=100,
-                         batch_size=64, seed=0):
+                         batch_size=64, seed=0, cell="lstm"):
     """Training speed (characters/s) of the same CharLSTM with tfrnn's
-    fused LSTM layers and with keras.layers.LSTM: `batches` batches of the
+    fused layers of `cell` and with Keras's own: `batches` batches of the
     same text through model.fit each, after one untimed batch (tracing).
     Returns {"tfrnn": chars/s, "keras": chars/s}."""
     tokens = CharLSTM.tokens_of(text)
@@ -164,7 +224,7 @@ def char_lstm_throughput(text, batches=20, units=256, num_layers=2,
         keras.utils.set_random_seed(seed)
         model = CharLSTM(tokens, units=units, num_layers=num_layers,
                          embedding_dim=embedding_dim, dropout=dropout,
-                         rnn=rnn)
+                         rnn=rnn, cell=cell)
         data = char_windows(model.encode(text), seq_length, batch_size,
                             shuffle=True, seed=seed).repeat()
         model.compile(optimizer=decaying_adam(2e-3, 1000),

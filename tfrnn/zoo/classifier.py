@@ -3,10 +3,12 @@ feature vectors) -> class logits, through a stacked recurrent encoder and
 a masked summary of its outputs."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from tfrnn.data.vocab import Vocabulary
+from tfrnn.data.vocab import RESERVED, Vocabulary
 from tfrnn.layers.stacked import CELLS, StackedRNN
+from tfrnn.zoo import arguments
 from tfrnn.zoo.sampling import dummy_input
 
 POOLINGS = ("last", "mean", "max")
@@ -59,8 +61,10 @@ class SequenceClassifier(keras.Model):
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got "
                              f"{cell!r}")
-        if num_classes < 2:
-            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        arguments.integer("num_classes", num_classes, 2, 2 ** 31 - 1)
+        if vocab_size is not None:
+            arguments.integer("vocab_size", vocab_size, len(RESERVED) + 1,
+                              2 ** 31 - 1)
         self.num_classes, self.vocab_size = num_classes, vocab_size
         self.embedding_dim, self.units, self.cell = embedding_dim, units, cell
         self.num_layers, self.bidirectional = num_layers, bidirectional
@@ -109,10 +113,16 @@ class SequenceClassifier(keras.Model):
 
     def classify_texts(self, texts):
         """Class probabilities [B, num_classes] of raw strings (needs
-        tokens)."""
+        tokens); units the vocabulary lacks read as its unknown id."""
         if self.vocabulary is None:
             raise ValueError("this classifier has no vocabulary (tokens)")
-        ids = self.vocabulary.encode(tf.constant(texts)).to_tensor()
+        texts = arguments.texts("texts", texts)
+        if not texts:
+            return np.zeros((0, self.num_classes), np.float32)
+        ids = self.vocabulary.encode(tf.constant(texts, tf.string))
+        # At least one (padding) step: an empty text reads as no input.
+        ids = ids.to_tensor(shape=[len(texts), max(
+            1, int(ids.bounding_shape()[1]))])
         return tf.nn.softmax(self(ids)).numpy()
 
 

@@ -62,6 +62,7 @@ class Seq2Seq(Decoding, keras.Model):
         if attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got "
                              f"{attention!r}")
+        arguments.length("max_decode_length", max_decode_length, 1)
         self.source_vocabulary = Vocabulary(source_tokens, level=level)
         self.target_vocabulary = Vocabulary(target_tokens, level=level)
         self.source_tokens, self.target_tokens = list(source_tokens), list(
