@@ -29,8 +29,7 @@ from hypothesis import strategies as st
 import tfrnn
 from tfrnn import data
 from tfrnn.layers import StackedRNN
-from tfrnn.zoo import (CharLSTM, ConditionedGenerator, Seq2Seq,
-                       SequenceClassifier)
+from tfrnn.zoo import ConditionedGenerator, SequenceClassifier
 from tfrnn.zoo.arguments import MAX_BEAM_WIDTH, MAX_LENGTH
 
 SWEEP_EXAMPLES = int(os.environ.get("TFRNN_SWEEP_EXAMPLES", "25"))
@@ -301,22 +300,6 @@ def test_stacked_states_and_lengths_are_checked(rows, rank, batch, width,
 
 # -- the zoo's public methods ----------------------------------------------
 
-@pytest.fixture(scope="module")
-def char_lstm():
-    model = CharLSTM(list("abcdefgh "), units=8, num_layers=1,
-                     embedding_dim=4)
-    model(tf.zeros((1, 3), tf.int32))
-    return model
-
-
-@pytest.fixture(scope="module")
-def seq2seq():
-    model = Seq2Seq(list("0123456789 -"), list("0123456789-"), units=8,
-                    embedding_dim=4, max_decode_length=6)
-    model((tf.zeros((1, 3), tf.int32), tf.zeros((1, 3), tf.int32)))
-    return model
-
-
 ANY = st.sampled_from
 GENERATE = dict(
     prime=ANY(["ab", "h", "", "aZ", b"ab", None, ["ab"]]),
@@ -329,9 +312,9 @@ GENERATE = dict(
 
 @SWEEP
 @given(**GENERATE)
-def test_char_lstm_generate(char_lstm, prime, length, greedy, temperature,
+def test_char_lstm_generate(small_char_lstm, prime, length, greedy, temperature,
                             top_k, seed):
-    got = outcome(lambda: char_lstm.generate(
+    got = outcome(lambda: small_char_lstm.generate(
         prime, length, greedy=greedy, temperature=temperature, top_k=top_k,
         seed=seed))
     if got[0] == "error":
@@ -352,8 +335,9 @@ def test_char_lstm_generate(char_lstm, prime, length, greedy, temperature,
 @given(texts=ANY([["12"], [], [""], ["1x"], "12", [b"12"], ["1 2", "345"]]),
        beam_width=ANY([1, 2, 0, -1, 2.5, MAX_BEAM_WIDTH + 1]),
        max_length=ANY([None, 1, 3, 0, -2, MAX_LENGTH + 1, 1.5]))
-def test_seq2seq_translate(seq2seq, texts, beam_width, max_length):
-    got = outcome(lambda: seq2seq.translate(texts, beam_width, max_length))
+def test_seq2seq_translate(small_seq2seq, texts, beam_width, max_length):
+    got = outcome(lambda: small_seq2seq.translate(texts, beam_width,
+                                                  max_length))
     if got[0] == "error":
         refused(got[1], "texts", "beam_width", "max_length", "vocabulary")
         return
@@ -369,21 +353,22 @@ def test_seq2seq_translate(seq2seq, texts, beam_width, max_length):
                 np.zeros((2, 0), "int32")]),
        method=ANY(["greedy", "beam", "sample"]),
        option=ANY([None, 0, 2, -1, 2.5]))
-def test_seq2seq_decoding(seq2seq, ids, method, option):
-    run = {"greedy": lambda: seq2seq.greedy_decode(ids, max_length=option),
-           "beam": lambda: seq2seq.beam_search(ids, option or 1),
-           "sample": lambda: seq2seq.sample(ids, top_k=option)}[method]
+def test_seq2seq_decoding(small_seq2seq, ids, method, option):
+    s2s = small_seq2seq
+    run = {"greedy": lambda: s2s.greedy_decode(ids, max_length=option),
+           "beam": lambda: s2s.beam_search(ids, option or 1),
+           "sample": lambda: s2s.sample(ids, top_k=option)}[method]
     got = outcome(run)
     if got[0] == "error":
         refused(got[1], "source ids", "max_length", "beam_width", "top_k")
         return
     rows = np.asarray(ids)
     assert rows.dtype.kind == "i" and (rows.size == 0 or (
-        rows.min() >= 0 and rows.max() < seq2seq.source_vocabulary.size))
+        rows.min() >= 0 and rows.max() < s2s.source_vocabulary.size))
     out = np.asarray(got[1])
     assert out.shape[0] == rows.shape[0] and out.ndim == 2
     assert out.size == 0 or (out.min() >= 0 and
-                             out.max() < seq2seq.target_vocabulary.size)
+                             out.max() < s2s.target_vocabulary.size)
 
 
 @pytest.fixture(scope="module")
@@ -490,8 +475,7 @@ def test_bucket_by_length_keeps_every_example(lengths, boundaries,
 
 BOUNDED = """
 import tensorflow as tf
-from tfrnn.zoo import (CharLSTM, ConditionedGenerator, Seq2Seq,
-                       SequenceClassifier)
+from tfrnn.zoo import CharLSTM, Seq2Seq
 lm = CharLSTM(list("ab"), units=4, num_layers=1, embedding_dim=2)
 lm(tf.zeros((1, 2), tf.int32))
 s2s = Seq2Seq(list("12"), list("12"), units=4, embedding_dim=2)

@@ -174,19 +174,14 @@ def test_an_unbuilt_stack_loads_a_state_dict():
 
 # -- the zoo ---------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def lm():
-    model = CharLSTM(list("abc "), units=8, num_layers=1, embedding_dim=4)
-    model(tf.zeros((1, 3), tf.int32))
-    return model
+@pytest.fixture
+def lm(small_char_lstm):
+    return small_char_lstm
 
 
-@pytest.fixture(scope="module")
-def s2s():
-    model = Seq2Seq(list("0123456789 -"), list("0123456789-"), units=8,
-                    embedding_dim=4, max_decode_length=4)
-    model((tf.zeros((1, 3), tf.int32), tf.zeros((1, 3), tf.int32)))
-    return model
+@pytest.fixture
+def s2s(small_seq2seq):
+    return small_seq2seq
 
 
 @pytest.mark.parametrize("kwargs,error,message", [
@@ -208,7 +203,7 @@ def test_generate_arguments(lm, kwargs, error, message):
 
 
 def test_decode_and_log_likelihood_ranges(lm):
-    with pytest.raises(ValueError, match=r"ids must be integers in \[0, 8\)"):
+    with pytest.raises(ValueError, match=r"ids must be integers in \[0, 13\)"):
         lm.decode([100, -1])
     ids = tf.constant([[4, 5, 6]])
     for lengths in ([5], [-1]):  # a wrong count, or 0, in silence before

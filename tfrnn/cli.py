@@ -276,6 +276,19 @@ def parser():
     return p
 
 
+def recipe(defaults, default_text, fallback, argv=None):
+    """A zoo/ recipe's `tfrnn train charlstm` run: its defaults, then the
+    caller's options; on `default_text` (a corpus beside the checkout)
+    unless --text is given or that file is missing, when `fallback` says
+    what is trained on instead."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--text" not in argv and os.path.isfile(default_text):
+        argv = ["--text", os.path.normpath(default_text)] + argv
+    elif "--text" not in argv:
+        print(f"{os.path.normpath(default_text)} is not here; {fallback}")
+    return main(["train", "charlstm"] + list(defaults) + argv)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:  # every further option is the benchmark's

@@ -31,11 +31,6 @@ DEFAULTS = ["--lines", "--cell", "gru", "--units", "128", "256",
             "--export-dir", "runs/serving", "--verbose", "2"]
 
 if __name__ == "__main__":
-    argv = sys.argv[1:]
-    if "--text" not in argv and os.path.isfile(DEFAULT_TEXT):
-        argv = ["--text", os.path.normpath(DEFAULT_TEXT)] + argv
-    elif "--text" not in argv:
-        print(f"{os.path.normpath(DEFAULT_TEXT)} is not here; training on "
-              "the lines of the Python standard library's source (pass "
-              "--text FILE)")
-    sys.exit(cli.main(["train", "charlstm"] + DEFAULTS + argv))
+    sys.exit(cli.recipe(DEFAULTS, DEFAULT_TEXT,
+                        "training on the lines of the Python standard "
+                        "library's source (pass --text FILE)"))

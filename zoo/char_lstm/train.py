@@ -29,10 +29,6 @@ DEFAULTS = ["--epochs", "15", "--units", "512", "--layers", "2",
             "2", "--compare-throughput", "20"]
 
 if __name__ == "__main__":
-    argv = sys.argv[1:]
-    if "--text" not in argv and os.path.isfile(DEFAULT_TEXT):
-        argv = ["--text", os.path.normpath(DEFAULT_TEXT)] + argv
-    elif "--text" not in argv:
-        print(f"{os.path.normpath(DEFAULT_TEXT)} is not here; training on "
-              "the Python standard library's source (pass --text FILE)")
-    sys.exit(cli.main(["train", "charlstm"] + DEFAULTS + argv))
+    sys.exit(cli.recipe(DEFAULTS, DEFAULT_TEXT,
+                        "training on the Python standard library's "
+                        "source (pass --text FILE)"))
