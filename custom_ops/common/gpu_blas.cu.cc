@@ -3,13 +3,13 @@
 
 #include <dlfcn.h>
 
-#include <algorithm>
 #include <climits>
-#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <string>
-#include <vector>
+#include <utility>
+
+#include "common/gpu_blas_choice.h"
 
 namespace tfrnn {
 namespace gpu {
@@ -33,17 +33,10 @@ struct Library {
   GemmFn<double> dgemm = nullptr;
 };
 
-// The CUDA major versions whose cuBLAS has the entry points' ABI.
-constexpr int kMajors[] = {12, 13};
-
 int RuntimeMajor() {
   int version = 0;
   cudaRuntimeGetVersion(&version);
   return version / 1000;
-}
-
-std::string Soname(int major) {
-  return "libcublas.so." + std::to_string(major);
 }
 
 // The folder of a library already loaded in the process, or "".
@@ -54,34 +47,6 @@ std::string LoadedFolder(const char* soname) {
   const bool found = dlinfo(so, RTLD_DI_ORIGIN, origin) == 0;
   dlclose(so);
   return found ? origin : "";
-}
-
-// Where cuBLAS is looked for, best first: TFRNN_CUBLAS; a cuBLAS the
-// process has already loaded (TensorFlow's or torch's), of the runtime's
-// major version first; that version by the loader's search path; pip's
-// nvidia wheels beside TensorFlow's or torch's libraries; the other major
-// version. An entry starting with '?' is only taken if already loaded.
-std::vector<std::string> Candidates() {
-  std::vector<std::string> names;
-  const char* chosen = std::getenv("TFRNN_CUBLAS");
-  if (chosen != nullptr && *chosen != '\0') names.push_back(chosen);
-  std::vector<int> majors = {RuntimeMajor()};
-  for (int major : kMajors) {
-    if (major != majors[0]) majors.push_back(major);
-  }
-  for (int major : majors) names.push_back("?" + Soname(major));
-  for (int major : majors) {
-    names.push_back(Soname(major));
-    const std::string wheel = major == 12 ? "/nvidia/cublas/lib/"
-                                          : "/nvidia/cu13/lib/";
-    const std::string tf = LoadedFolder("libtensorflow_framework.so.2");
-    if (!tf.empty()) names.push_back(tf + "/.." + wheel + Soname(major));
-    const std::string torch = LoadedFolder("libtorch_cuda.so");
-    if (!torch.empty()) {
-      names.push_back(torch + "/../.." + wheel + Soname(major));
-    }
-  }
-  return names;
 }
 
 // The library at `name` when it has the entry points and makes a handle
@@ -110,7 +75,10 @@ const Library* TryLibrary(const std::string& name, Library* lib) {
 const Library* LoadLibrary() {
   static const Library* library = [] () -> const Library* {
     static Library lib;
-    for (const std::string& name : Candidates()) {
+    for (const std::string& name : CublasCandidates(
+             std::getenv("TFRNN_CUBLAS"), RuntimeMajor(),
+             LoadedFolder("libtensorflow_framework.so.2"),
+             LoadedFolder("libtorch_cuda.so"))) {
       if (TryLibrary(name, &lib) != nullptr) return &lib;
     }
     return nullptr;
@@ -118,67 +86,34 @@ const Library* LoadLibrary() {
   return library;
 }
 
-// The handles, one per (device, stream), at most kMaxHandles: a process
-// that runs on many streams in turn (one per call, say) gets its least
-// recently used handle released rather than a handle per stream forever.
-class Handles {
- public:
-  static constexpr size_t kMaxHandles = 32;
-
-  Status For(const Library& lib, cudaStream_t stream, Handle* out) {
-    int device = 0;
-    const cudaError_t e = cudaGetDevice(&device);
-    if (e != cudaSuccess) return {static_cast<int>(e), cudaGetErrorString(e)};
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++clock_;
-    for (Entry& entry : entries_) {
-      if (entry.device == device && entry.stream == stream) {
-        entry.last_use = clock_;
-        *out = entry.handle;
-        return {};
-      }
-    }
-    if (entries_.size() == kMaxHandles) Evict(lib, device);
-    Handle handle = nullptr;
-    int rc = lib.create(&handle);
-    if (rc == 0) rc = lib.set_stream(handle, stream);
-    if (rc != 0) {
-      if (handle != nullptr) lib.destroy(handle);
-      return {kBlasError + rc, "cuBLAS could not make a handle"};
-    }
-    entries_.push_back({device, stream, handle, clock_});
-    *out = handle;
-    return {};
-  }
-
- private:
-  struct Entry {
-    int device;
-    cudaStream_t stream;
-    Handle handle;
-    uint64_t last_use;
-  };
-
-  // Releases the least recently used handle, on its own device (cuBLAS
-  // waits for the device's work first).
-  void Evict(const Library& lib, int current_device) {
-    auto oldest = std::min_element(
-        entries_.begin(), entries_.end(),
-        [](const Entry& a, const Entry& b) { return a.last_use < b.last_use; });
-    if (oldest->device != current_device) cudaSetDevice(oldest->device);
-    lib.destroy(oldest->handle);
-    if (oldest->device != current_device) cudaSetDevice(current_device);
-    entries_.erase(oldest);
-  }
-
-  std::mutex mutex_;
-  std::vector<Entry> entries_;
-  uint64_t clock_ = 0;
-};
+// The handle for the current device and `stream`, bound to the stream:
+// one per (device, stream), at most kMaxHandles (a process that runs on
+// many streams in turn gets its least recently used handle released, on
+// its own device: cuBLAS waits for the device's work first).
+constexpr size_t kMaxHandles = 32;
 
 Status HandleFor(const Library& lib, cudaStream_t stream, Handle* out) {
-  static Handles* handles = new Handles;  // never destroyed: see Evict
-  return handles->For(lib, stream, out);
+  using Key = std::pair<int, cudaStream_t>;
+  static std::mutex mutex;
+  static auto* handles = new LruHandles<Key, Handle>(kMaxHandles);  // kept
+  int device = 0;
+  const cudaError_t e = cudaGetDevice(&device);
+  if (e != cudaSuccess) return {static_cast<int>(e), cudaGetErrorString(e)};
+  const auto create = [&](const Key& key, Handle* handle) {
+    int rc = lib.create(handle);
+    if (rc == 0) rc = lib.set_stream(*handle, key.second);
+    if (rc != 0 && *handle != nullptr) lib.destroy(*handle);
+    return rc;
+  };
+  const auto release = [&](const Key& key, Handle handle) {
+    if (key.first != device) cudaSetDevice(key.first);
+    lib.destroy(handle);
+    if (key.first != device) cudaSetDevice(device);
+  };
+  std::lock_guard<std::mutex> lock(mutex);
+  const int rc = handles->For({device, stream}, create, release, out);
+  if (rc != 0) return {kBlasError + rc, "cuBLAS could not make a handle"};
+  return {};
 }
 
 template <typename T>

@@ -7,7 +7,8 @@
 // runtime's major version first); the runtime's major version by soname;
 // pip's wheel beside TensorFlow's or torch's libraries; the other major
 // version. One handle per (device, stream), made on first use; at most 32
-// are kept, the least recently used released first.
+// are kept, the least recently used released first. Both decisions live in
+// common/gpu_blas_choice.h, which the host tests check.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_GPU_BLAS_H_
 #define TFRNN_CUSTOM_OPS_COMMON_GPU_BLAS_H_
 
