@@ -8,10 +8,9 @@ z, r, h. Same sequence_length / reverse / training semantics as
 
 import tensorflow as tf
 
-from tfrnn.ops import reference
 from tfrnn.ops.inputs import (as_float_tensors, lengths_or_full,
                               mask_or_empty, zeros_if_none)
-from tfrnn.ops.loader import active_ops, library
+from tfrnn.ops.loader import active_ops, library, stock_ops
 
 
 def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
@@ -28,7 +27,7 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
     mask = mask_or_empty(recurrent_mask, x.dtype)
     ops = active_ops()
     if ops is None:
-        result = reference.gru_sequence(
+        result = stock_ops().gru_sequence(
             x, h0, kernel, recurrent_kernel, bias, lengths, reverse=reverse,
             recurrent_mask=mask)
     else:
@@ -44,7 +43,7 @@ def gru_step(x, h, kernel, recurrent_kernel, bias):
         x=x, h=h, kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias)
     ops = active_ops()
     if ops is None:
-        h_new = reference.gru_step(x, h, kernel, recurrent_kernel, bias)
+        h_new = stock_ops().gru_step(x, h, kernel, recurrent_kernel, bias)
     else:
         h_new = ops.tfrnn_gru_step(x, h, kernel, recurrent_kernel, bias)[0]
     return tf.cast(h_new, dtype)

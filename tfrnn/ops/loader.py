@@ -14,7 +14,8 @@ import warnings
 
 import tensorflow as tf
 
-from tfrnn.ops.lowering import must_lower
+from tfrnn.ops import inference, reference
+from tfrnn.ops.lowering import lowers_for_export, must_lower
 
 LIBRARY_NAME = "_tfrnn_ops.so"
 BUILD_INFO_NAME = "_build_info.json"
@@ -84,3 +85,9 @@ def active_ops():
     if must_lower():
         return None
     return library.ops
+
+
+def stock_ops():
+    """The pure-TF module to run when active_ops() is None: the inference
+    lowering for an export, else the reference (no library, XLA)."""
+    return inference if lowers_for_export() else reference

@@ -1,6 +1,7 @@
 """When a graph must not hold tfrnn's custom ops, so that every tfrnn op
-lowers to its pure-TF reference (same weights, same numbers) while it is
-traced:
+lowers to stock TensorFlow (same weights, same numbers) while it is traced:
+the inference lowering (tfrnn.ops.inference) in an export, the pure-TF
+reference under XLA (its gradients are TensorFlow's autodiff). Exports:
 
 - under `stock_ops_only()` (tfrnn.export traces its signatures there);
 - while `tf.saved_model.save` traces a function (TensorFlow's save
@@ -8,9 +9,10 @@ traced:
   custom op;
 - while Keras's own export (`model.export`, `keras.export.ExportArchive`)
   traces its endpoints, which it does before `tf.saved_model.save` and
-  without a hook: it is recognised by its frames on the stack;
-- inside an XLA compilation (`tf.function(jit_compile=True)`, Keras's
-  `compile(jit_compile=True)`): XLA cannot compile a custom op.
+  without a hook: it is recognised by its frames on the stack.
+
+And inside an XLA compilation (`tf.function(jit_compile=True)`, Keras's
+`compile(jit_compile=True)`): XLA cannot compile a custom op.
 
 A function traced earlier, outside all of these, keeps the fused op; saving
 it is refused by `tfrnn.export.check_stock_ops` (export_for_serving runs
@@ -55,13 +57,25 @@ def _keras_is_exporting():
 
 def must_lower():
     """True when the op being created must be stock TensorFlow."""
+    return _lowering() is not None
+
+
+def lowers_for_export():
+    """True when the op being created is traced for an export (not for
+    XLA): the inference lowering (tfrnn.ops.inference) serves it."""
+    return _lowering() == "export"
+
+
+def _lowering():
+    """Why the op being created must be stock TensorFlow: "export", "xla",
+    or None when it need not."""
     if getattr(_stock, "active", False):
-        return True
+        return "export"
     if tf.executing_eagerly():
-        return False  # nothing is traced
+        return None  # nothing is traced
     if save_context.in_save_context():
-        return True
+        return "export"
     if control_flow_util.GraphOrParentsInXlaContext(
             tf.compat.v1.get_default_graph()):
-        return True
-    return _keras_is_exporting()
+        return "xla"
+    return "export" if _keras_is_exporting() else None

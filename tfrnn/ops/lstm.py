@@ -7,12 +7,11 @@ bfloat16 inputs compute in float32.
 
 import tensorflow as tf
 
-from tfrnn.ops import reference
 from tfrnn.ops.inputs import (as_float_tensors, cell_clip_or_none,
                               epsilon_or_error, invalid_argument,
                               lengths_or_full, mask_or_empty, zeros_if_none,
                               zoneout_or_empty)
-from tfrnn.ops.loader import active_ops, library
+from tfrnn.ops.loader import active_ops, library, stock_ops
 
 
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
@@ -59,7 +58,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     epsilon = epsilon_or_error(layer_norm_epsilon)
     ops = active_ops()
     if ops is None:
-        result = reference.lstm_sequence(
+        result = stock_ops().lstm_sequence(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths,
             reverse=reverse, return_cell_sequence=return_cell_sequence,
             recurrent_mask=mask, peephole=peephole, zoneout_h=zoneout[0],
@@ -97,7 +96,7 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
     epsilon = epsilon_or_error(layer_norm_epsilon)
     ops = active_ops()
     if ops is None:
-        result = reference.lstm_step(
+        result = stock_ops().lstm_step(
             x, h, c, kernel, recurrent_kernel, bias, peephole=peephole,
             zoneout_h=zoneout[0], zoneout_c=zoneout[1], cell_clip=clip,
             layer_norm_weights=ln, layer_norm_epsilon=epsilon,

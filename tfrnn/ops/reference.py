@@ -86,7 +86,7 @@ def lstm_widths(recurrent_kernel, projection=None):
     return tf.shape(projection)[0], tf.shape(projection)[1]
 
 
-def _checked(x, *args, **kwargs):
+def checked(x, *args, **kwargs):
     """x, with the input checks attached as control dependencies."""
     with tf.control_dependencies(check_inputs(x, *args, **kwargs)):
         return tf.identity(x)
@@ -119,15 +119,23 @@ def _run_sequence(x, states, sequence_length, reverse, step,
     return (tf.transpose(outputs.stack(), [1, 0, 2]), *final)
 
 
+def check_recurrent_mask(recurrent_mask, h):
+    """The recurrent mask's shape check ([B,H], h's) as a TF assertion
+    list (empty without a mask)."""
+    if option(recurrent_mask) is None:
+        return []
+    return [_assert_equal(
+        tf.shape(recurrent_mask), tf.shape(h),
+        "recurrent_mask must have shape [batch, units] (or be None)")]
+
+
 def _masked(h, recurrent_mask):
     """h as the recurrent product sees it: times the mask when there is one
     ([B,H], checked against h's shape). None or shape [0] is no mask, as in
     the ops' contract."""
-    if _option(recurrent_mask) is None:
+    if option(recurrent_mask) is None:
         return h
-    with tf.control_dependencies([_assert_equal(
-            tf.shape(recurrent_mask), tf.shape(h),
-            "recurrent_mask must have shape [batch, units] (or be None)")]):
+    with tf.control_dependencies(check_recurrent_mask(recurrent_mask, h)):
         return h * recurrent_mask
 
 
@@ -167,19 +175,19 @@ def _cell(z, c_prev, h_prev=None, peephole=None, zoneout_h=None,
     return h, c
 
 
-def _option(tensor):
+def option(tensor):
     """An option input as _cell takes it: None for the op's [0] "none"."""
     if tensor is None or (tensor.shape.rank == 1 and tensor.shape[0] == 0):
         return None
     return tensor
 
 
-def _layer_norm_option(weights):
+def layer_norm_option(weights):
     """The layer norm's (gain_x, gain_h, gain_c, shift_c), or None when all
     four are the op's [0] "none"; InvalidArgumentError for a mix."""
     if weights is None:
         return None
-    given = [_option(w) is not None for w in weights]
+    given = [option(w) is not None for w in weights]
     if not any(given):
         return None
     if not all(given):
@@ -188,7 +196,7 @@ def _layer_norm_option(weights):
     return tuple(weights)
 
 
-def _check_layer_norm(units, weights):
+def check_layer_norm(units, weights):
     """gain_x, gain_h [4H], gain_c, shift_c [H], as TF assertions."""
     if weights is None:
         return []
@@ -211,7 +219,7 @@ def _normalisers(layer_norm_weights, epsilon):
             lambda c: layer_norm(c, gain_c, shift_c, epsilon=epsilon))
 
 
-def _check_options(x, units, peephole, zoneouts):
+def check_options(x, units, peephole, zoneouts):
     """The op's checks of its options, as TF assertions (as check_inputs):
     peephole [3, H]; each zoneout (name, z, its state's width) a scalar or
     [B, T, width] in [0, 1]."""
@@ -244,6 +252,27 @@ def _zoneout_at(zoneout, t):
     return zoneout[:, t]
 
 
+def checked_lstm(x, h0, c0, kernel, recurrent_kernel, bias,
+                 sequence_length, peephole, zoneout_h, zoneout_c, projection,
+                 layer_norm_weights):
+    """(x with every input check of the sequence op attached, the options
+    as (peephole, zoneout_h, zoneout_c, projection, layer norm), each None
+    when off)."""
+    peephole, zoneout_h, zoneout_c, projection = (
+        option(peephole), option(zoneout_h), option(zoneout_c),
+        option(projection))
+    ln = layer_norm_option(layer_norm_weights)
+    x = checked(x, [("h0", h0), ("c0", c0)], kernel, recurrent_kernel, bias,
+                sequence_length, projection=projection)
+    units, hidden = lstm_widths(recurrent_kernel, projection)
+    with tf.control_dependencies(check_options(
+            x, units, peephole, [("zoneout_h", zoneout_h, hidden),
+                                 ("zoneout_c", zoneout_c, units)]) +
+            check_layer_norm(units, ln)):
+        x = tf.identity(x)
+    return x, (peephole, zoneout_h, zoneout_c, projection, ln)
+
+
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
                   sequence_length, reverse=False, return_cell_sequence=False,
                   recurrent_mask=None, peephole=None, zoneout_h=None,
@@ -254,18 +283,9 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     recurrent_mask [B,H] multiplies h_{t-1} in h.U at every step; the
     options are tfrnn.ops.lstm_sequence's (None or [0]: off;
     layer_norm_weights: (gain_x, gain_h, gain_c, shift_c))."""
-    peephole, zoneout_h, zoneout_c, projection = (
-        _option(peephole), _option(zoneout_h), _option(zoneout_c),
-        _option(projection))
-    ln = _layer_norm_option(layer_norm_weights)
-    x = _checked(x, [("h0", h0), ("c0", c0)], kernel, recurrent_kernel, bias,
-                 sequence_length, projection=projection)
-    units, hidden = lstm_widths(recurrent_kernel, projection)
-    with tf.control_dependencies(_check_options(
-            x, units, peephole, [("zoneout_h", zoneout_h, hidden),
-                                 ("zoneout_c", zoneout_c, units)]) +
-            _check_layer_norm(units, ln)):
-        x = tf.identity(x)
+    x, (peephole, zoneout_h, zoneout_c, projection, ln) = checked_lstm(
+        x, h0, c0, kernel, recurrent_kernel, bias, sequence_length,
+        peephole, zoneout_h, zoneout_c, projection, layer_norm_weights)
     norm_x, norm_h, norm_c = _normalisers(ln, layer_norm_epsilon)
     xw = tf.einsum("bti,ig->tbg", x, kernel)  # every step's x.W
     xw = (xw if norm_x is None else norm_x(xw)) + bias
@@ -295,17 +315,17 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
               projection=None):
     """Returns (h_new, c_new) of one LSTM step on x [B,I], with
     lstm_sequence's options (a per-step zoneout [B,H])."""
-    options = [_option(t) for t in (peephole, zoneout_h, zoneout_c)]
-    projection = _option(projection)
-    ln = _layer_norm_option(layer_norm_weights)
+    options = [option(t) for t in (peephole, zoneout_h, zoneout_c)]
+    projection = option(projection)
+    ln = layer_norm_option(layer_norm_weights)
     for name, z in zip(("zoneout_h", "zoneout_c"), options[1:]):
         if z is not None and z.shape.rank not in (None, 0, 2):
             raise invalid_argument(f"{name} of a step must be a scalar or "
                                    f"[B, H], got shape {z.shape}")
-    x = _checked(x, [("h", h), ("c", c)], kernel, recurrent_kernel, bias,
+    x = checked(x, [("h", h), ("c", c)], kernel, recurrent_kernel, bias,
                  x_rank=2, projection=projection)
     units, _ = lstm_widths(recurrent_kernel, projection)
-    with tf.control_dependencies(_check_layer_norm(units, ln)):
+    with tf.control_dependencies(check_layer_norm(units, ln)):
         x = tf.identity(x)
     norm_x, norm_h, norm_c = _normalisers(ln, layer_norm_epsilon)
     xw, hu = tf.matmul(x, kernel), tf.matmul(h, recurrent_kernel)
@@ -332,7 +352,7 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
                  reverse=False, recurrent_mask=None):
     """Returns (output [B,T,H], h_n) of a whole-sequence GRU (Keras's
     reset_after=True variant; bias [2, 3H] = input bias, recurrent bias)."""
-    x = _checked(x, [("h0", h0)], kernel, recurrent_kernel, bias,
+    x = checked(x, [("h0", h0)], kernel, recurrent_kernel, bias,
                  sequence_length, gates=3, bias_rows=2)
     xw = tf.einsum("bti,ig->tbg", x, kernel) + bias[0]
 
@@ -347,13 +367,13 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
 def gru_step(x, h, kernel, recurrent_kernel, bias, recurrent_mask=None):
     """Returns h_new of one GRU step on x [B,I] (recurrent_mask as in
     gru_sequence)."""
-    x = _checked(x, [("h", h)], kernel, recurrent_kernel, bias, x_rank=2,
+    x = checked(x, [("h", h)], kernel, recurrent_kernel, bias, x_rank=2,
                  gates=3, bias_rows=2)
     return _gru_cell(tf.matmul(x, kernel) + bias[0], h, recurrent_kernel,
                      bias[1], recurrent_mask)
 
 
-def _rnn_activation(nonlinearity):
+def rnn_activation(nonlinearity):
     check_nonlinearity(nonlinearity)
     return tf.tanh if nonlinearity == "tanh" else tf.nn.relu
 
@@ -362,8 +382,8 @@ def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
                  reverse=False, nonlinearity="tanh", recurrent_mask=None):
     """Returns (output [B,T,H], h_n) of a whole-sequence Elman RNN:
     h_t = nonlinearity(x.W + b + h_{t-1}.U), bias [H]."""
-    activation = _rnn_activation(nonlinearity)
-    x = _checked(x, [("h0", h0)], kernel, recurrent_kernel, bias,
+    activation = rnn_activation(nonlinearity)
+    x = checked(x, [("h0", h0)], kernel, recurrent_kernel, bias,
                  sequence_length, gates=1)
     xw = tf.einsum("bti,ig->tbg", x, kernel) + bias
 
@@ -377,8 +397,8 @@ def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
 
 def rnn_step(x, h, kernel, recurrent_kernel, bias, nonlinearity="tanh"):
     """Returns h_new of one Elman RNN step on x [B,I]."""
-    activation = _rnn_activation(nonlinearity)
-    x = _checked(x, [("h", h)], kernel, recurrent_kernel, bias, x_rank=2,
+    activation = rnn_activation(nonlinearity)
+    x = checked(x, [("h", h)], kernel, recurrent_kernel, bias, x_rank=2,
                  gates=1)
     return activation(tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel)
                       + bias)

@@ -10,10 +10,9 @@ unavailable.
 
 import tensorflow as tf
 
-from tfrnn.ops import reference
 from tfrnn.ops.inputs import (as_float_tensors, check_nonlinearity,
                               lengths_or_full, mask_or_empty, zeros_if_none)
-from tfrnn.ops.loader import active_ops, library
+from tfrnn.ops.loader import active_ops, library, stock_ops
 
 
 def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
@@ -47,7 +46,7 @@ def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
     mask = mask_or_empty(recurrent_mask, x.dtype)
     ops = active_ops()
     if ops is None:
-        result = reference.rnn_sequence(
+        result = stock_ops().rnn_sequence(
             x, h0, kernel, recurrent_kernel, bias, lengths, reverse=reverse,
             nonlinearity=nonlinearity, recurrent_mask=mask)
     else:
@@ -64,7 +63,7 @@ def rnn_step(x, h, kernel, recurrent_kernel, bias, nonlinearity="tanh"):
         x=x, h=h, kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias)
     ops = active_ops()
     if ops is None:
-        h_new = reference.rnn_step(x, h, kernel, recurrent_kernel, bias,
+        h_new = stock_ops().rnn_step(x, h, kernel, recurrent_kernel, bias,
                                    nonlinearity=nonlinearity)
     else:
         h_new = ops.tfrnn_rnn_step(x, h, kernel, recurrent_kernel, bias,
