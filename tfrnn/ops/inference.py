@@ -40,62 +40,91 @@ def _padded_steps(time):
     return tf.maximum((time + UNROLL - 1) // UNROLL, 1) * UNROLL
 
 
-def _time_major(t, padded):
-    """[B, T, ...] -> [T', ..., B], zero-padded to `padded` steps."""
-    pad = [[0, 0], [0, padded - tf.shape(t)[1]]] + [[0, 0]] * (t.shape.rank
-                                                              - 2)
-    t = tf.pad(t, pad)
-    return tf.transpose(t, [1] + list(range(2, t.shape.rank)) + [0])
+def _input_products(kernel, bias, norm=None):
+    """The prepare of x for _walk: x's part of UNROLL steps from their
+    slice [B, UNROLL, I], x.W (then `norm`, the LSTM's layer norm) + bias
+    as one GEMM, unit-major [UNROLL, gates*H, B]."""
+    def prepare(chunk):
+        batch = tf.shape(chunk)[0]
+        z = tf.matmul(tf.reshape(chunk, [-1, tf.shape(chunk)[2]]), kernel)
+        z = tf.nn.bias_add(z if norm is None else norm(z), bias)
+        z = tf.reshape(z, [batch, UNROLL, tf.shape(kernel)[1]])
+        return tf.transpose(z, [1, 2, 0])
+    return prepare
 
 
-def _walk(sequences, states, lengths, padded, step):
-    """Runs step(inputs, states) -> (output, new_states) over the padded
-    steps; `sequences` are [T', ..., B] (step t gets each one's [t]).
-    Each row's states stop changing after its last step. Returns the
-    outputs [T', width, B] (unmasked) and the final states."""
-    chunks = padded // UNROLL
-    chunked = [tf.reshape(s, tf.concat([[chunks, UNROLL], tf.shape(s)[1:]],
-                                       0)) for s in sequences]
-    runs = tf.reshape(tf.transpose(tf.sequence_mask(lengths, padded)),
-                      [chunks, UNROLL, 1, -1])
-    outputs = tf.TensorArray(states[0].dtype, size=padded,
-                             element_shape=states[0].shape)
+def _unit_major(chunk):
+    """The default prepare: [B, UNROLL, W] -> [UNROLL, W, B]."""
+    return tf.transpose(chunk, [1, 2, 0])
 
-    def body(n, outputs, *states):
-        inputs = [tf.unstack(s[n], UNROLL) for s in chunked]
-        ran = tf.unstack(runs[n], UNROLL)
+
+def _walk(sequences, states, padded, step):
+    """Runs states = step(inputs, states) over the padded steps.
+    `sequences` are (tensor [B, T, ...], prepare) pairs: each iteration
+    slices UNROLL steps of each (zero past T), prepare makes them [UNROLL,
+    ..., B], and step k gets [k] of each. Slicing x and its GEMM there,
+    not before the loop, moves no whole sequence and lets the loop's
+    parallel iterations run them ahead of the recurrence. Returns every
+    step's states, [T', width, B] each: a row's own steps, then steps past
+    its end that the caller discards."""
+    walked = [tf.TensorArray(s.dtype, size=padded, element_shape=s.shape)
+              for s in states]
+
+    def body(n, walked, states):
+        inputs = []
+        for sequence, prepare in sequences:
+            chunk = sequence[:, n * UNROLL:(n + 1) * UNROLL]
+            missing = UNROLL - tf.shape(chunk)[1]
+            chunk = tf.pad(chunk, [[0, 0], [0, missing]] + [[0, 0]] * (
+                sequence.shape.rank - 2))
+            inputs.append(tf.unstack(prepare(chunk), UNROLL))
         for k in range(UNROLL):
-            output, new = step([i[k] for i in inputs], states)
-            outputs = outputs.write(n * UNROLL + k, output)
-            states = [tf.where(ran[k], a, b) for a, b in zip(new, states)]
-        return (n + 1, outputs, *states)
+            states = step([i[k] for i in inputs], states)
+            walked = [w.write(n * UNROLL + k, s)
+                      for w, s in zip(walked, states)]
+        return n + 1, walked, states
 
-    _, outputs, *final = tf.while_loop(
-        lambda n, *_: n < chunks, body, (tf.constant(0), outputs, *states))
-    return outputs.stack(), final
+    _, walked, _ = tf.while_loop(lambda n, *_: n < padded // UNROLL, body,
+                                 (tf.constant(0), walked, list(states)))
+    return [w.stack() for w in walked]
 
 
-def _sequence(x, per_step, states, lengths, reverse, blocks_of, step):
+def _last_steps(walked, lengths, initial):
+    """Each row's state after its last step: column b of walked [T', W,
+    B] at step lengths[b] - 1 (initial [W, B] where the row is empty), by
+    one gather on the flat sequence."""
+    shape = tf.shape(walked, out_type=tf.int64)
+    width, batch = shape[1], shape[2]
+    steps = tf.maximum(tf.cast(lengths, tf.int64) - 1, 0)
+    index = ((steps[None, :] * width + tf.range(width)[:, None]) * batch
+             + tf.range(batch)[None, :])
+    last = tf.gather(tf.reshape(walked, [-1]), index)
+    return tf.where(lengths[None, :] > 0, last, initial)
+
+
+def _sequence(x, per_step, states, lengths, reverse, prepare_x, step):
     """Runs a cell over x [B, T, I] with the ops' length and direction
-    semantics. blocks_of(x, padded) gives the [T', rows, B] input blocks;
-    per_step are [B, T, ...] tensors step t also reads (zoneout); states
-    are [B, width] (unit-major inside). Returns (outputs [B, T, width],
+    semantics. prepare_x makes x's part of UNROLL steps (_walk);
+    per_step are [B, T, ...] tensors step t also reads
+    (zoneout); states are [B, width], the output's first. step(inputs,
+    states) -> new states, all unit-major. Returns (outputs [B, T, width],
     *final states [B, width])."""
     time = tf.shape(x)[1]
     if reverse:
         x, *per_step = [tf.reverse_sequence(t, lengths, 1, 0)
                         for t in [x] + per_step]
     padded = _padded_steps(time)
-    sequences = blocks_of(x, padded) + [_time_major(t, padded)
-                                        for t in per_step]
-    outputs, final = _walk(sequences, [tf.transpose(s) for s in states],
-                           lengths, padded, step)
-    outputs = tf.transpose(outputs[:time], [2, 0, 1])
+    initial = [tf.transpose(s) for s in states]
+    walked = _walk([(x, prepare_x)] + [(t, _unit_major) for t in per_step],
+                   initial, padded, step)
+    final = [tf.transpose(_last_steps(w, lengths, s))
+             for w, s in zip(walked, initial)]
+    outputs = tf.transpose(walked[0][:time], [2, 0, 1])
     ran = tf.sequence_mask(lengths, time)[..., None]
     outputs = tf.where(ran, outputs, tf.zeros_like(outputs))
     if reverse:
         outputs = tf.reverse_sequence(outputs, lengths, 1, 0)
-    return (outputs, *[tf.transpose(s) for s in final])
+    return (outputs, *final)
 
 
 def _units_layer_norm(z, gain, groups, epsilon, shift=None):
@@ -108,22 +137,6 @@ def _units_layer_norm(z, gain, groups, epsilon, shift=None):
     normed = tf.reshape((parts - mean) * tf.math.rsqrt(variance + epsilon),
                         shape) * gain[:, None]
     return normed if shift is None else normed + shift[:, None]
-
-
-def _input_blocks(kernel, columns, biases, norms=None):
-    """blocks_of for _sequence: x.W for every step, one [T', rows, B]
-    tensor per gate-column range of kernel [I, gates*H], then each
-    block's norm (the LSTM's layer norm, or None), then its bias."""
-    def blocks_of(x, padded):
-        x_t = _time_major(x, padded)  # [T', I, B]
-        blocks = []
-        for k, ((start, stop), bias) in enumerate(zip(columns, biases)):
-            block = tf.matmul(tf.transpose(kernel[:, start:stop]), x_t)
-            if norms is not None:
-                block = norms[k](block)
-            blocks.append(block + bias[:, None])
-        return blocks
-    return blocks_of
 
 
 def _rows(matrix, columns):
@@ -164,10 +177,10 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     norm_x = norm_h = norm_c = None
     if ln is not None:
         gain_x, gain_h, gain_c, shift_c = ln
-        norm_x, norm_h = [[
-            lambda z, g=g[start:stop]: _units_layer_norm(
-                z, g, 2, layer_norm_epsilon)
-            for start, stop in columns] for g in (gain_x, gain_h)]
+        norm_x = lambda z: reference.layer_norm(  # noqa: E731
+            z, gain_x, groups=4, epsilon=layer_norm_epsilon)
+        norm_h = [lambda z, g=gain_h[start:stop]: _units_layer_norm(
+            z, g, 2, layer_norm_epsilon) for start, stop in columns]
         norm_c = lambda c: _units_layer_norm(  # noqa: E731
             c, gain_c, 1, layer_norm_epsilon, shift_c)
     u_if, u_co = _rows(recurrent_kernel, columns)
@@ -176,7 +189,8 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     projection_t = None if projection is None else tf.transpose(projection)
 
     def step(inputs, states):
-        x_if, x_co, *rest = inputs
+        x_t, *rest = inputs
+        x_if, x_co = tf.split(x_t, 2)
         per_step = iter(rest)
         h, c = states
         held = h if mask_t is None else h * mask_t
@@ -206,14 +220,12 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
             h_new = keep_h * h + (1 - keep_h) * h_new
         if keep_c is not None:
             c_new = keep_c * c + (1 - keep_c) * c_new
-        return h_new, (h_new, c_new)
+        return [h_new, c_new]
 
     per_step = [z for z in (zoneout_h, zoneout_c)
                 if z is not None and z.shape.rank != 0]
     return _sequence(x, per_step, [h0, c0], sequence_length, reverse,
-                     _input_blocks(kernel, columns, [bias[:2 * units],
-                                                     bias[2 * units:]],
-                                   norm_x), step)
+                     _input_products(kernel, bias, norm_x), step)
 
 
 def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
@@ -228,22 +240,23 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
     units = tf.shape(h0)[-1]
     columns = [(0, 2 * units), (2 * units, 3 * units)]  # [z; r], [n]
     # z and r take both biases as a sum; n's recurrent bias is inside r * ..
-    biases = [bias[0, :2 * units] + bias[1, :2 * units], bias[0, 2 * units:]]
+    input_bias = tf.concat([bias[0, :2 * units] + bias[1, :2 * units],
+                            bias[0, 2 * units:]], 0)
     u_zr, u_n = _rows(recurrent_kernel, columns)
     recurrent_bias_n = bias[1, 2 * units:][:, None]
     mask_t = None if mask is None else tf.transpose(mask)
 
     def step(inputs, states):
-        x_zr, x_n = inputs
+        x_zr, x_n = tf.split(inputs[0], tf.stack([2 * units, units]), num=2)
         h = states[0]
         held = h if mask_t is None else h * mask_t
         z, r = tf.split(tf.sigmoid(x_zr + tf.matmul(u_zr, held)), 2)
         n = tf.tanh(x_n + r * (tf.matmul(u_n, held) + recurrent_bias_n))
         h_new = z * h + (1 - z) * n
-        return h_new, (h_new,)
+        return [h_new]
 
     return _sequence(x, [], [h0], sequence_length, reverse,
-                     _input_blocks(kernel, columns, biases), step)
+                     _input_products(kernel, input_bias), step)
 
 
 def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
@@ -262,7 +275,7 @@ def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
     def step(inputs, states):
         h = states[0] if mask_t is None else states[0] * mask_t
         h_new = activation(inputs[0] + tf.matmul(u, h))
-        return h_new, (h_new,)
+        return [h_new]
 
     return _sequence(x, [], [h0], sequence_length, reverse,
-                     _input_blocks(kernel, columns, [bias]), step)
+                     _input_products(kernel, bias), step)
