@@ -1,7 +1,7 @@
 """Served speed of a CharLSTM export, where TF Serving runs it.
 
     python benchmarks/serving_bench.py [--units 256] [--layers 2]
-        [--repeats 5] [--configs 32,500 1,500 64,100]
+        [--cell lstm|gru|rnn] [--repeats 5] [--configs 32,500 1,500 64,100]
 
 Exports the same weights twice with tfrnn.export.export_for_serving: on
 tfrnn's LSTM layers, and on keras.layers.LSTM (CharLSTM(rnn="keras")). It
@@ -91,12 +91,13 @@ def served(path, work):
     return timings
 
 
-def models(units, layers, tokens):
+def models(units, layers, tokens, cell="lstm"):
     """The same random weights on tfrnn's layers and on Keras's."""
     from tfrnn.zoo import CharLSTM
-    fused = CharLSTM(tokens, units=units, num_layers=layers)
+    fused = CharLSTM(tokens, units=units, num_layers=layers, cell=cell)
     fused(tf.zeros([1, 2], tf.int32))
-    plain = CharLSTM(tokens, units=units, num_layers=layers, rnn="keras")
+    plain = CharLSTM(tokens, units=units, num_layers=layers, rnn="keras",
+                     cell=cell)
     plain(tf.zeros([1, 2], tf.int32))
     plain.set_weights(fused.get_weights())
     return fused, plain
@@ -121,6 +122,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=256)
     parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--cell", choices=["lstm", "gru", "rnn"],
+                        default="lstm")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--configs", nargs="+",
                         default=["32,500", "1,500", "64,100"],
@@ -133,14 +136,14 @@ def main(argv=None):
     texts = [["".join(rng.choice(tokens[:-1], T)) for _ in range(B)]
              for B, T in configs]
     work = {"texts": texts, "prompt": "ROMEO:", "repeats": args.repeats}
-    fused, plain = models(args.units, args.layers, tokens)
+    fused, plain = models(args.units, args.layers, tokens, args.cell)
     from tfrnn.export import export_for_serving
     root = tempfile.mkdtemp(prefix="serving_bench_")
     timings = {name: served(export_for_serving(model, root, name), work)
                for name, model in (("tfrnn", fused), ("keras", plain))}
     timings["fused"] = in_process(fused, texts, work["prompt"],
                                   args.repeats)
-    print(f"CharLSTM {args.layers} x {args.units}; served: TF1 session "
+    print(f"CharLSTM {args.layers} x {args.units} {args.cell}; served: TF1 session "
           f"loader, a process without tfrnn; fp32 GEMM here "
           f"{gemm_gflops(args.repeats):.0f} GFLOP/s (tf.matmul 2048^3)")
     print(f"{'work':24} {'tfrnn export':>12} {'Keras-layer':>12} "

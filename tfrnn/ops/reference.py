@@ -7,15 +7,35 @@ steps that do not run are zero and the final state is the state after the
 row's last step. Gradients come from TensorFlow's autodiff.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from tfrnn.ops.inputs import check_nonlinearity, invalid_argument
 
 
 def _assert_equal(actual, expected, message):
+    """An assertion that two int vectors are equal; in a graph, decided
+    while tracing when both are known then (None when they are equal): a
+    runtime assertion costs a dozen ops, every step of a decoding loop."""
+    if not tf.executing_eagerly():
+        known = [tf.get_static_value(tf.convert_to_tensor(t))
+                 for t in (actual, expected)]
+        if known[0] is not None and known[1] is not None:
+            if not np.array_equal(known[0], known[1]):
+                raise invalid_argument(message)
+            return None
+    # int32 data: TensorFlow then adds no cond around the Assert.
     return tf.debugging.assert_equal(
-        tf.cast(actual, tf.int64), tf.cast(expected, tf.int64),
+        tf.cast(actual, tf.int32), tf.cast(expected, tf.int32),
         message=message)
+
+
+def _dim(t, axis):
+    """t's size along `axis`: a Python int when the static shape knows it
+    (so that checks against it are decided while tracing), else a
+    tensor."""
+    size = t.shape[axis] if t.shape.rank is not None else None
+    return tf.shape(t)[axis] if size is None else size
 
 
 def check_inputs(x, states, kernel, recurrent_kernel, bias,
@@ -43,8 +63,7 @@ def check_inputs(x, states, kernel, recurrent_kernel, bias,
             raise invalid_argument(
                 f"{name} must be rank {rank}, got shape {t.shape}")
     units, hidden = lstm_widths(recurrent_kernel, projection)
-    batch = tf.shape(x)[0]
-    features = tf.shape(x)[-1]
+    batch, features = _dim(x, 0), _dim(x, -1)
     width = gates * units
     bias_shape = [width] if bias_rows is None else tf.stack([bias_rows, width])
     bias_text = (f"[{gates}H]" if bias_rows is None
@@ -74,6 +93,12 @@ def check_inputs(x, states, kernel, recurrent_kernel, bias,
                 sequence_length, tf.shape(x, out_type=tf.int32)[1],
                 message="sequence_length is outside [0, T]"),
         ]
+    return _kept(checks)
+
+
+def _kept(checks):
+    """The assertions left to run (those decided while tracing are
+    None)."""
     return [c for c in checks if c is not None]
 
 
@@ -81,9 +106,9 @@ def lstm_widths(recurrent_kernel, projection=None):
     """(H, h's width) as tensors: (projection's rows, its columns) under a
     projection [H, P], else recurrent_kernel's rows twice."""
     if projection is None:
-        units = tf.shape(recurrent_kernel)[0]
+        units = _dim(recurrent_kernel, 0)
         return units, units
-    return tf.shape(projection)[0], tf.shape(projection)[1]
+    return _dim(projection, 0), _dim(projection, 1)
 
 
 def checked(x, *args, **kwargs):
@@ -124,9 +149,9 @@ def check_recurrent_mask(recurrent_mask, h):
     list (empty without a mask)."""
     if option(recurrent_mask) is None:
         return []
-    return [_assert_equal(
+    return _kept([_assert_equal(
         tf.shape(recurrent_mask), tf.shape(h),
-        "recurrent_mask must have shape [batch, units] (or be None)")]
+        "recurrent_mask must have shape [batch, units] (or be None)")])
 
 
 def _masked(h, recurrent_mask):
@@ -200,12 +225,12 @@ def check_layer_norm(units, weights):
     """gain_x, gain_h [4H], gain_c, shift_c [H], as TF assertions."""
     if weights is None:
         return []
-    return [_assert_equal(tf.shape(w), [size], f"{name} must have shape "
-                          f"[{text}]")
-            for w, name, size, text in zip(
-                weights, ("gain_x", "gain_h", "gain_c", "shift_c"),
-                (4 * units, 4 * units, units, units),
-                ("4H", "4H", "H", "H"))]
+    return _kept([_assert_equal(tf.shape(w), [size], f"{name} must have "
+                                f"shape [{text}]")
+                  for w, name, size, text in zip(
+                      weights, ("gain_x", "gain_h", "gain_c", "shift_c"),
+                      (4 * units, 4 * units, units, units),
+                      ("4H", "4H", "H", "H"))])
 
 
 def _normalisers(layer_norm_weights, epsilon):
@@ -242,7 +267,7 @@ def check_options(x, units, peephole, zoneouts):
                 z, tf.zeros([], z.dtype), message=f"{name} must lie in [0, 1]"),
             tf.debugging.assert_less_equal(
                 z, tf.ones([], z.dtype), message=f"{name} must lie in [0, 1]")]
-    return checks
+    return _kept(checks)
 
 
 def _zoneout_at(zoneout, t):
