@@ -160,3 +160,39 @@ def test_xla_keeps_the_reference():
 
     traced(tf.zeros([1]))
     assert seen == [reference]
+
+
+def test_checks_that_tracing_can_decide_leave_no_op():
+    """With the weights' shapes known, a traced step keeps one runtime
+    assertion (h's batch against x's), not one per input: a decoding loop
+    runs it every step."""
+    kernel, recurrent = tf.zeros([3, 5]), tf.zeros([5, 5])
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3]),
+                                  tf.TensorSpec([None, 5])])
+    def step(x, h):
+        with ops.stock_ops_only():
+            return ops.rnn_step(x, h, kernel, recurrent, tf.zeros([5]))
+
+    graph = step.get_concrete_function().graph
+    asserts = [op for op in graph.get_operations() if op.type == "Assert"]
+    assert len(asserts) == 1
+    np.testing.assert_allclose(step(tf.ones([2, 3]), tf.ones([2, 5])),
+                               np.zeros([2, 5]))
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="h must have shape"):
+        step(tf.ones([2, 3]), tf.ones([3, 5]))
+
+
+def test_a_shape_that_tracing_can_refuse_is_refused_there():
+    """A static mismatch raises while tracing, with the op's message."""
+    @tf.function
+    def step():
+        with ops.stock_ops_only():
+            return ops.rnn_step(tf.zeros([2, 3]), tf.zeros([2, 5]),
+                                tf.zeros([4, 5]), tf.zeros([5, 5]),
+                                tf.zeros([5]))
+
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="kernel must have shape"):
+        step.get_concrete_function()
