@@ -12,7 +12,7 @@ and torch's current stream, then prints one table of:
   torch.nn.LSTM(proj_size=P) the same way;
 * the recurrent (variational dropout) mask and the LSTM's options, which
   torch lacks: the CUDA core against its own host build (the CPU op's
-  numbers, tests/test_gpu_core.py) in float64 (with --host, the host build
+  numbers, tests/gpu/test_gpu_core.py) in float64 (with --host, the host build
   against itself: that line checks nothing there);
 * the zoneout check the GPU kernels run (the first value outside [0, 1]);
 * determinism: the same call twice, bitwise;
@@ -306,7 +306,7 @@ def relative_error(got, want):
     """max |got - want| / max |want| as a 0-d float64 tensor on the CPU.
     Both sides move to the CPU first: the core's results live on the GPU
     and the host build's on the CPU, and torch subtracts on one device
-    only (tests/test_gpu_check.py checks this with fake tensors)."""
+    only (tests/gpu/test_gpu_check.py checks this with fake tensors)."""
     got = got.detach().to("cpu", torch.float64)
     want = want.detach().to("cpu", torch.float64)
     return (got - want).abs().max() / want.abs().max().clamp_min(1e-30)

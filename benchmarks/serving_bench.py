@@ -143,8 +143,8 @@ def main(argv=None):
                for name, model in (("tfrnn", fused), ("keras", plain))}
     timings["fused"] = in_process(fused, texts, work["prompt"],
                                   args.repeats)
-    print(f"CharLSTM {args.layers} x {args.units} {args.cell}; served: TF1 session "
-          f"loader, a process without tfrnn; fp32 GEMM here "
+    print(f"CharLSTM {args.layers} x {args.units} {args.cell}; served: "
+          f"TF1 session loader, a process without tfrnn; fp32 GEMM here "
           f"{gemm_gflops(args.repeats):.0f} GFLOP/s (tf.matmul 2048^3)")
     print(f"{'work':24} {'tfrnn export':>12} {'Keras-layer':>12} "
           f"{'fused':>8} {'Keras/tfrnn':>11} {'tfrnn/fused':>11}")

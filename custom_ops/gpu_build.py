@@ -9,7 +9,7 @@ Two builds of the same sources (custom_ops/*/..._gpu.cu.cc and common/):
   loaded at run time (common/gpu_blas.h).
 * ``host``: the same sources compiled as C++ with a host stand-in for the
   GEMMs and the launches (common/gpu_backend_host.h), into
-  ``libtfrnn_gpu_host.so``: what tests/test_gpu_core.py runs on a machine
+  ``libtfrnn_gpu_host.so``: what tests/gpu/test_gpu_core.py runs on a machine
   without a GPU.
 
 The toolkit: TFRNN_NVCC, else the first nvcc of the wanted CUDA major

@@ -2,7 +2,7 @@
 
 Framework-free: arguments are raw addresses (numpy's ``a.ctypes.data`` for
 the host build, torch's ``t.data_ptr()`` on a GPU) or 0 for none, so the
-host tests (tests/test_gpu_core.py) and the GPU check
+host tests (tests/gpu/test_gpu_core.py) and the GPU check
 (benchmarks/gpu_check.py) share it. Needs only the standard library.
 """
 

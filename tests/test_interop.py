@@ -1,5 +1,5 @@
 """Weight interop: PyTorch state dicts (outputs PyTorch computed, stored in
-tests/data by make_torch_reference.py; no torch needed) and TF BlockLSTM."""
+tests/fixtures by make_torch_reference.py; no torch needed) and TF BlockLSTM."""
 
 import os
 
@@ -10,8 +10,9 @@ import tensorflow as tf
 
 import tfrnn
 from tfrnn import interop
+from paths import FIXTURES
 
-DATA = np.load(os.path.join(os.path.dirname(__file__), "data",
+DATA = np.load(os.path.join(FIXTURES,
                             "torch_rnn_reference.npz"))
 
 

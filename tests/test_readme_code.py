@@ -14,8 +14,8 @@ import textwrap
 
 import numpy as np
 import pytest
+from paths import ROOT, TESTS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCUMENTS = [os.path.join(ROOT, "README.md")] + sorted(
     glob.glob(os.path.join(ROOT, "docs", "*.md")))
 
@@ -127,7 +127,7 @@ def test_block_runs_as_written(block, tmp_path, monkeypatch):
         pytest.importorskip("tensorflow_serving.apis.prediction_service_pb2_"
                             "grpc")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(os.path.dirname(os.path.abspath(__file__)))
+    monkeypatch.syspath_prepend(TESTS)
     namespace = {"np": np}
     exec(compile(textwrap.dedent(preamble), "<preamble>", "exec"),
          namespace)

@@ -1,5 +1,5 @@
 // What gpu_blas.cu.cc decides without CUDA, so that the host tests check
-// it (tests/test_gpu_blas_choice.py): which cuBLAS to try, in which order,
+// it (tests/gpu/test_gpu_blas_choice.py): which cuBLAS to try, in which order,
 // and the bounded cache of handles. CUDA-free: plain C++17.
 #ifndef TFRNN_CUSTOM_OPS_COMMON_GPU_BLAS_CHOICE_H_
 #define TFRNN_CUSTOM_OPS_COMMON_GPU_BLAS_CHOICE_H_

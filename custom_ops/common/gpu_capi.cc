@@ -1,6 +1,6 @@
 // A C ABI over the GPU core, for callers without TensorFlow: ctypes on
 // torch tensors' data pointers (benchmarks/gpu_check.py on a GPU machine)
-// or, in the host build, on numpy arrays (tests/test_gpu_core.py).
+// or, in the host build, on numpy arrays (tests/gpu/test_gpu_core.py).
 //
 // cell: "lstm", "gru", "rnn_tanh" or "rnn_relu"; dtype_bytes: 4 (float32)
 // or 8 (float64). Pointers follow common/recurrent_args.h (null where a

@@ -4,7 +4,7 @@ tfrnn's library).
 
 tfrnn.ops.reference is written for exactness and autodiff; this module for
 speed in a TF1 session (what TF Serving runs), with the same contract and
-numbers (tests/test_inference_lowering.py holds it to the fused op). What
+numbers (tests/ops/test_inference_lowering.py holds it to the fused op). What
 makes it faster, measured with benchmarks/serving_bench.py:
 
 - Each gate matrix is cut into two column blocks (the LSTM's [i f] and

@@ -24,6 +24,7 @@ from tfrnn import ops
 from tfrnn.ops import reference
 from rnn_problems import make_problem
 from test_recurrent_dropout import dropout_mask, run
+from paths import TESTS
 
 SEQUENCE = {"lstm": (ops.lstm_sequence, reference.lstm_sequence),
             "gru": (ops.gru_sequence, reference.gru_sequence),
@@ -149,7 +150,7 @@ def results_with_threads(threads, split=None):
     threads; `split` ("units" or "rows") forces the LSTM's split
     (TFRNN_STEP_SPLIT)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(__file__)] + sys.path))
+        [TESTS] + sys.path))
     env.pop("TFRNN_STEP_SPLIT", None)
     if split is not None:
         env["TFRNN_STEP_SPLIT"] = split

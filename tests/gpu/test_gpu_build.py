@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "custom_ops"))
+from paths import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "custom_ops"))
 import gpu_build  # noqa: E402
 
 FAKE_NVCC = """#!/bin/sh

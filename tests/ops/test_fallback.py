@@ -13,8 +13,8 @@ import pytest
 from tfrnn.ops import lstm as lstm_module
 from tfrnn.ops import loader
 from rnn_problems import make_problem, run_with_grads
+from paths import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def unusable_library(tmp_path, build_info):

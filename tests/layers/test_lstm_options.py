@@ -16,8 +16,9 @@ from tfrnn import ops
 from tfrnn.layers import LSTM, ExtendedLSTMCell, LSTMCell, lstm_options
 from tfrnn.ops import reference
 from tfrnn.ops.loader import library
+from paths import FIXTURES
 
-DATA = np.load(os.path.join(os.path.dirname(__file__), "data",
+DATA = np.load(os.path.join(FIXTURES,
                             "torch_rnn_reference.npz"))
 
 

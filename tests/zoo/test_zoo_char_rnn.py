@@ -15,8 +15,8 @@ from tfrnn.data.vocab import END, PAD, RESERVED, START
 from tfrnn.export import export_for_serving
 from tfrnn.training.recipes import line_datasets, text_lines, train_char_lstm
 from tfrnn.zoo import CharLSTM, CharRNN
+from paths import FIXTURES
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 NAMES = ["anna", "bob", "clara", "dan", "eve", "frank", "gina", "hal",
          "ivy", "jon", "kate", "leo", "mia", "ned", "olga", "pat"]
 
@@ -52,10 +52,10 @@ def test_bad_stacks(kwargs, message):
 
 def test_keras_files_of_before_load_and_generate_as_before():
     """A 2 x 8 CharLSTM saved by the version before cells and sizes
-    (tests/data/char_lstm_before_cells.keras), and what it generated
+    (tests/fixtures/char_lstm_before_cells.keras), and what it generated
     then."""
     model = keras.models.load_model(
-        os.path.join(HERE, "data", "char_lstm_before_cells.keras"))
+        os.path.join(FIXTURES, "char_lstm_before_cells.keras"))
     assert model.cell == "lstm" and model.layer_units == [8, 8]
     assert model.generate("ab", 12, seed=3) == "abcc a bca  cc"
 

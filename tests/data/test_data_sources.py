@@ -10,9 +10,9 @@ import tensorflow as tf
 
 from tfrnn.data import PAD, START, END, Vocabulary, synthetic
 from tfrnn.data import tfds_adapters as adapters
+from paths import ROOT
 
 tfds = pytest.importorskip("tensorflow_datasets")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHAKESPEARE = os.path.join(ROOT, "..", "shared", "data", "tinyshakespeare.txt")
 
 

@@ -20,8 +20,9 @@ import pytest
 
 from tfrnn.ops.loader import library
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "custom_ops"))
+from paths import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "custom_ops"))
 import gpu_build  # noqa: E402
 import gpu_core  # noqa: E402
 

@@ -8,8 +8,8 @@ import os
 import subprocess
 
 import pytest
+from paths import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PROGRAM = r"""
 #include <cstdio>

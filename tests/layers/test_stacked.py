@@ -10,13 +10,14 @@ import pytest
 import tensorflow as tf
 
 from tfrnn.layers import StackedRNN
+from paths import FIXTURES
 
-DATA = np.load(os.path.join(os.path.dirname(__file__), "data",
+DATA = np.load(os.path.join(FIXTURES,
                             "torch_rnn_reference.npz"))
-STACKS = np.load(os.path.join(os.path.dirname(__file__), "data",
+STACKS = np.load(os.path.join(FIXTURES,
                               "torch_stacked_reference.npz"))
 cells = pytest.mark.parametrize("cell", ["lstm", "gru"])
-# torch_stacked_reference.npz case -> StackedRNN arguments (tests/data/
+# torch_stacked_reference.npz case -> StackedRNN arguments (tests/fixtures/
 # make_torch_stacks.py: 2 bidirectional layers of 5 units, packed lengths,
 # given initial states)
 TORCH_STACKS = {
