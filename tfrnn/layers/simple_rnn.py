@@ -16,7 +16,7 @@ import keras
 from tfrnn.layers.fused import (FusedRNN, bias_or_zeros, dropout_masks,
                                 split_cell_kwargs)
 from tfrnn.ops import rnn_sequence, rnn_step
-from tfrnn.ops.inputs import NONLINEARITIES
+from tfrnn.ops.inputs import NONLINEARITIES, check_nonlinearity
 _CELL_ARGS = (
     "use_bias", "kernel_initializer", "recurrent_initializer",
     "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
@@ -24,19 +24,12 @@ _CELL_ARGS = (
     "bias_constraint", "dropout", "recurrent_dropout", "seed")
 
 
-def check_nonlinearity(nonlinearity):
-    """Raises ValueError unless nonlinearity is "tanh" or "relu"."""
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got "
-                         f"{nonlinearity!r}")
-
-
 def _activation(activation, nonlinearity):
     """The cell's activation from Keras's `activation` or torch's
     `nonlinearity` (which must then be "tanh" or "relu")."""
     if nonlinearity is None:
         return activation
-    check_nonlinearity(nonlinearity)
+    check_nonlinearity(nonlinearity, ValueError)
     if activation not in (None, "tanh", nonlinearity):
         raise ValueError(f"nonlinearity={nonlinearity!r} and "
                          f"activation={activation!r} disagree; pass one")

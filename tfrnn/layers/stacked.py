@@ -21,8 +21,8 @@ from tfrnn import interop
 from tfrnn.layers.call_inputs import as_compute_dtype, checked_lengths
 from tfrnn.layers.gru import GRU
 from tfrnn.layers.lstm import LSTM
-from tfrnn.layers.simple_rnn import SimpleRNN, check_nonlinearity
-from tfrnn.ops.inputs import NONLINEARITIES
+from tfrnn.layers.simple_rnn import SimpleRNN
+from tfrnn.ops.inputs import NONLINEARITIES, check_nonlinearity
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
 STATE_LAYOUTS = ("per_layer", "torch")
@@ -82,7 +82,7 @@ def _check_arguments(cell, num_layers, dropout, nonlinearity, proj_size,
                          f"{dropout!r}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    check_nonlinearity(nonlinearity)
+    check_nonlinearity(nonlinearity, ValueError)
     if proj_size and cell != "lstm":
         raise ValueError("proj_size is for LSTM stacks only (as torch's)")
     if state_layout not in STATE_LAYOUTS:

@@ -17,11 +17,13 @@ def invalid_argument(message):
 NONLINEARITIES = ("tanh", "relu")
 
 
-def check_nonlinearity(nonlinearity):
-    """Raises InvalidArgumentError unless nonlinearity is "tanh"/"relu"."""
+def check_nonlinearity(nonlinearity, error=invalid_argument):
+    """Raises error(message) unless nonlinearity is "tanh" or "relu": an
+    InvalidArgumentError for the ops, a ValueError for a layer's
+    argument."""
     if nonlinearity not in NONLINEARITIES:
-        raise invalid_argument(
-            f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        raise error(f"nonlinearity must be 'tanh' or 'relu', got "
+                    f"{nonlinearity!r}")
 
 
 def as_float_tensors(**named):
