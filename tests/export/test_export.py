@@ -493,3 +493,54 @@ def test_exports_are_readable_by_other_users(tmp_path):
     assert {m for p, m in modes.items() if not os.path.isdir(
         os.path.join(path, p))} == {0o644}
     assert os.stat(tmp_path / "models.config").st_mode & 0o777 == 0o644
+
+
+class Doubler(keras.Model):
+    """A model outside the zoo that declares its own serving signature."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.rnn = tfrnn.layers.GRU(3, return_sequences=True)
+
+    def call(self, x):
+        return 2.0 * self.rnn(x)
+
+    def serving_signatures(self, scale=1.0):
+        from tfrnn.export.signatures import signature_holder
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, 2])])
+        def double(x):
+            return {"y": scale * self(x)}
+
+        return signature_holder(self), {"double": double}, [
+            ("double", {"x": [[[0.0, 1.0]]]})]
+
+
+def test_any_model_can_declare_its_signatures(tmp_path):
+    """export_for_serving saves what serving_signatures returns (options
+    passed through), with stock ops only and the warmup request."""
+    model = Doubler()
+    x = np.random.default_rng(0).standard_normal((2, 4, 2)).astype("f")
+    expected = model(x).numpy()
+    path = export_for_serving(model, str(tmp_path), "doubler", scale=0.5)
+    assert not non_stock_ops(saved_model_ops(path))
+    assert os.path.exists(os.path.join(
+        path, "assets.extra", "tf_serving_warmup_requests"))
+    served = tf.saved_model.load(path).signatures["double"]
+    np.testing.assert_allclose(served(x=tf.constant(x))["y"], 0.5 * expected,
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_the_export_imports_no_model():
+    """tfrnn.export saves what a model declares; it imports no zoo model
+    (the zoo imports it)."""
+    import ast
+    folder = os.path.dirname(tfrnn.export.__file__)
+    for name in os.listdir(folder):
+        if name.endswith(".py"):
+            with open(os.path.join(folder, name)) as f:
+                tree = ast.parse(f.read())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom):
+                    assert not (node.module or "").startswith("tfrnn.zoo"), \
+                        (name, node.module)

@@ -17,7 +17,7 @@ import tempfile
 import tensorflow as tf
 
 from tfrnn.export.graph_ops import check_stock_ops
-from tfrnn.export.signatures import has_zoo_signatures, serving_module
+from tfrnn.export.signatures import has_signatures, serving_module
 from tfrnn.export.warmup import write_warmup
 from tfrnn.files import share
 from tfrnn.ops import stock_ops_only
@@ -32,7 +32,7 @@ def versions(model_dir):
     return sorted(int(n) for n in os.listdir(model_dir) if n.isdigit())
 
 
-def _save_zoo_model(model, staging, name, warmup, signature_options):
+def _save_with_signatures(model, staging, name, warmup, signature_options):
     module, signatures, requests = serving_module(model, **signature_options)
     tf.saved_model.save(module, staging, signatures=signatures)
     if warmup:
@@ -64,11 +64,12 @@ def export_for_serving(model, base_dir, name, version=None, warmup=True,
     """Exports a Keras model as base_dir/name/<version>; returns that path.
 
     version: a positive integer, or None for one more than the newest.
-    The SavedModel holds stock TensorFlow ops only. A zoo model gets the
-    signatures tfrnn.export.signatures builds (strings in and out where the
-    task is text, serving_default included) and warmup requests; any other
-    Keras model gets Keras's `serve` signature of its inputs (and
-    serving_default), as model.export makes it.
+    The SavedModel holds stock TensorFlow ops only. A model that declares
+    its signatures (`serving_signatures`, as the zoo's do: strings in and
+    out where the task is text, serving_default included, and warmup
+    requests; tfrnn.zoo.signatures) gets those; any other Keras model gets
+    Keras's `serve` signature of its inputs (and serving_default), as
+    model.export makes it.
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"model name {name!r}: use letters, digits, _ . -")
@@ -84,14 +85,15 @@ def export_for_serving(model, base_dir, name, version=None, warmup=True,
     if os.path.exists(final):
         raise FileExistsError(f"{final} exists; versions are never "
                               "overwritten")
-    zoo = has_zoo_signatures(model)
-    if zoo and not model.built:
+    declared = has_signatures(model)
+    if declared and not model.built:
         raise ValueError("build the model (call it once) before exporting it")
     os.makedirs(model_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir)
     try:
-        if zoo:
-            _save_zoo_model(model, staging, name, warmup, signature_options)
+        if declared:
+            _save_with_signatures(model, staging, name, warmup,
+                                  signature_options)
         else:
             _save_keras_model(model, staging)
         check_stock_ops(staging)

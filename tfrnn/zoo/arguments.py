@@ -3,7 +3,7 @@ bad value is an error naming the argument and what it must be, and the
 requests that would need unbounded memory are refused at a stated bound.
 
 Bounds (in-process; the served signatures have their own, smaller ones in
-tfrnn.export.signatures):
+tfrnn.zoo.signatures):
 - MAX_LENGTH ids generated or decoded per row: 1,000,000 (4 MB a row);
 - MAX_BEAM_WIDTH hypotheses per row: 1,000.
 """

@@ -25,6 +25,7 @@ from tfrnn.layers.lstm import LSTM
 from tfrnn.layers.simple_rnn import SimpleRNN
 from tfrnn.zoo import arguments
 from tfrnn.zoo.sampling import check_sampling, dummy_input, next_ids
+from tfrnn.zoo.signatures import char_lstm_signatures
 
 
 # CharLSTM(rnn=..., cell=...) -> the recurrent layer class.
@@ -118,6 +119,13 @@ class CharLSTM(keras.Model):
     def tokens_of(text):
         """The distinct characters of `text`, most frequent first."""
         return Vocabulary.from_texts([text]).tokens[len(RESERVED):]
+
+    def serving_signatures(self, **options):
+        """What tfrnn.export saves for this model (tfrnn.zoo.signatures
+        builds it): the signature generate, generate_until_end
+        and score (options: max_prompt_length, max_generate_length,
+        top_k)."""
+        return char_lstm_signatures(self, **options)
 
     def get_config(self):
         return {**super().get_config(), "tokens": self.tokens,

@@ -10,6 +10,7 @@ from tfrnn.data.vocab import RESERVED, Vocabulary
 from tfrnn.layers.stacked import CELLS, StackedRNN
 from tfrnn.zoo import arguments
 from tfrnn.zoo.sampling import dummy_input
+from tfrnn.zoo.signatures import classifier_signatures
 
 POOLINGS = ("last", "mean", "max")
 
@@ -77,6 +78,12 @@ class SequenceClassifier(keras.Model):
             bidirectional=bidirectional, dropout=dropout,
             return_sequences=pooling != "last", name="encoder")
         self.classify = keras.layers.Dense(num_classes, name="logits")
+
+    def serving_signatures(self, **options):
+        """What tfrnn.export saves for this model (tfrnn.zoo.signatures
+        builds it): the signature classify (option:
+        max_length)."""
+        return classifier_signatures(self, **options)
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes,

@@ -10,6 +10,7 @@ from tfrnn.data.vocab import Vocabulary
 from tfrnn.layers.lstm import LSTM
 from tfrnn.zoo.decoding import Decoding
 from tfrnn.zoo.sampling import dummy_input
+from tfrnn.zoo.signatures import generator_signatures
 
 
 @keras.saving.register_keras_serializable(package="tfrnn")
@@ -50,6 +51,11 @@ class ConditionedGenerator(Decoding, keras.Model):
         self.decoder = LSTM(units, return_sequences=True, name="decoder")
         self.logits = keras.layers.Dense(self.target_vocabulary.size,
                                          name="logits")
+
+    def serving_signatures(self, **options):
+        """What tfrnn.export saves for this model (tfrnn.zoo.signatures
+        builds it): the signature generate."""
+        return generator_signatures(self, **options)
 
     def get_config(self):
         return {**super().get_config(), "target_tokens": self.target_tokens,

@@ -25,6 +25,7 @@ from tfrnn.layers.lstm import LSTM
 from tfrnn.zoo import arguments
 from tfrnn.zoo.decoding import NEG, Decoding
 from tfrnn.zoo.sampling import dummy_input
+from tfrnn.zoo.signatures import seq2seq_signatures
 
 ATTENTIONS = ("luong", "bahdanau")
 
@@ -92,6 +93,12 @@ class Seq2Seq(Decoding, keras.Model):
         self.attentional = keras.layers.Dense(units, activation="tanh",
                                               name="attentional")
         self.logits = keras.layers.Dense(vocab, name="logits")
+
+    def serving_signatures(self, **options):
+        """What tfrnn.export saves for this model (tfrnn.zoo.signatures
+        builds it): the signature translate (option:
+        max_source_length)."""
+        return seq2seq_signatures(self, **options)
 
     def get_config(self):
         return {**super().get_config(), "source_tokens": self.source_tokens,
