@@ -8,14 +8,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# Per kind: gates, states, bias shape(H), Keras layer.
+from tfrnn.cells import TORCH_MODES
+
+# Per kind (tfrnn.cells.TORCH_MODES's names): Keras's layer.
 KINDS = {
-    "lstm": (4, 2, lambda h: (4 * h,), keras.layers.LSTM),
-    "gru": (3, 1, lambda h: (2, 3 * h), keras.layers.GRU),
-    "rnn_tanh": (1, 1, lambda h: (h,),
-                 functools.partial(keras.layers.SimpleRNN, activation="tanh")),
-    "rnn_relu": (1, 1, lambda h: (h,),
-                 functools.partial(keras.layers.SimpleRNN, activation="relu")),
+    "lstm": keras.layers.LSTM,
+    "gru": keras.layers.GRU,
+    "rnn_tanh": functools.partial(keras.layers.SimpleRNN, activation="tanh"),
+    "rnn_relu": functools.partial(keras.layers.SimpleRNN, activation="relu"),
 }
 
 
@@ -57,8 +57,8 @@ def recurrent_scale(kind, units):
 def make_problem(rng, batch, time, features, units, dtype="float32",
                  lengths=None, kind="lstm", hidden=None):
     """hidden: h's width, when not `units` (the LSTM's projection)."""
-    gates, num_states, bias_shape, _ = KINDS[kind]
-    widths = [hidden or units, units][:num_states]
+    cell = TORCH_MODES[kind]
+    widths = [hidden or units, units][:cell.states]
 
     def normal(*shape, scale=1.0):
         return (scale * rng.standard_normal(shape)).astype(dtype)
@@ -66,10 +66,10 @@ def make_problem(rng, batch, time, features, units, dtype="float32",
     return Problem(
         kind=kind, x=normal(batch, time, features),
         states=[normal(batch, w, scale=0.5) for w in widths],
-        kernel=normal(features, gates * units, scale=0.5),
-        recurrent_kernel=normal(widths[0], gates * units,
+        kernel=normal(features, cell.gates * units, scale=0.5),
+        recurrent_kernel=normal(widths[0], cell.gates * units,
                                 scale=recurrent_scale(kind, units)),
-        bias=normal(*bias_shape(units), scale=0.5),
+        bias=normal(*cell.bias_shape(units), scale=0.5),
         lengths=None if lengths is None else np.asarray(lengths, np.int32),
         d_output=normal(batch, time, widths[0]),
         d_states=[normal(batch, w) for w in widths])
@@ -99,7 +99,7 @@ def run_with_grads(fn, p):
 def keras_results(p, reverse=False):
     """Outputs, final states and gradients from Keras's own layer with the
     problem's weights copied in, aligned with the op's contract."""
-    layer_class = KINDS[p.kind][3]
+    layer_class = KINDS[p.kind]
     units, time = p.states[0].shape[1], p.x.shape[1]
     layer = layer_class(units, return_sequences=True, return_state=True,
                         go_backwards=reverse, zero_output_for_mask=True,

@@ -43,6 +43,7 @@ import tensorflow as tf
 import keras
 
 import tfrnn
+from tfrnn import cells
 
 # The four configs of DESIGN.md: (B, T, I, H).
 DEFAULT_CONFIGS = [(32, 100, 128, 128), (64, 100, 256, 256),
@@ -217,7 +218,7 @@ def flops(config, cell, forward_backward):
     """Multiply-adds x 2 of the layer's GEMMs: the forward pass does x.W and
     h.U for every step; the backward pass twice that (dx, dh and dW, dU)."""
     batch, steps, features, units = config
-    gates = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
+    gates = cells.CELLS[cell].gates
     forward = 2.0 * batch * steps * (features + units) * gates * units
     return 3 * forward if forward_backward else forward
 

@@ -22,12 +22,10 @@ import re
 
 import numpy as np
 
-MODES = ("lstm", "gru", "rnn_tanh", "rnn_relu")
+from tfrnn.cells import TORCH_MODES
+
+MODES = tuple(TORCH_MODES)
 _KEY = re.compile(r"^(weight|bias)_(ih|hh|hr)_l(\d+)(_reverse)?$")
-
-
-def _gates(mode):
-    return {"lstm": 4, "gru": 3}.get(mode, 1)
 
 
 def _check_mode(mode):
@@ -57,7 +55,7 @@ def _check_group(where, g, mode):
             raise ValueError(
                 f"layer {where}: {key} must be a rank-{rank} array of "
                 f"numbers, got shape {value.shape} of {value.dtype}")
-    gates = _gates(mode)
+    gates = TORCH_MODES[mode].gates
     rows = g["weight_hh"].shape[0]
     units = rows // gates
     width = g["weight_hr"].shape[0] if "weight_hr" in g else units
@@ -105,7 +103,7 @@ def from_torch(state_dict, mode):
             raise ValueError(f"layer {where} lacks weight_ih or weight_hh")
         _check_group(where, g, mode)
         w_ih, w_hh = g["weight_ih"], g["weight_hh"]
-        units = w_hh.shape[0] // _gates(mode)
+        units = w_hh.shape[0] // TORCH_MODES[mode].gates
         has_bias = "bias_ih" in g
         if mode == "gru":
             kernel = _torch_gru_to_keras_order(w_ih, units).T

@@ -7,6 +7,7 @@ import keras
 import tensorflow as tf
 
 import tfrnn
+from tfrnn.cells import CELLS
 from tfrnn.layers import (GRU, LSTM, GRUCell, LSTMCell, SimpleRNN,
                           SimpleRNNCell)
 
@@ -18,7 +19,7 @@ KINDS = {
     "rnn": (SimpleRNN, keras.layers.SimpleRNN, SimpleRNNCell,
             keras.layers.SimpleRNNCell),
 }
-OP_TYPES = {"lstm": "TfrnnLstm", "gru": "TfrnnGru", "rnn": "TfrnnRnn"}
+OP_TYPES = {name: cell.op for name, cell in CELLS.items()}
 both = pytest.mark.parametrize("kind", sorted(KINDS))
 
 
