@@ -118,3 +118,24 @@ def keras_results(p, reverse=False):
     grads = tape.gradient(loss, [x] + states + layer.trainable_weights)
     return ([t.numpy() for t in (output, *final)],
             [g.numpy() for g in grads])
+
+
+def dropout_mask(rng, batch, units, rate=0.4, dtype="float32"):
+    """A variational dropout mask [batch, units], scaled by 1/keep."""
+    keep = rng.random((batch, units)) >= rate
+    return (keep / (1 - rate)).astype(dtype)
+
+
+def run_masked(fn, p, mask, reverse):
+    """fn's outputs under a recurrent mask, and the gradients of the
+    problem's random linear loss w.r.t. all inputs."""
+    inputs = [tf.constant(a) for a in p.inputs]
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        x, *rest = inputs
+        out = fn(x, *rest, sequence_length=p.lengths, reverse=reverse,
+                 recurrent_mask=tf.constant(mask))
+        loss = tf.reduce_sum(out[0] * p.d_output) + sum(
+            tf.reduce_sum(s * d) for s, d in zip(out[1:], p.d_states))
+    return [o.numpy() for o in out] + [g.numpy() for g in
+                                       tape.gradient(loss, inputs)]

@@ -31,7 +31,7 @@ class BackwardWalk {
   using T = typename Cell::Scalar;
   using S = Simd<T>;
   using Packet = typename S::Packet;
-  static constexpr int P = S::kSize;
+  static constexpr int kLanes = S::kSize;
   static constexpr int kGates = Cell::kGates;
   static constexpr int kWidth = Panel<T>::kWidth;  // units per U^T panel
   // Cells whose recurrent-side gradients differ keep them apart; their
@@ -44,7 +44,7 @@ class BackwardWalk {
                const Walk& walk, const SequenceInputs<T>& in,
                const SavedForward<T>& fwd, const Gradients<T>& grads)
       : ctx_(ctx), cell_(cell), walk_(walk), in_(in), fwd_(fwd),
-        grads_(grads), B_(walk.dims.batch), T_(walk.dims.time),
+        grads_(grads), B_(walk.dims.batch), time_(walk.dims.time),
         I_(walk.dims.input), H_(walk.dims.units), Hh_(walk.dims.hidden),
         G_(kGates * H_),
         R_(SavedWidth<Cell>(in, H_)), row_wise_(RowWise(cell)),
@@ -59,7 +59,7 @@ class BackwardWalk {
     std::copy_n(fwd_.d_h_n, B_ * Hh_, grads_.dh0);
     if (Cell::kCellState) std::copy_n(fwd_.d_c_n, B_ * H_, grads_.dc0);
     if (B_ == 0 || walk_.max_len == 0 || H_ == 0) {
-      std::fill_n(grads_.dx, B_ * T_ * I_, T(0));
+      std::fill_n(grads_.dx, B_ * time_ * I_, T(0));
       std::fill_n(grads_.dkernel, I_ * G_, T(0));
       std::fill_n(grads_.drecurrent_kernel, Hh_ * G_, T(0));
       if (projected_) std::fill_n(grads_.dprojection, H_ * Hh_, T(0));
@@ -82,28 +82,28 @@ class BackwardWalk {
   bool Prepare() {
     for (int side = 0; side < sides_; ++side) {
       d_gates_[side] =
-          AllocateScratch<T>(ctx_, B_ * T_ * G_, &d_gates_holder_[side]);
+          AllocateScratch<T>(ctx_, B_ * time_ * G_, &d_gates_holder_[side]);
       if (d_gates_[side] == nullptr) return false;
     }
-    h_prev_ = AllocateScratch<T>(ctx_, B_ * T_ * Hh_, &h_prev_holder_);
+    h_prev_ = AllocateScratch<T>(ctx_, B_ * time_ * Hh_, &h_prev_holder_);
     if (h_prev_ == nullptr) return false;
     if (projected_) {
-      projected_m_ = AllocateScratch<T>(ctx_, B_ * T_ * H_, &m_holder_);
-      projected_dh_ = AllocateScratch<T>(ctx_, B_ * T_ * Hh_, &dh_holder_);
+      projected_m_ = AllocateScratch<T>(ctx_, B_ * time_ * H_, &m_holder_);
+      projected_dh_ = AllocateScratch<T>(ctx_, B_ * time_ * Hh_, &dh_holder_);
       if (projected_m_ == nullptr || projected_dh_ == nullptr) return false;
     }
     T* ut = AllocateScratch<T>(ctx_, ut_panels_.Values(), &ut_holder_);
     if (ut == nullptr) return false;
     ut_panels_.Bind(ut);
     for (int64_t b = 0; b < B_; ++b) {
-      const int64_t len = Length(in_.lengths, b, T_);
+      const int64_t len = Length(in_.lengths, b, time_);
       for (int side = 0; side < sides_; ++side) {
-        std::fill(d_gates_[side] + (b * T_ + len) * G_,
-                  d_gates_[side] + (b + 1) * T_ * G_, T(0));
+        std::fill(d_gates_[side] + (b * time_ + len) * G_,
+                  d_gates_[side] + (b + 1) * time_ * G_, T(0));
       }
       const auto zero_tail = [&](T* values, int64_t width) {
-        std::fill(values + (b * T_ + len) * width,
-                  values + (b + 1) * T_ * width, T(0));
+        std::fill(values + (b * time_ + len) * width,
+                  values + (b + 1) * time_ * width, T(0));
       };
       zero_tail(h_prev_, Hh_);
       if (projected_) {
@@ -144,25 +144,26 @@ class BackwardWalk {
     T* terms = terms_of_.empty() ? nullptr : terms_of_[part].data();
     for (int64_t i = 0; i < rows.count; ++i) {
       const int64_t b = rows[i];
-      const int64_t len = Length(in_.lengths, b, T_);
+      const int64_t len = Length(in_.lengths, b, time_);
       if (t >= len) continue;
       const int64_t prev = PreviousStep(walk_.reverse, t, len);
-      const int64_t row = b * T_ + t;
+      const int64_t row = b * time_ + t;
       BackwardView<T> v{
           fwd_.saved == nullptr ? nullptr : fwd_.saved + (t * B_ + b) * R_,
           fwd_.output + row * Hh_,
-          prev < 0 ? in_.h0 + b * Hh_ : fwd_.output + (b * T_ + prev) * Hh_,
+          prev < 0 ? in_.h0 + b * Hh_ : fwd_.output + (b * time_ + prev) * Hh_,
           nullptr, nullptr, H_, row};
       if (Cell::kCellState) {
         v.c = fwd_.cell + row * H_;
         v.c_prev =
-            prev < 0 ? in_.c0 + b * H_ : fwd_.cell + (b * T_ + prev) * H_;
+            prev < 0 ? in_.c0 + b * H_ : fwd_.cell + (b * time_ + prev) * H_;
       }
       if (row_wise_) {
         RowGradients(v, b, row, terms, row_scratch_[part].data());
       } else {
-        for (int64_t u = u_lo; u < u_hi; u += P) {
-          UnitGradients(v, b, row, u, std::min<int64_t>(P, u_hi - u), terms);
+        for (int64_t u = u_lo; u < u_hi; u += kLanes) {
+          UnitGradients(v, b, row, u, std::min<int64_t>(kLanes, u_hi - u),
+                        terms);
         }
       }
       for (int side = 0; side < bias_width_ / G_; ++side) {
@@ -237,7 +238,7 @@ class BackwardWalk {
   void PrefetchNext(int64_t b, int64_t t, int64_t len, int64_t u, int64_t n) {
     const int64_t next = walk_.reverse ? t + 1 : t - 1;
     if (next < 0 || next >= len) return;
-    const int64_t next_row = b * T_ + next;
+    const int64_t next_row = b * time_ + next;
     const int64_t next_prev = PreviousStep(walk_.reverse, next, len);
     const int64_t n_h = row_wise_ ? Hh_ : n;
     if (Cell::kCellState) Prefetch(fwd_.cell + next_row * H_ + u, n, false);
@@ -251,9 +252,9 @@ class BackwardWalk {
     }
     if (next_prev >= 0) {
       if (Cell::kCellState) {
-        Prefetch(fwd_.cell + (b * T_ + next_prev) * H_ + u, n, false);
+        Prefetch(fwd_.cell + (b * time_ + next_prev) * H_ + u, n, false);
       }
-      Prefetch(fwd_.output + (b * T_ + next_prev) * Hh_ + u, n_h, false);
+      Prefetch(fwd_.output + (b * time_ + next_prev) * Hh_ + u, n_h, false);
     }
   }
 
@@ -265,13 +266,13 @@ class BackwardWalk {
     MultiplyPanels<T>(
         G_, [&](int64_t p) { return ut_panels_.view(p); }, first, last,
         rows.count,
-        [&](int64_t i) { return d_recurrent + (rows[i] * T_ + t) * G_; },
+        [&](int64_t i) { return d_recurrent + (rows[i] * time_ + t) * G_; },
         [&](int64_t row0, int64_t count, int64_t p, const T* tile) {
           const int64_t v0 = p * kWidth;
           const int64_t width = std::min<int64_t>(kWidth, Hh_ - v0);
           for (int64_t r = 0; r < count; ++r) {
             const int64_t b = rows[row0 + r];
-            if (t >= Length(in_.lengths, b, T_)) continue;
+            if (t >= Length(in_.lengths, b, time_)) continue;
             const T* mask = MaskAt(in_.recurrent_mask, b * Hh_ + v0);
             T* dh = grads_.dh0 + b * Hh_ + v0;
             if (cell_.HiddenBypass()) {
@@ -347,7 +348,7 @@ class BackwardWalk {
   void WeightGradients() {
     const T* d_input = d_gates_[0];
     const T* d_recurrent = d_gates_[sides_ - 1];
-    const int64_t rows = B_ * T_;
+    const int64_t rows = B_ * time_;
     Gemm<T>(pool_, false, true, rows, I_, G_, d_input, G_, in_.kernel, G_,
             false, grads_.dx, I_);
     Gemm<T>(pool_, true, false, I_, G_, rows, in_.x, I_, d_input, G_, false,
@@ -377,7 +378,7 @@ class BackwardWalk {
   const SequenceInputs<T> in_;
   const SavedForward<T> fwd_;
   const Gradients<T> grads_;
-  const int64_t B_, T_, I_, H_;
+  const int64_t B_, time_, I_, H_;
   const int64_t Hh_;  // h's width: the projection's P, else H
   const int64_t G_, R_;
   const bool row_wise_;

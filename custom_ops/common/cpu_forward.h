@@ -32,7 +32,7 @@ class ForwardWalk {
   using S = Simd<T>;
   using Packet = typename S::Packet;
   using Layout = GateLayout<T, Cell>;
-  static constexpr int P = S::kSize;
+  static constexpr int kLanes = S::kSize;
   static constexpr int kGates = Cell::kGates;
   static constexpr int kPackets = Layout::kPackets;
   static constexpr int kUnits = Layout::kUnits;
@@ -42,7 +42,7 @@ class ForwardWalk {
               const Walk& walk, const SequenceInputs<T>& in,
               const ForwardOutputs<T>& out)
       : ctx_(ctx), cell_(cell), walk_(walk), in_(in), out_(out),
-        B_(walk.dims.batch), T_(walk.dims.time), I_(walk.dims.input),
+        B_(walk.dims.batch), time_(walk.dims.time), I_(walk.dims.input),
         H_(walk.dims.units), Hh_(walk.dims.hidden), G_(kGates * H_),
         // A step's row: what the cell saves, at least x.W + b.
         R_(std::max<int64_t>(SavedWidth<Cell>(in, H_), G_)),
@@ -55,9 +55,9 @@ class ForwardWalk {
     if (Cell::kCellState) std::copy_n(in_.c0, B_ * H_, out_.c_n);
     // Every step that runs writes its output; the others are zeros.
     for (int64_t b = 0; out_.output != nullptr && b < B_; ++b) {
-      const int64_t len = Length(in_.lengths, b, T_);
-      std::fill(out_.output + (b * T_ + len) * Hh_,
-                out_.output + (b + 1) * T_ * Hh_, T(0));
+      const int64_t len = Length(in_.lengths, b, time_);
+      std::fill(out_.output + (b * time_ + len) * Hh_,
+                out_.output + (b + 1) * time_ * Hh_, T(0));
     }
     if (B_ == 0 || walk_.max_len == 0 || H_ == 0) return;
     if (!Prepare()) return;
@@ -159,7 +159,7 @@ class ForwardWalk {
         I_, [&](int64_t p) { return w_panels_.view(p); }, first, last,
         steps * n,
         [&](int64_t i) {
-          return in_.x + (rows[i % n] * T_ + StepTime(s + i / n)) * I_;
+          return in_.x + (rows[i % n] * time_ + StepTime(s + i / n)) * I_;
         },
         [&](int64_t row0, int64_t count, int64_t p, const T* tile) {
           for (int64_t r = 0; r < count; ++r) {
@@ -179,7 +179,7 @@ class ForwardWalk {
       const int64_t steps = std::min(chunk_, walk_.max_len - s);
       for (int64_t i = 0; normalizes_input_ && i < steps * n; ++i) {
         const int64_t b = rows[i % n];
-        if (StepTime(s + i / n) >= Length(in_.lengths, b, T_)) continue;
+        if (StepTime(s + i / n) >= Length(in_.lengths, b, time_)) continue;
         cell_.NormalizeInput(RowsOfStep(s + i / n) + b * R_, in_.bias);
       }
     }
@@ -190,11 +190,11 @@ class ForwardWalk {
   void StoreTileRow(const T* tile_row, int64_t p, const T* bias,
                     T* row) const {
     for (int q = 0; q < kPackets; ++q) {
-      const int64_t unit = Layout::Unit(p, q * P);
+      const int64_t unit = Layout::Unit(p, q * kLanes);
       if (unit >= H_) continue;
-      const int64_t width = std::min<int64_t>(P, H_ - unit);
-      const int64_t at = Layout::Gate(q * P) * H_ + unit;
-      Packet v = Eigen::internal::pload<Packet>(tile_row + q * P);
+      const int64_t width = std::min<int64_t>(kLanes, H_ - unit);
+      const int64_t at = Layout::Gate(q * kLanes) * H_ + unit;
+      Packet v = Eigen::internal::pload<Packet>(tile_row + q * kLanes);
       if (bias != nullptr) {
         v = Eigen::internal::padd(v, S::Load(bias + at, width));
       }
@@ -228,8 +228,8 @@ class ForwardWalk {
     if constexpr (Cell::kVariants) {
       for (int64_t i = 0; i < rows.count; ++i) {
         const int64_t b = rows[i];
-        if (t >= Length(in_.lengths, b, T_)) continue;
-        const int64_t row = b * T_ + t;
+        if (t >= Length(in_.lengths, b, time_)) continue;
+        const int64_t row = b * time_ + t;
         cell_.ForwardRow(
             h_times_u_ + b * G_, step_rows + b * R_, out_.h_n + b * Hh_,
             out_.c_n + b * H_, row,
@@ -250,11 +250,11 @@ class ForwardWalk {
     const int64_t n_units = std::min<int64_t>(kUnits, H_ - u_first);
     for (int64_t r = 0; r < count; ++r) {
       const int64_t b = rows[row0 + r];
-      const int64_t len = Length(in_.lengths, b, T_);
+      const int64_t len = Length(in_.lengths, b, time_);
       if (t >= len) continue;
-      const int64_t row = b * T_ + t;
-      for (int64_t u = u_first; u < u_first + n_units; u += P) {
-        const int64_t width = std::min<int64_t>(P, H_ - u);
+      const int64_t row = b * time_ + t;
+      for (int64_t u = u_first; u < u_first + n_units; u += kLanes) {
+        const int64_t width = std::min<int64_t>(kLanes, H_ - u);
         Packet hu[kGates];
         for (int g = 0; g < kGates; ++g) {
           hu[g] = Eigen::internal::pload<Packet>(tile + r * kWidth +
@@ -359,7 +359,7 @@ class ForwardWalk {
                  int64_t j_lo, int64_t j_hi) const {
     for (int64_t i = 0; i < rows.count; ++i) {
       const int64_t b = rows[i];
-      if (t >= Length(in_.lengths, b, T_)) {
+      if (t >= Length(in_.lengths, b, time_)) {
         std::copy_n(h_read + b * Hh_ + j_lo, j_hi - j_lo,
                     h_write + b * Hh_ + j_lo);
       }
@@ -371,7 +371,7 @@ class ForwardWalk {
   const Walk walk_;
   const SequenceInputs<T> in_;
   const ForwardOutputs<T> out_;
-  const int64_t B_, T_, I_, H_;
+  const int64_t B_, time_, I_, H_;
   const int64_t Hh_;  // h's width: the projection's P, else H
   const int64_t G_, R_;
   const bool row_wise_;

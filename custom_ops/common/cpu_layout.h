@@ -22,12 +22,12 @@ namespace cpu {
 
 template <typename T, typename Cell>
 struct GateLayout {
-  static constexpr int P = Simd<T>::kSize;
+  static constexpr int kLanes = Simd<T>::kSize;
   static constexpr int kPackets = Cell::kPanelPackets;
   static constexpr int kGates = Cell::kGates;
-  static constexpr int kUnits = P * kPackets / kGates;
+  static constexpr int kUnits = kLanes * kPackets / kGates;
   static constexpr int kWidth = Panel<T, kPackets>::kWidth;
-  static_assert(kUnits % P == 0 && kUnits * kGates == P * kPackets,
+  static_assert(kUnits % kLanes == 0 && kUnits * kGates == kLanes * kPackets,
                 "a panel holds whole packets of units of every gate");
 
   static int64_t Panels(int64_t H) { return (H + kUnits - 1) / kUnits; }
@@ -80,7 +80,7 @@ class GatePanels {
     if (!in_place_) return packed_.view(p);
     View v{weights_ + p * Layout::kUnits, Layout::kGates * H_, {}};
     for (int q = 0; q < Layout::kPackets; ++q) {
-      const int slot = q * Layout::P;
+      const int slot = q * Layout::kLanes;
       v.offset[q] = Layout::Gate(slot) * H_ + slot % Layout::kUnits;
     }
     return v;

@@ -11,33 +11,13 @@ import tensorflow as tf
 from tfrnn import ops
 from tfrnn.layers import GRU, LSTM, SimpleRNN
 from tfrnn.ops import reference
-from rnn_problems import make_problem
+from rnn_problems import dropout_mask, make_problem, run_masked
 
 SEQUENCE = {"lstm": (ops.lstm_sequence, reference.lstm_sequence),
             "gru": (ops.gru_sequence, reference.gru_sequence),
             "rnn_tanh": (ops.rnn_sequence, reference.rnn_sequence)}
 LAYERS = {"lstm": LSTM, "gru": GRU, "rnn_tanh": SimpleRNN}
 kinds = pytest.mark.parametrize("kind", sorted(SEQUENCE))
-
-
-def dropout_mask(rng, batch, units, rate=0.4, dtype="float32"):
-    keep = rng.random((batch, units)) >= rate
-    return (keep / (1 - rate)).astype(dtype)
-
-
-def run(fn, p, mask, reverse):
-    """Outputs and the gradients of a random linear loss w.r.t. all
-    inputs."""
-    inputs = [tf.constant(a) for a in p.inputs]
-    with tf.GradientTape() as tape:
-        tape.watch(inputs)
-        x, *rest = inputs
-        out = fn(x, *rest, sequence_length=p.lengths, reverse=reverse,
-                 recurrent_mask=tf.constant(mask))
-        loss = tf.reduce_sum(out[0] * p.d_output) + sum(
-            tf.reduce_sum(s * d) for s, d in zip(out[1:], p.d_states))
-    return [o.numpy() for o in out] + [g.numpy() for g in
-                                       tape.gradient(loss, inputs)]
 
 
 @kinds
@@ -47,10 +27,11 @@ def test_op_matches_the_reference(kind, reverse):
     p = make_problem(rng, 6, 9, 5, 7, lengths=[9, 4, 0, 1, 9, 6], kind=kind)
     mask = dropout_mask(rng, 6, 7)
     fused, ref = SEQUENCE[kind]
-    for a, b in zip(run(fused, p, mask, reverse),
-                    run(lambda *a, **k: ref(*a, **{**k, "sequence_length":
-                                                   tf.constant(p.lengths)}),
-                        p, mask, reverse)):
+    def reference_op(*a, **k):
+        return ref(*a, **{**k, "sequence_length": tf.constant(p.lengths)})
+
+    for a, b in zip(run_masked(fused, p, mask, reverse),
+                    run_masked(reference_op, p, mask, reverse)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
@@ -58,7 +39,7 @@ def test_op_matches_the_reference(kind, reverse):
 def test_a_mask_of_ones_changes_nothing(kind):
     p = make_problem(np.random.default_rng(2), 3, 5, 4, 6, kind=kind)
     fused = SEQUENCE[kind][0]
-    with_mask = run(fused, p, np.ones((3, 6), np.float32), False)
+    with_mask = run_masked(fused, p, np.ones((3, 6), np.float32), False)
     inputs = [tf.constant(a) for a in p.inputs]
     plain = fused(*inputs)
     for a, b in zip(with_mask, plain):

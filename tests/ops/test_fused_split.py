@@ -22,8 +22,7 @@ import tensorflow as tf
 
 from tfrnn import ops
 from tfrnn.ops import reference
-from rnn_problems import make_problem
-from test_recurrent_dropout import dropout_mask, run
+from rnn_problems import dropout_mask, make_problem, run_masked
 from paths import TESTS
 
 SEQUENCE = {"lstm": (ops.lstm_sequence, reference.lstm_sequence),
@@ -103,7 +102,7 @@ def problem_and_mask(rng, kind, batch, time, units, dtype="float32",
 
 def reference_run(kind, p, mask, reverse):
     fn = SEQUENCE[kind][1]
-    return run(lambda *a, **k: fn(*a, **{
+    return run_masked(lambda *a, **k: fn(*a, **{
         **k, "sequence_length": tf.constant(p.lengths)}), p, mask, reverse)
 
 
@@ -114,7 +113,7 @@ def test_wide_layers_match_the_reference(kind, reverse, dtype, tol):
     rng = np.random.default_rng(5)
     p, mask = problem_and_mask(rng, kind, len(LENGTHS), 9, UNITS, dtype=dtype,
                                lengths=LENGTHS)
-    got = run(SEQUENCE[kind][0], p, mask, reverse)
+    got = run_masked(SEQUENCE[kind][0], p, mask, reverse)
     want = reference_run(kind, p, mask, reverse)
     for a, b in zip(got, want):
         # float64 is the exact check. In float32, sums over 150 units (and
@@ -130,7 +129,7 @@ THREADS_SCRIPT = textwrap.dedent("""
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(int(sys.argv[1]))
     from test_fused_split import SEQUENCE, problem_and_mask
-    from test_recurrent_dropout import run
+    from rnn_problems import run_masked
     results = {}
     for kind, (fn, _) in SEQUENCE.items():
         for reverse in (False, True):
@@ -138,7 +137,7 @@ THREADS_SCRIPT = textwrap.dedent("""
             lengths = %r
             p, mask = problem_and_mask(rng, kind, len(lengths), 9, %d,
                                        lengths=lengths)
-            out = run(fn, p, mask, reverse)
+            out = run_masked(fn, p, mask, reverse)
             results[f"{kind} {reverse}"] = [a.tobytes().hex() for a in out]
     print(json.dumps(results))
 """) % (LENGTHS, UNITS)
@@ -150,7 +149,7 @@ def results_with_threads(threads, split=None):
     threads; `split` ("units" or "rows") forces the LSTM's split
     (TFRNN_STEP_SPLIT)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [TESTS] + sys.path))
+        [TESTS, os.path.dirname(os.path.abspath(__file__))] + sys.path))
     env.pop("TFRNN_STEP_SPLIT", None)
     if split is not None:
         env["TFRNN_STEP_SPLIT"] = split
@@ -226,7 +225,7 @@ def test_short_calls_with_whole_packets_match_the_reference(kind, batch, time,
     p, mask = problem_and_mask(rng, kind, batch, time, 32, dtype=dtype,
                                lengths=lengths)
     for reverse in (False, True):
-        got = run(SEQUENCE[kind][0], p, mask, reverse)
+        got = run_masked(SEQUENCE[kind][0], p, mask, reverse)
         want = reference_run(kind, p, mask, reverse)
         for a, b in zip(got, want):
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
