@@ -3,6 +3,7 @@ same answers as the Keras models in process, atomic versions, warmup."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,6 +17,7 @@ import tfrnn
 from tfrnn.data import Vocabulary
 from tfrnn.export import (check_stock_ops, export_for_serving, non_stock_ops,
                           saved_model_ops, versions)
+from tfrnn.export import graph_ops
 from tfrnn.export import serving as serving_module
 from tfrnn.export.signatures import left_padded
 from tfrnn.zoo import (CharLSTM, ConditionedGenerator, Seq2Seq,
@@ -293,7 +295,7 @@ PLAIN_SERVER = textwrap.dedent("""
     import numpy as np
     import tensorflow as tf
     from tensorflow.python.framework import op_def_registry
-    from tfrnn_free_check import graph_ops
+    from tfrnn_free_check import saved_model_ops
     path, x = sys.argv[1], np.array(json.loads(sys.argv[2]), np.float32)
     fn = tf.saved_model.load(path).signatures["serving_default"]
     (key, spec), = fn.structured_input_signature[1].items()
@@ -301,29 +303,13 @@ PLAIN_SERVER = textwrap.dedent("""
     print("RESULT" + json.dumps({
         "output": output.numpy().tolist(),
         "tfrnn_imported": "tfrnn" in sys.modules,
-        "unregistered": sorted(o for o in graph_ops(path)
+        "unregistered": sorted(o for o in saved_model_ops(path)
                                if op_def_registry.get(o) is None)}))
 """)
-# The op listing, inlined for the server (it must not import tfrnn).
-GRAPH_OPS = textwrap.dedent("""
-    import os
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    def graph_ops(path):
-        proto = saved_model_pb2.SavedModel()
-        with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-            proto.ParseFromString(f.read())
-        ops = set()
-        for g in proto.meta_graphs:
-            ops |= {n.op for n in g.graph_def.node}
-            ops |= {n.op for f in g.graph_def.library.function
-                    for n in f.node_def}
-        return ops
-""")
-
-
 def serve_plain(path, x, tmp_path):
-    (tmp_path / "tfrnn_free_check.py").write_text(GRAPH_OPS)
+    # tfrnn/export/graph_ops.py needs only TensorFlow: the server imports
+    # a copy of that file, not tfrnn.
+    shutil.copy(graph_ops.__file__, tmp_path / "tfrnn_free_check.py")
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     proc = subprocess.run(
         [sys.executable, "-c", PLAIN_SERVER, str(path),

@@ -52,8 +52,8 @@ def _input_products(kernel, bias, columns, norms=None):
     """The prepare of x for _walk: from x's slice [B, UNROLL, I], per
     column block of kernel [I, gates*H], x.W (then the block's `norms`, the
     LSTM's layer norm) + bias as one GEMM, [UNROLL, B, block width] each."""
-    blocks = [(kernel[:, start:stop], bias[start:stop])
-              for start, stop in columns]
+    blocks = list(zip(_column_blocks(kernel, columns),
+                      [bias[start:stop] for start, stop in columns]))
 
     def prepare(chunk):
         batch, features = tf.shape(chunk)[0], tf.shape(chunk)[2]
@@ -129,6 +129,14 @@ def _sequence(x, per_step, states, lengths, reverse, prepare_x, step):
     return (outputs, *final)
 
 
+def _checked_mask(x, recurrent_mask, h0):
+    """(x with the recurrent mask's shape check attached, the mask or
+    None): checked once, not every step as the reference does."""
+    mask = reference.option(recurrent_mask)
+    with tf.control_dependencies(reference.check_recurrent_mask(mask, h0)):
+        return tf.identity(x), mask
+
+
 def _column_blocks(matrix, columns):
     """matrix[:, start:stop] for each block (sliced once, outside the
     loop)."""
@@ -174,9 +182,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
         reference.checked_lstm(x, h0, c0, kernel, recurrent_kernel, bias,
                                sequence_length, peephole, zoneout_h,
                                zoneout_c, projection, layer_norm_weights)
-    mask = reference.option(recurrent_mask)
-    with tf.control_dependencies(reference.check_recurrent_mask(mask, h0)):
-        x = tf.identity(x)
+    x, mask = _checked_mask(x, recurrent_mask, h0)
     units = tf.shape(c0)[-1]
     columns = [(0, 2 * units), (2 * units, 4 * units)]  # [i f], [c o]
     norm_x, norm_h, norm_c = _lstm_layer_norms(ln, columns,
@@ -228,9 +234,7 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
     bias [2, 3H]), in fewer and parallel ops."""
     x = reference.checked(x, [("h0", h0)], kernel, recurrent_kernel, bias,
                           sequence_length, gates=3, bias_rows=2)
-    mask = reference.option(recurrent_mask)
-    with tf.control_dependencies(reference.check_recurrent_mask(mask, h0)):
-        x = tf.identity(x)
+    x, mask = _checked_mask(x, recurrent_mask, h0)
     units = tf.shape(h0)[-1]
     columns = [(0, 2 * units), (2 * units, 3 * units)]  # [z r], [n]
     # z and r take both biases as a sum; n's recurrent bias is inside r * ..
@@ -257,9 +261,7 @@ def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length,
     activation = reference.rnn_activation(nonlinearity)
     x = reference.checked(x, [("h0", h0)], kernel, recurrent_kernel, bias,
                           sequence_length, gates=1)
-    mask = reference.option(recurrent_mask)
-    with tf.control_dependencies(reference.check_recurrent_mask(mask, h0)):
-        x = tf.identity(x)
+    x, mask = _checked_mask(x, recurrent_mask, h0)
 
     def step(inputs, states):
         h = states[0] if mask is None else states[0] * mask

@@ -103,8 +103,9 @@ def _kept(checks):
 
 
 def lstm_widths(recurrent_kernel, projection=None):
-    """(H, h's width) as tensors: (projection's rows, its columns) under a
-    projection [H, P], else recurrent_kernel's rows twice."""
+    """(H, h's width), each a Python int where the static shape knows it,
+    else a tensor: (projection's rows, its columns) under a projection
+    [H, P], else recurrent_kernel's rows twice."""
     if projection is None:
         units = _dim(recurrent_kernel, 0)
         return units, units
