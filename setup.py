@@ -26,10 +26,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "custom_ops"))
 import gpu_build  # noqa: E402
 
-OP_ROOT = "custom_ops"  # include root: "common/...", "lstm/..."
-CPU_SOURCES = ["lstm/lstm_ops.cc", "lstm/lstm_kernels.cc",
-               "gru/gru_ops.cc", "gru/gru_kernels.cc",
-               "rnn/rnn_ops.cc", "rnn/rnn_kernels.cc"]
+OP_ROOT = "custom_ops"  # include root: "cpu/...", "cells/lstm/..."
+CPU_SOURCES = ["cells/lstm/lstm_ops.cc", "cells/lstm/lstm_kernels.cc",
+               "cells/gru/gru_ops.cc", "cells/gru/gru_kernels.cc",
+               "cells/rnn/rnn_ops.cc", "cells/rnn/rnn_kernels.cc"]
 LIBRARY_NAME = "_tfrnn_ops.so"
 BUILD_INFO = "_build_info.json"
 

@@ -1,7 +1,7 @@
 """The GPU check, with no TensorFlow: the CUDA core against torch / cuDNN.
 
 Builds the framework-free GPU core (custom_ops/gpu_build.py) and runs it
-through its C ABI (custom_ops/gpu_core.py) on torch tensors' data pointers
+through its C ABI (tfrnn/gpu_core.py) on torch tensors' data pointers
 and torch's current stream, then prints one table of:
 
 * parity: random problems of every cell (lengths with empty and full rows,
@@ -39,10 +39,12 @@ import time
 
 import torch
 
+# The checkout's tfrnn (its framework-free gpu_core: no TensorFlow here)
+# and its build script.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "custom_ops"))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "custom_ops")]
 import gpu_build  # noqa: E402
-import gpu_core  # noqa: E402
+from tfrnn import gpu_core  # noqa: E402
 
 # (cell, B, T, I, H): odd sizes for parity, the issue's configs for time
 # (a sixth, P: the LSTM's projection, timed against torch's proj_size).

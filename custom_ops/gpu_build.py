@@ -1,14 +1,14 @@
 """Builds the framework-free GPU core, and says how setup.py compiles it.
 
-Two builds of the same sources (custom_ops/*/..._gpu.cu.cc and common/):
+Two builds of the same sources (custom_ops/cells/*/..._gpu.cu.cc and gpu/):
 
 * ``cuda``: nvcc, SASS for every GPU_ARCHS and compute_90 PTX, into
-  ``libtfrnn_gpu.so`` with its C ABI (common/gpu_capi.cc), for
+  ``libtfrnn_gpu.so`` with its C ABI (gpu/capi.cc), for
   benchmarks/gpu_check.py on a GPU machine, and into the TensorFlow op
   library by setup.py. The CUDA runtime is linked statically; cuBLAS is
-  loaded at run time (common/gpu_blas.h).
+  loaded at run time (gpu/blas.h).
 * ``host``: the same sources compiled as C++ with a host stand-in for the
-  GEMMs and the launches (common/gpu_backend_host.h), into
+  GEMMs and the launches (gpu/backend_host.h), into
   ``libtfrnn_gpu_host.so``: what tests/gpu/test_gpu_core.py runs on a machine
   without a GPU.
 
@@ -36,10 +36,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))  # the include root
 # The cells' and the shared entry points, in both builds.
-CORE_SOURCES = ["lstm/lstm_gpu.cu.cc", "gru/gru_gpu.cu.cc",
-                "rnn/rnn_gpu.cu.cc", "common/gpu_shared.cu.cc"]
-CUDA_ONLY_SOURCES = ["common/gpu_blas.cu.cc"]
-C_API_SOURCE = "common/gpu_capi.cc"
+CORE_SOURCES = ["cells/lstm/lstm_gpu.cu.cc", "cells/gru/gru_gpu.cu.cc",
+                "cells/rnn/rnn_gpu.cu.cc", "gpu/shared.cu.cc"]
+CUDA_ONLY_SOURCES = ["gpu/blas.cu.cc"]
+C_API_SOURCE = "gpu/capi.cc"
 # SASS for Turing (T4), Ampere (A100, A10/A40/RTX 30), Ada (L4, L40, RTX
 # 40) and Hopper (H100, H200); compute_90 PTX for newer GPUs to JIT.
 GPU_ARCHS = ["75", "80", "86", "89", "90"]

@@ -44,17 +44,30 @@ def test_torch_modes_are_interop_modes():
     assert tuple(TORCH_MODES) == interop.MODES
 
 
-def test_the_registry_reads_without_tensorflow():
-    """The registry is plain Python: loaded by path with TensorFlow
-    unimportable."""
+def test_the_framework_free_modules_load_without_tensorflow():
+    """tfrnn.cells and the GPU core's binding load with TensorFlow
+    unimportable (the GPU check's machines have none); the rest of tfrnn
+    then says what to install."""
     code = (
-        "import sys, importlib.util\n"
+        "import sys\n"
         "sys.modules['tensorflow'] = None\n"
-        f"spec = importlib.util.spec_from_file_location('cells', "
-        f"{os.path.join(ROOT, 'tfrnn', 'cells.py')!r})\n"
-        "module = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(module)\n"
-        "print(sorted(module.CELLS))\n")
+        "import tfrnn\n"
+        "from tfrnn import cells, gpu_core\n"
+        "print(sorted(cells.CELLS), sorted(gpu_core.CELLS))\n"
+        "try:\n"
+        "    tfrnn.layers\n"
+        "except ImportError as err:\n"
+        "    print(err)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, check=True).stdout
-    assert out.strip() == "['gru', 'lstm', 'rnn']"
+                         text=True, check=True, cwd=ROOT).stdout.splitlines()
+    assert out[0] == ("['gru', 'lstm', 'rnn'] "
+                      "['gru', 'lstm', 'rnn_relu', 'rnn_tanh']")
+    assert out[1].startswith("tfrnn needs TensorFlow 2.21")
+
+
+def test_the_gpu_core_binding_reads_the_registry():
+    from tfrnn import gpu_core
+    assert gpu_core.CELLS == {"lstm": (4, 4, 1, True),
+                              "gru": (3, 4, 2, False),
+                              "rnn_tanh": (1, 0, 1, False),
+                              "rnn_relu": (1, 0, 1, False)}

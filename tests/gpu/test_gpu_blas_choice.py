@@ -1,5 +1,5 @@
 """The GPU core's cuBLAS choice and handle cache on the host
-(custom_ops/common/gpu_blas_choice.h, what gpu_blas.cu.cc decides without
+(custom_ops/gpu/blas_choice.h, what gpu_blas.cu.cc decides without
 CUDA): a small C++ program built with g++ prints the decisions for the
 cases below."""
 
@@ -16,7 +16,7 @@ PROGRAM = r"""
 #include <string>
 #include <utility>
 #include <vector>
-#include "common/gpu_blas_choice.h"
+#include "gpu/blas_choice.h"
 
 using tfrnn::gpu::CublasCandidates;
 using tfrnn::gpu::LruHandles;

@@ -1,7 +1,7 @@
 """The GPU core without a GPU: its host build against the CPU op.
 
 custom_ops/gpu_build.py compiles the GPU core's sources (the walks of
-common/gpu_walk.h, the element kernels, each cell's __host__ __device__
+gpu/walk.h, the element kernels, each cell's __host__ __device__
 math, the workspace plan, the C ABI) as C++ with a host stand-in for
 cuBLAS and the launches. Everything of the GPU path but the launches and
 the GEMM library runs here, and must give the CPU op's results: outputs,
@@ -18,13 +18,13 @@ import sys
 import numpy as np
 import pytest
 
+from tfrnn import gpu_core
 from tfrnn.ops.loader import library
 
 from paths import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "custom_ops"))
 import gpu_build  # noqa: E402
-import gpu_core  # noqa: E402
 
 CELLS = sorted(gpu_core.CELLS)
 # (B, T, I, H): odd sizes, a unit count past a warp, and the empty ones.

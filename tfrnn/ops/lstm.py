@@ -34,7 +34,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     h.U, the same mask at every step (variational recurrent dropout: pass
     a dropout mask, already scaled by 1/keep); it gets no gradient.
 
-    Options, each off when None (formulas: custom_ops/lstm/lstm_cell.h):
+    Options, each off when None (formulas: custom_ops/cells/lstm/lstm_cell.h):
     `peephole` [3,H] the weights p_i, p_f, p_o (BlockLSTM's); `zoneout_h`,
     `zoneout_c` the share of h_{t-1} / c_{t-1} each unit keeps, a number or
     [B,T,H] in [0, 1] (a training mask of 0s and 1s, or inference's

@@ -180,7 +180,7 @@ def layer_norm(z, gain, shift=None, groups=1, epsilon=1e-3):
 def _cell(z, c_prev, h_prev=None, peephole=None, zoneout_h=None,
           zoneout_c=None, cell_clip=-1.0, norm_c=None, projection=None):
     """One step of gate math on pre-activations z [B,4H], with the op's
-    options (custom_ops/lstm/lstm_cell.h; None or a negative clip: off);
+    options (custom_ops/cells/lstm/lstm_cell.h; None or a negative clip: off);
     norm_c, when given, maps c_t to what tanh reads (layer norm);
     projection [H,P] multiplies o * tanh(..) before zoneout_h."""
     i, f, g, o = tf.split(z, 4, axis=-1)

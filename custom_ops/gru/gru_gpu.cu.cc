@@ -1,6 +1,0 @@
-// The fused GRU on the GPU: the shared GPU walks instantiated for its
-// cell.
-#include "common/gpu_entries.h"
-#include "gru/gru_cell_gpu.h"
-
-TFRNN_INSTANTIATE_GPU_CELL(::tfrnn::gru::GpuCell)
