@@ -1,6 +1,5 @@
 """The cell registry (tfrnn/cells.py) against what it describes."""
 
-import os
 import re
 import subprocess
 import sys

@@ -150,28 +150,29 @@ struct Engine {
 
 // The GPU kernels of Tfrnn<name>, Tfrnn<name>Grad and Tfrnn<name>Step of
 // one dtype; sequence_length stays in host memory, where it is validated.
-#define TFRNN_REGISTER_GPU_KERNELS_FOR(name, cell, T)                      \
+#define TFRNN_REGISTER_GPU_KERNELS_FOR(name, cell, T, options)                \
   REGISTER_KERNEL_BUILDER(                                                 \
       Name("Tfrnn" name)                                                   \
           .Device(::tensorflow::DEVICE_GPU)                                \
           .TypeConstraint<T>("T")                                          \
           .HostMemory("sequence_length"),                                  \
-      ::tfrnn::SequenceOp<::tfrnn::gpu::Engine<cell, T>>);                 \
+      ::tfrnn::SequenceOp<::tfrnn::gpu::Engine<cell, T>, options>);           \
   REGISTER_KERNEL_BUILDER(                                                 \
       Name("Tfrnn" name "Grad")                                            \
           .Device(::tensorflow::DEVICE_GPU)                                \
           .TypeConstraint<T>("T")                                          \
           .HostMemory("sequence_length"),                                  \
-      ::tfrnn::SequenceGradOp<::tfrnn::gpu::Engine<cell, T>>);             \
+      ::tfrnn::SequenceGradOp<::tfrnn::gpu::Engine<cell, T>, options>);       \
   REGISTER_KERNEL_BUILDER(                                                 \
       Name("Tfrnn" name "Step")                                            \
           .Device(::tensorflow::DEVICE_GPU)                                \
           .TypeConstraint<T>("T"),                                         \
-      ::tfrnn::StepOp<::tfrnn::gpu::Engine<cell, T>>)
+      ::tfrnn::StepOp<::tfrnn::gpu::Engine<cell, T>, options>)
 
-// The GPU kernels of a cell's three ops, float and double.
-#define TFRNN_REGISTER_RECURRENT_GPU_KERNELS(name, cell) \
-  TFRNN_REGISTER_GPU_KERNELS_FOR(name, cell, float);     \
-  TFRNN_REGISTER_GPU_KERNELS_FOR(name, cell, double)
+// The GPU kernels of a cell's three ops, float and double, with the cell's
+// Options (binding/op_kernels.h).
+#define TFRNN_REGISTER_RECURRENT_GPU_KERNELS(name, cell, options) \
+  TFRNN_REGISTER_GPU_KERNELS_FOR(name, cell, float, options);     \
+  TFRNN_REGISTER_GPU_KERNELS_FOR(name, cell, double, options)
 
 #endif  // TFRNN_CUSTOM_OPS_BINDING_GPU_ENGINE_H_

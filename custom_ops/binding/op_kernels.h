@@ -10,21 +10,19 @@
 //   kRecurrentGradsDiffer  the h.U side's gate gradients differ from the
 //                        x.W side's (the GRU's candidate: r * (h.U + b))
 //   kHiddenBypass        part of dh_{t-1} bypasses U (the GRU's z * h)
-//   kVariants            the LSTM's options: inputs peephole, zoneout_h,
-//                        zoneout_c, gain_x, gain_h, gain_c, shift_c,
-//                        projection_kernel after recurrent_mask (see
-//                        CheckPeephole, CheckZoneout, CheckLayerNorm,
-//                        CheckWeights), dpeephole, the layer norm's dgain_x,
-//                        dgain_h, dgain_c, dshift_c and dprojection_kernel
-//                        last of the gradients; under layer norm the saved
-//                        row is LayerNormSavedWidth(H) wide; under a
-//                        projection h (and its inputs, outputs, mask and
-//                        zoneout) is P wide, c H wide
+//   kVariants            the LSTM's options (their inputs after its own,
+//                        their gradients last: cells/lstm/lstm_options.h);
+//                        under layer norm the saved row is
+//                        LayerNormSavedWidth(H) wide; under a projection h
+//                        (and its inputs, outputs, mask and zoneout) is P
+//                        wide, c H wide
 //   kSavedName           the saved values' name in error messages
 //   Attrs                the cell's own attributes (the RNN's nonlinearity),
 //                        read by ReadCellAttrs(ctx, Attrs*), found by ADL
 // An Engine (cpu::Engine in cpu/engine.h) binds a cell's math on a
 // device: Engine::Cell (the traits), Engine::T, Engine::Forward/Backward.
+// Options (binding/option_inputs.h) reads and checks a cell's option
+// inputs by name: the kernels know them through it alone.
 //
 // Inputs and outputs, in order (c only with kCellState, saved only with
 // kSaved, is_training only with kSaved or kCellState):
@@ -34,8 +32,7 @@
 //   Tfrnn<Cell>Grad  x, h0, c0, kernel, recurrent_kernel, sequence_length,
 //                    output, saved, cell, d_output, d_h_n, d_c_n,
 //                    recurrent_mask, [variants] -> dx, dh0, dc0, dkernel,
-//                    drecurrent_kernel, dbias, [dpeephole, dgain_x, dgain_h,
-//                    dgain_c, dshift_c, dprojection_kernel]
+//                    drecurrent_kernel, dbias, [variants' gradients]
 //   Tfrnn<Cell>Step  x, h, c, kernel, recurrent_kernel, bias, [variants]
 //                    -> h_new, c_new, saved
 // Inputs are checked here even where the shape function already did, since
@@ -47,6 +44,7 @@
 
 #include "shared/host_device.h"
 #include "shared/recurrent_args.h"
+#include "binding/option_inputs.h"
 #include "binding/validation.h"
 #include "tensorflow/core/framework/op_kernel.h"
 
@@ -60,8 +58,7 @@ inline absl::Status ReadCellAttrs(tensorflow::OpKernelConstruction*,
 // The inputs of a kernel, taken in order.
 class InputList {
  public:
-  explicit InputList(tensorflow::OpKernelContext* ctx, int first = 0)
-      : ctx_(ctx), next_(first) {}
+  explicit InputList(tensorflow::OpKernelContext* ctx) : ctx_(ctx) {}
   const tensorflow::Tensor& Next() { return ctx_->input(next_++); }
 
  private:
@@ -100,18 +97,10 @@ absl::Status CheckBias(const tensorflow::Tensor& bias, const Dims& d) {
   return CheckShape(bias, "bias", BiasShape<Cell>(d));
 }
 
-// The LSTM's projection_kernel input (kVariants), which sets the units
-// and h's width; null for other cells.
-template <typename Cell>
-const tensorflow::Tensor* ProjectionInput(tensorflow::OpKernelContext* ctx) {
-  if (!Cell::kVariants) return nullptr;
-  return &ctx->input(OptionInput(ctx->num_inputs(), kProjectionInput));
-}
-
 // Takes and checks x, the states and the weights (the inputs every op
 // starts with; the LSTM's projection too, read ahead) into args and d;
 // returns x.
-template <typename Cell, typename T>
+template <typename Cell, typename Options, typename T>
 absl::Status TakeStatesAndWeights(tensorflow::OpKernelContext* ctx,
                                   InputList& in, int x_rank,
                                   const char* h_name, const char* c_name,
@@ -122,7 +111,8 @@ absl::Status TakeStatesAndWeights(tensorflow::OpKernelContext* ctx,
   const tensorflow::Tensor& c_t = Cell::kCellState ? in.Next() : h_t;
   const tensorflow::Tensor& kernel_t = in.Next();
   const tensorflow::Tensor& recurrent_t = in.Next();
-  const tensorflow::Tensor* projection = ProjectionInput<Cell>(ctx);
+  const tensorflow::Tensor* projection;
+  TF_RETURN_IF_ERROR(Options::Projection(ctx, &projection));
   if (Cell::kCellState) {
     TF_RETURN_IF_ERROR(CheckInputs(
         **x, x_rank, {{h_t, h_name}, {c_t, c_name, true}}, kernel_t,
@@ -161,37 +151,7 @@ absl::Status TakeLengths(InputList& in, Walk* walk, SequenceInputs<T>* args) {
   return absl::OkStatus();
 }
 
-// The inputs of the LSTM's options whose shapes their gradients take.
-struct VariantTensors {
-  const tensorflow::Tensor* peephole = nullptr;
-  // gain_x, gain_h, gain_c, shift_c
-  const tensorflow::Tensor* layer_norm[kLayerNormInputs] = {};
-  const tensorflow::Tensor* projection = nullptr;
-};
-
-// The next inputs as the LSTM's options (peephole, zoneout_h, zoneout_c,
-// the layer norm's, then projection_kernel: TakeStatesAndWeights checked
-// it), checked.
-template <typename T>
-absl::Status TakeVariants(InputList& in, const Dims& d, bool read_values,
-                          SequenceInputs<T>* args,
-                          VariantTensors* tensors = nullptr) {
-  VariantTensors taken;
-  taken.peephole = &in.Next();
-  TF_RETURN_IF_ERROR(CheckPeephole(*taken.peephole, d, &args->peephole));
-  TF_RETURN_IF_ERROR(CheckZoneout(in.Next(), "zoneout_h", d, d.hidden,
-                                  read_values, &args->zoneout_h));
-  TF_RETURN_IF_ERROR(CheckZoneout(in.Next(), "zoneout_c", d, d.units,
-                                  read_values, &args->zoneout_c));
-  for (const tensorflow::Tensor*& t : taken.layer_norm) t = &in.Next();
-  taken.projection = &in.Next();
-  if (tensors != nullptr) *tensors = taken;
-  return CheckLayerNorm(*taken.layer_norm[0], *taken.layer_norm[1],
-                        *taken.layer_norm[2], *taken.layer_norm[3], d,
-                        &args->layer_norm);
-}
-
-template <typename Engine>
+template <typename Engine, typename Options>
 class SequenceOp : public tensorflow::OpKernel {
   using Cell = typename Engine::Cell;
   using T = typename Engine::T;
@@ -217,13 +177,12 @@ class SequenceOp : public tensorflow::OpKernel {
     SequenceInputs<T> args{};
     const tensorflow::Tensor* x;
     TF_RETURN_IF_ERROR(
-        (TakeStatesAndWeights<Cell, T>(ctx, in, 3, "h0", "c0", &d, &args, &x)));
+        (TakeStatesAndWeights<Cell, Options, T>(ctx, in, 3, "h0", "c0", &d,
+                                                &args, &x)));
     TF_RETURN_IF_ERROR((TakeBias<Cell, T>(in, d, &args)));
     TF_RETURN_IF_ERROR(TakeLengths(in, &walk, &args));
     TF_RETURN_IF_ERROR(CheckRecurrentMask(in.Next(), d, &args.recurrent_mask));
-    if (Cell::kVariants) {
-      TF_RETURN_IF_ERROR(TakeVariants(in, d, Engine::kInputsOnHost, &args));
-    }
+    TF_RETURN_IF_ERROR(Options::Take(ctx, d, Engine::kInputsOnHost, &args));
 
     OutputList out(ctx);
     ForwardOutputs<T> results{};
@@ -256,7 +215,7 @@ class SequenceOp : public tensorflow::OpKernel {
   typename Cell::Attrs attrs_;
 };
 
-template <typename Engine>
+template <typename Engine, typename Options>
 class SequenceGradOp : public tensorflow::OpKernel {
   using Cell = typename Engine::Cell;
   using T = typename Engine::T;
@@ -280,7 +239,8 @@ class SequenceGradOp : public tensorflow::OpKernel {
     SequenceInputs<T> args{};
     const tensorflow::Tensor* x;
     TF_RETURN_IF_ERROR(
-        (TakeStatesAndWeights<Cell, T>(ctx, in, 3, "h0", "c0", &d, &args, &x)));
+        (TakeStatesAndWeights<Cell, Options, T>(ctx, in, 3, "h0", "c0", &d,
+                                                &args, &x)));
     TF_RETURN_IF_ERROR(TakeLengths(in, &walk, &args));
 
     const tensorflow::TensorShape seq_h{d.batch, d.time, d.hidden};
@@ -298,15 +258,10 @@ class SequenceGradOp : public tensorflow::OpKernel {
     };
     // recurrent_mask and the options come last but set the saved row's
     // width: read them first.
-    InputList options(
-        ctx, ctx->num_inputs() - 1 - (Cell::kVariants ? kVariantInputs : 0));
-    TF_RETURN_IF_ERROR(
-        CheckRecurrentMask(options.Next(), d, &args.recurrent_mask));
-    VariantTensors variants;
-    if (Cell::kVariants) {
-      TF_RETURN_IF_ERROR(
-          TakeVariants(options, d, Engine::kInputsOnHost, &args, &variants));
-    }
+    const tensorflow::Tensor* mask;
+    TF_RETURN_IF_ERROR(ctx->input("recurrent_mask", &mask));
+    TF_RETURN_IF_ERROR(CheckRecurrentMask(*mask, d, &args.recurrent_mask));
+    TF_RETURN_IF_ERROR(Options::Take(ctx, d, Engine::kInputsOnHost, &args));
     TF_RETURN_IF_ERROR(take("output", seq_h, &fwd.output));
     if (Cell::kSaved > 0) {
       const int64_t width = SavedWidth<Cell>(args, d.units);
@@ -329,18 +284,7 @@ class SequenceGradOp : public tensorflow::OpKernel {
     TF_RETURN_IF_ERROR(out.Next({d.input, G}, &grads.dkernel));
     TF_RETURN_IF_ERROR(out.Next({d.hidden, G}, &grads.drecurrent_kernel));
     TF_RETURN_IF_ERROR(out.Next(BiasShape<Cell>(d), &grads.dbias));
-    if (Cell::kVariants) {
-      TF_RETURN_IF_ERROR(
-          out.Next(variants.peephole->shape(), &grads.dpeephole));
-      T** layer_norm[] = {&grads.dgain_x, &grads.dgain_h, &grads.dgain_c,
-                          &grads.dshift_c};
-      for (int k = 0; k < kLayerNormInputs; ++k) {
-        TF_RETURN_IF_ERROR(
-            out.Next(variants.layer_norm[k]->shape(), layer_norm[k]));
-      }
-      TF_RETURN_IF_ERROR(
-          out.Next(variants.projection->shape(), &grads.dprojection));
-    }
+    TF_RETURN_IF_ERROR(Options::AllocateGradients(ctx, &grads));
     Engine::Backward(ctx, attrs_, walk, args, fwd, grads);
     return absl::OkStatus();
   }
@@ -350,7 +294,7 @@ class SequenceGradOp : public tensorflow::OpKernel {
 };
 
 // One step for decoding: the sequence forward with T = 1, every row active.
-template <typename Engine>
+template <typename Engine, typename Options>
 class StepOp : public tensorflow::OpKernel {
   using Cell = typename Engine::Cell;
   using T = typename Engine::T;
@@ -372,11 +316,11 @@ class StepOp : public tensorflow::OpKernel {
     SequenceInputs<T> args{};
     const tensorflow::Tensor* x;
     TF_RETURN_IF_ERROR(
-        (TakeStatesAndWeights<Cell, T>(ctx, in, 2, "h", "c", &d, &args, &x)));
+        (TakeStatesAndWeights<Cell, Options, T>(ctx, in, 2, "h", "c", &d,
+                                                &args, &x)));
     TF_RETURN_IF_ERROR((TakeBias<Cell, T>(in, d, &args)));
-    if (Cell::kVariants) {  // a per-step zoneout is [B, 1, H] here
-      TF_RETURN_IF_ERROR(TakeVariants(in, d, Engine::kInputsOnHost, &args));
-    }
+    // a per-step zoneout is [B, 1, H] here
+    TF_RETURN_IF_ERROR(Options::Take(ctx, d, Engine::kInputsOnHost, &args));
 
     OutputList out(ctx);
     ForwardOutputs<T> results{};
@@ -396,17 +340,18 @@ class StepOp : public tensorflow::OpKernel {
 };
 
 // The kernels of Tfrnn<name>, Tfrnn<name>Grad and Tfrnn<name>Step on `device`
-// for one engine (a type of the device's engine for a cell and dtype).
-#define TFRNN_REGISTER_RECURRENT_KERNELS(name, device, T, engine)           \
+// for one engine (a type of the device's engine for a cell and dtype) and
+// the cell's Options.
+#define TFRNN_REGISTER_RECURRENT_KERNELS(name, device, T, engine, options)  \
   REGISTER_KERNEL_BUILDER(                                                  \
       Name("Tfrnn" name).Device(device).TypeConstraint<T>("T"),             \
-      ::tfrnn::SequenceOp<engine>);                                         \
+      ::tfrnn::SequenceOp<engine, options>);                                \
   REGISTER_KERNEL_BUILDER(                                                  \
       Name("Tfrnn" name "Grad").Device(device).TypeConstraint<T>("T"),      \
-      ::tfrnn::SequenceGradOp<engine>);                                     \
+      ::tfrnn::SequenceGradOp<engine, options>);                            \
   REGISTER_KERNEL_BUILDER(                                                  \
       Name("Tfrnn" name "Step").Device(device).TypeConstraint<T>("T"),      \
-      ::tfrnn::StepOp<engine>)
+      ::tfrnn::StepOp<engine, options>)
 
 }  // namespace tfrnn
 

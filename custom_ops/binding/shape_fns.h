@@ -4,6 +4,7 @@
 #ifndef TFRNN_CUSTOM_OPS_BINDING_SHAPE_FNS_H_
 #define TFRNN_CUSTOM_OPS_BINDING_SHAPE_FNS_H_
 
+#include "binding/option_inputs.h"
 #include "shared/recurrent_args.h"
 #include "tensorflow/core/framework/shape_inference.h"
 
@@ -15,9 +16,9 @@ using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
 
 // Reads I, H and Hh from kernel [I,G*H], recurrent_kernel [Hh,G*H] and,
-// for the LSTM (kVariants), projection_kernel (the last input: [0] none,
-// else [H,P] and Hh = P); without a projection Hh = H (*same: true).
-template <typename Cell>
+// for the LSTM (kVariants), projection_kernel ([0] none, else [H,P] and
+// Hh = P); without a projection Hh = H (*same: true).
+template <typename Cell, typename Options>
 absl::Status WeightDims(InferenceContext* c, int kernel_idx,
                         DimensionHandle* input, DimensionHandle* units,
                         DimensionHandle* hidden, bool* same) {
@@ -30,9 +31,8 @@ absl::Status WeightDims(InferenceContext* c, int kernel_idx,
   *same = true;
   if constexpr (Cell::kVariants) {
     ShapeHandle projection;
-    TF_RETURN_IF_ERROR(c->WithRankAtMost(
-        c->input(OptionInput(c->num_inputs(), kProjectionInput)), 2,
-        &projection));
+    TF_RETURN_IF_ERROR(Options::Shape(c, "projection_kernel", &projection));
+    TF_RETURN_IF_ERROR(c->WithRankAtMost(projection, 2, &projection));
     *same = c->RankKnown(projection) && c->Rank(projection) != 2;
     if (!c->RankKnown(projection)) {
       *units = c->UnknownDim();
@@ -63,7 +63,7 @@ inline absl::Status StateDims(InferenceContext* c, int idx,
 // Checks x (input 0, rank x_rank, features last), the states (inputs
 // 1..kStates: h [B,Hh], then c [B,H]) and the weights that follow.
 // Returns x, B, H and Hh.
-template <typename Cell>
+template <typename Cell, typename Options>
 absl::Status CommonShape(InferenceContext* c, int x_rank, ShapeHandle* x,
                          DimensionHandle* batch, DimensionHandle* units,
                          DimensionHandle* hidden) {
@@ -73,7 +73,7 @@ absl::Status CommonShape(InferenceContext* c, int x_rank, ShapeHandle* x,
   DimensionHandle input, unused;
   bool same;
   TF_RETURN_IF_ERROR(
-      WeightDims<Cell>(c, 1 + kStates, &input, units, hidden, &same));
+      WeightDims<Cell, Options>(c, 1 + kStates, &input, units, hidden, &same));
   TF_RETURN_IF_ERROR(c->Merge(c->Dim(*x, x_rank - 1), input, &unused));
   TF_RETURN_IF_ERROR(StateDims(c, 1, batch, hidden));
   if (same) TF_RETURN_IF_ERROR(c->Merge(*units, *hidden, units));
@@ -96,15 +96,15 @@ inline absl::Status BiasDims(InferenceContext* c, int idx, int gates,
 }
 
 // The saved row's width: kSaved per unit or, for the LSTM (kVariants)
-// with its layer-norm inputs (the last four) given, LayerNormSavedWidth;
-// unknown while gain_x's size is.
-template <typename Cell>
+// with its layer-norm inputs given, LayerNormSavedWidth; unknown while
+// gain_x's size is.
+template <typename Cell, typename Options>
 absl::Status SavedDim(InferenceContext* c, DimensionHandle units,
                       DimensionHandle* saved) {
   if constexpr (Cell::kVariants) {
     ShapeHandle gain_x;
-    TF_RETURN_IF_ERROR(c->WithRank(
-        c->input(OptionInput(c->num_inputs(), kLayerNormFirst)), 1, &gain_x));
+    TF_RETURN_IF_ERROR(Options::Shape(c, "gain_x", &gain_x));
+    TF_RETURN_IF_ERROR(c->WithRank(gain_x, 1, &gain_x));
     const DimensionHandle size = c->Dim(gain_x, 0);
     if (!c->ValueKnown(size)) {
       *saved = c->UnknownDim();
@@ -121,8 +121,9 @@ absl::Status SavedDim(InferenceContext* c, DimensionHandle units,
 }
 
 // The shape functions of a cell's three ops (their inputs and outputs in
-// the order binding/op_kernels.h lists), from the cell's traits.
-template <typename Cell>
+// the order binding/op_kernels.h lists), from the cell's traits and its
+// Options (binding/option_inputs.h).
+template <typename Cell, typename Options = NoOptionInputs>
 struct RecurrentShapes {
   static constexpr int kStates = Cell::kCellState ? 2 : 1;
 
@@ -130,7 +131,7 @@ struct RecurrentShapes {
     ShapeHandle x, lengths, mask;
     DimensionHandle batch, units, hidden, saved;
     TF_RETURN_IF_ERROR(
-        CommonShape<Cell>(c, 3, &x, &batch, &units, &hidden));
+        CommonShape<Cell, Options>(c, 3, &x, &batch, &units, &hidden));
     TF_RETURN_IF_ERROR(
         BiasDims(c, 3 + kStates, Cell::kGates, Cell::kBiasRows, units));
     TF_RETURN_IF_ERROR(c->WithRank(c->input(4 + kStates), 1, &lengths));
@@ -146,7 +147,7 @@ struct RecurrentShapes {
     c->set_output(out++, c->MakeShape({batch, hidden}));
     if (Cell::kCellState) c->set_output(out++, c->MakeShape({batch, units}));
     if (Cell::kSaved > 0) {  // time-major
-      TF_RETURN_IF_ERROR(SavedDim<Cell>(c, units, &saved));
+      TF_RETURN_IF_ERROR(SavedDim<Cell, Options>(c, units, &saved));
       c->set_output(out++, is_training ? c->MakeShape({time, batch, saved})
                                        : c->MakeShape({0}));
     }
@@ -161,7 +162,7 @@ struct RecurrentShapes {
     ShapeHandle x;
     DimensionHandle batch, units, hidden, width;
     TF_RETURN_IF_ERROR(
-        CommonShape<Cell>(c, 3, &x, &batch, &units, &hidden));
+        CommonShape<Cell, Options>(c, 3, &x, &batch, &units, &hidden));
     TF_RETURN_IF_ERROR(c->Multiply(units, Cell::kGates, &width));
     int out = 0;
     c->set_output(out++, x);
@@ -172,30 +173,21 @@ struct RecurrentShapes {
     c->set_output(out++, Cell::kBiasRows == 0
                              ? c->MakeShape({width})
                              : c->MakeShape({Cell::kBiasRows, width}));
-    if (Cell::kVariants) {  // dpeephole, the layer norm's, dprojection
-      c->set_output(out++, c->input(OptionInput(c->num_inputs(), 0)));
-      for (int k = 0; k < kLayerNormInputs; ++k) {
-        c->set_output(out++, c->input(OptionInput(c->num_inputs(),
-                                                  kLayerNormFirst + k)));
-      }
-      c->set_output(out++, c->input(OptionInput(c->num_inputs(),
-                                                kProjectionInput)));
-    }
-    return absl::OkStatus();
+    return Options::SetGradientShapes(c);
   }
 
   static absl::Status Step(InferenceContext* c) {
     ShapeHandle x;
     DimensionHandle batch, units, hidden, saved;
     TF_RETURN_IF_ERROR(
-        CommonShape<Cell>(c, 2, &x, &batch, &units, &hidden));
+        CommonShape<Cell, Options>(c, 2, &x, &batch, &units, &hidden));
     TF_RETURN_IF_ERROR(
         BiasDims(c, 3 + kStates, Cell::kGates, Cell::kBiasRows, units));
     int out = 0;
     c->set_output(out++, c->MakeShape({batch, hidden}));
     if (Cell::kCellState) c->set_output(out++, c->MakeShape({batch, units}));
     if (Cell::kSaved > 0) {
-      TF_RETURN_IF_ERROR(SavedDim<Cell>(c, units, &saved));
+      TF_RETURN_IF_ERROR(SavedDim<Cell, Options>(c, units, &saved));
       c->set_output(out++, c->MakeShape({batch, saved}));
     }
     return absl::OkStatus();

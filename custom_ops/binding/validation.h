@@ -151,71 +151,12 @@ absl::Status CheckRecurrentMask(const tensorflow::Tensor& mask,
   return absl::OkStatus();
 }
 
-// peephole [3, H] (p_i, p_f, p_o), or shape [0] for none; *data null then.
-template <typename T>
-absl::Status CheckPeephole(const tensorflow::Tensor& peephole, const Dims& d,
-                           const T** data) {
-  *data = nullptr;
-  if (IsNone(peephole)) return absl::OkStatus();
-  TF_RETURN_IF_ERROR(CheckShape(peephole, "peephole", {3, d.units}));
-  *data = peephole.flat<T>().data();
-  return absl::OkStatus();
-}
-
-// The layer norm's gain_x [4H], gain_h [4H], gain_c [H], shift_c [H]: all
-// given, or all shape [0] for none (*w all null then).
-template <typename T>
-absl::Status CheckLayerNorm(const tensorflow::Tensor& gain_x,
-                            const tensorflow::Tensor& gain_h,
-                            const tensorflow::Tensor& gain_c,
-                            const tensorflow::Tensor& shift_c, const Dims& d,
-                            LayerNormWeights<T>* w) {
-  *w = {};
-  const bool none[] = {IsNone(gain_x), IsNone(gain_h), IsNone(gain_c),
-                       IsNone(shift_c)};
-  if (none[0] && none[1] && none[2] && none[3]) return absl::OkStatus();
-  if (none[0] || none[1] || none[2] || none[3]) {
-    return Invalid(
-        "layer norm takes gain_x, gain_h, gain_c and shift_c together: give "
-        "all four, or all four as shape [0] for none");
-  }
-  TF_RETURN_IF_ERROR(CheckShape(gain_x, "gain_x", {4 * d.units}));
-  TF_RETURN_IF_ERROR(CheckShape(gain_h, "gain_h", {4 * d.units}));
-  TF_RETURN_IF_ERROR(CheckShape(gain_c, "gain_c", {d.units}));
-  TF_RETURN_IF_ERROR(CheckShape(shift_c, "shift_c", {d.units}));
-  *w = {In<T>(gain_x), In<T>(gain_h), In<T>(gain_c), In<T>(shift_c)};
-  return absl::OkStatus();
-}
-
 // The error for a zoneout value outside [0, 1], on either device.
 inline absl::Status ZoneoutOutOfRange(const char* name, double value,
                                       int64_t index) {
   return Invalid(std::string(name) + " must lie in [0, 1], got " +
                  std::to_string(value) + " at flat index " +
                  std::to_string(index));
-}
-
-// A zoneout input: shape [0] (none), a scalar (the same share for every
-// unit and step) or [B, T, width] (per step; width: the state's, Hh for h,
-// H for c); every value in [0, 1], checked here when `read_values` (the
-// tensor is in host memory), else by the GPU engine (CheckZoneoutValues).
-template <typename T>
-absl::Status CheckZoneout(const tensorflow::Tensor& z, const char* name,
-                          const Dims& d, int64_t width, bool read_values,
-                          StepWeights<T>* weights) {
-  *weights = {nullptr, false};
-  if (IsNone(z)) return absl::OkStatus();
-  if (z.dims() != 0) {
-    TF_RETURN_IF_ERROR(CheckShape(z, name, {d.batch, d.time, width}));
-  }
-  const auto flat = z.flat<T>();
-  for (int64_t i = 0; read_values && i < flat.size(); ++i) {
-    if (!(flat(i) >= T(0) && flat(i) <= T(1))) {  // NaN fails too
-      return ZoneoutOutOfRange(name, static_cast<double>(flat(i)), i);
-    }
-  }
-  *weights = {flat.data(), z.dims() != 0};
-  return absl::OkStatus();
 }
 
 }  // namespace tfrnn

@@ -79,7 +79,9 @@ struct NoOptions {
   using Cell = GpuCell;
   static Status AttrsFor(const char*, const void* options,
                          typename Cell::Attrs*) {
-    if (options != nullptr) return {kBadArgument, "options are the LSTM's only"};
+    if (options != nullptr) {
+      return {kBadArgument, "options are the LSTM's only"};
+    }
     return {};
   }
   static int64_t HiddenUnits(const void*, int64_t units) { return units; }

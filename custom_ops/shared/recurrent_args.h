@@ -28,20 +28,6 @@ struct StepWeights {
   bool per_step;
 };
 
-// The LSTM's option inputs (cells with kVariants) come last of its ops'
-// inputs: peephole, zoneout_h, zoneout_c, then the layer norm's
-// kLayerNormInputs (gain_x, gain_h, gain_c, shift_c) from kLayerNormFirst,
-// then projection_kernel (kProjectionInput).
-constexpr int kVariantInputs = 8;
-constexpr int kLayerNormInputs = 4;
-constexpr int kLayerNormFirst = 3;
-constexpr int kProjectionInput = 7;
-
-// The index of option input k of an LSTM op with `num_inputs` inputs.
-constexpr int OptionInput(int num_inputs, int k) {
-  return num_inputs - kVariantInputs + k;
-}
-
 // The LSTM's layer-norm weights (each null when layer norm is off).
 template <typename T>
 struct LayerNormWeights {

@@ -8,9 +8,12 @@ z, r, h. Same sequence_length / reverse / training semantics as
 
 import tensorflow as tf
 
+from tfrnn.cells import CELLS
+
 from tfrnn.ops.inputs import (as_float_tensors, lengths_or_full,
-                              mask_or_empty, zeros_if_none)
-from tfrnn.ops.loader import active_ops, library, stock_ops
+                              mask_or_empty)
+from tfrnn.ops.gradients import register_gradients
+from tfrnn.ops.loader import active_ops, stock_ops
 
 
 def gru_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
@@ -49,33 +52,4 @@ def gru_step(x, h, kernel, recurrent_kernel, bias):
     return tf.cast(h_new, dtype)
 
 
-@tf.RegisterGradient("TfrnnGru")
-def _gru_grad(op, d_output, d_h_n, unused_d_reserve):
-    """Gradient of TfrnnGru (re-running an inference-mode forward in
-    training mode to get the activations)."""
-    x, h0, kernel, recurrent_kernel, bias, lengths, mask = op.inputs
-    reverse = op.get_attr("reverse")
-    output, h_n, reserve = op.outputs
-    if not op.get_attr("is_training"):
-        output, _, reserve = library.ops.tfrnn_gru(
-            x, h0, kernel, recurrent_kernel, bias, lengths, mask,
-            reverse=reverse, is_training=True)
-    grads = library.ops.tfrnn_gru_grad(
-        x, h0, kernel, recurrent_kernel, lengths, output, reserve,
-        zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n), mask,
-        reverse=reverse)
-    return list(grads) + [None, None]
-
-
-@tf.RegisterGradient("TfrnnGruStep")
-def _gru_step_grad(op, d_h_new, unused_d_reserve):
-    """Gradient of one step: the sequence gradient with T = 1."""
-    x, h, kernel, recurrent_kernel, _ = op.inputs
-    h_new, reserve = op.outputs
-    d_h_new = zeros_if_none(d_h_new, h_new)
-    ones = tf.ones(tf.shape(x)[:1], tf.int32)
-    dx, dh, dkernel, drecurrent, dbias = library.ops.tfrnn_gru_grad(
-        x[:, None], h, kernel, recurrent_kernel, ones, h_new[:, None],
-        reserve[None], d_h_new[:, None], tf.zeros_like(d_h_new),
-        tf.zeros([0], x.dtype))
-    return [dx[:, 0], dh, dkernel, drecurrent, dbias]
+register_gradients(CELLS["gru"])

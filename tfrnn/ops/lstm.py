@@ -7,11 +7,13 @@ bfloat16 inputs compute in float32.
 
 import tensorflow as tf
 
+from tfrnn.cells import CELLS
+
 from tfrnn.ops.inputs import (as_float_tensors, cell_clip_or_none,
                               epsilon_or_error, invalid_argument,
-                              lengths_or_full, mask_or_empty, zeros_if_none,
-                              zoneout_or_empty)
-from tfrnn.ops.loader import active_ops, library, stock_ops
+                              lengths_or_full, mask_or_empty, zoneout_or_empty)
+from tfrnn.ops.gradients import register_gradients
+from tfrnn.ops.loader import active_ops, stock_ops
 
 
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
@@ -67,9 +69,8 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias,
     else:
         output, h_n, c_n, _, cells = ops.tfrnn_lstm(
             x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-            _or_empty(peephole, x.dtype), *zoneout,
-            *_layer_norm_inputs(ln, x.dtype),
-            _or_empty(projection, x.dtype), reverse=reverse,
+            *_option_inputs(x.dtype, peephole, zoneout, ln, projection),
+            reverse=reverse,
             cell_clip=clip, layer_norm_epsilon=epsilon,
             is_training=bool(training) or return_cell_sequence)
         result = (output, h_n, c_n)
@@ -106,14 +107,21 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias, peephole=None,
         steps = [z[:, None] if z.shape.rank == 2 else z for z in zoneout]
         result = ops.tfrnn_lstm_step(
             x, h, c, kernel, recurrent_kernel, bias,
-            _or_empty(peephole, x.dtype), *steps,
-            *_layer_norm_inputs(ln, x.dtype),
-            _or_empty(projection, x.dtype), cell_clip=clip,
+            *_option_inputs(x.dtype, peephole, steps, ln, projection),
+            cell_clip=clip,
             layer_norm_epsilon=epsilon)[:2]
     return tuple(tf.cast(t, dtype) for t in result)
 
 
 _LAYER_NORM = ("gain_x", "gain_h", "gain_c", "shift_c")
+# The LSTM ops' option inputs after their own, in order, and whether each
+# gets a gradient (the Grad op's "d" + name outputs, after dbias): the list
+# of custom_ops/cells/lstm/lstm_options.h, held to the op library by
+# tests/ops/test_lstm_option_seam.py.
+LSTM_OPTIONS = (("peephole", True), ("zoneout_h", False),
+                ("zoneout_c", False), ("gain_x", True), ("gain_h", True),
+                ("gain_c", True), ("shift_c", True),
+                ("projection_kernel", True))
 
 
 def _float_inputs(peephole, layer_norm, projection, **named):
@@ -139,9 +147,13 @@ def _float_inputs(peephole, layer_norm, projection, **named):
     return dtype, tensors, (peephole, ln, projection)
 
 
-def _layer_norm_inputs(ln, dtype):
-    """The op's four layer-norm inputs: the weights, or four [0] "none"."""
-    return ln if ln is not None else [_or_empty(None, dtype)] * 4
+def _option_inputs(dtype, peephole, zoneout, ln, projection):
+    """The ops' option inputs in LSTM_OPTIONS's order, [0] where off;
+    zoneout: [zoneout_h, zoneout_c] as the op takes them."""
+    given = dict(peephole=peephole, zoneout_h=zoneout[0],
+                 zoneout_c=zoneout[1], projection_kernel=projection)
+    given.update(zip(_LAYER_NORM, ln or ()))
+    return [_or_empty(given.get(name), dtype) for name, _ in LSTM_OPTIONS]
 
 
 def _options(dtype, zoneout_h, zoneout_c, cell_clip):
@@ -156,49 +168,4 @@ def _or_empty(option, dtype):
     return tf.zeros([0], dtype) if option is None else option
 
 
-@tf.RegisterGradient("TfrnnLstm")
-def _lstm_grad(op, d_output, d_h_n, d_c_n, *unused_reserve_grads):
-    """Gradient of TfrnnLstm through TfrnnLstmGrad.
-
-    An inference-mode forward kept no activations: run it again in training
-    mode to get them (correct, at the cost of one more forward).
-    """
-    # options: peephole, zoneout_h/c, the layer norm's four, the projection
-    (x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-     *options) = op.inputs
-    attrs = dict(reverse=op.get_attr("reverse"),
-                 cell_clip=op.get_attr("cell_clip"),
-                 layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
-    output, h_n, c_n, gates, cell = op.outputs
-    if not op.get_attr("is_training"):
-        output, _, _, gates, cell = library.ops.tfrnn_lstm(
-            x, h0, c0, kernel, recurrent_kernel, bias, lengths, mask,
-            *options, is_training=True, **attrs)
-    *grads, dpeephole, dgain_x, dgain_h, dgain_c, dshift_c, dproj = \
-        library.ops.tfrnn_lstm_grad(
-            x, h0, c0, kernel, recurrent_kernel, lengths, output, gates,
-            cell, zeros_if_none(d_output, output),
-            zeros_if_none(d_h_n, h_n), zeros_if_none(d_c_n, c_n), mask,
-            *options, **attrs)
-    return grads + [None, None, dpeephole, None, None, dgain_x, dgain_h,
-                    dgain_c, dshift_c, dproj]
-
-
-@tf.RegisterGradient("TfrnnLstmStep")
-def _lstm_step_grad(op, d_h_new, d_c_new, unused_d_gates):
-    """Gradient of one step: the sequence gradient with T = 1."""
-    x, h, c, kernel, recurrent_kernel, _, *options = op.inputs
-    h_new, c_new, gates = op.outputs
-    d_h_new = zeros_if_none(d_h_new, h_new)
-    ones = tf.ones(tf.shape(x)[:1], tf.int32)
-    # the layer norm's four, then the projection's
-    dx, dh, dc, dkernel, drecurrent, dbias, dpeephole, *d_options = \
-        library.ops.tfrnn_lstm_grad(
-            x[:, None], h, c, kernel, recurrent_kernel, ones,
-            h_new[:, None], gates[None], c_new[:, None],
-            d_h_new[:, None], tf.zeros_like(d_h_new),
-            zeros_if_none(d_c_new, c_new), tf.zeros([0], x.dtype),
-            *options, cell_clip=op.get_attr("cell_clip"),
-            layer_norm_epsilon=op.get_attr("layer_norm_epsilon"))
-    return [dx[:, 0], dh, dc, dkernel, drecurrent, dbias, dpeephole, None,
-            None, *d_options]
+register_gradients(CELLS["lstm"], LSTM_OPTIONS)

@@ -10,9 +10,12 @@ unavailable.
 
 import tensorflow as tf
 
+from tfrnn.cells import CELLS
+
 from tfrnn.ops.inputs import (as_float_tensors, check_nonlinearity,
-                              lengths_or_full, mask_or_empty, zeros_if_none)
-from tfrnn.ops.loader import active_ops, library, stock_ops
+                              lengths_or_full, mask_or_empty)
+from tfrnn.ops.gradients import register_gradients
+from tfrnn.ops.loader import active_ops, stock_ops
 
 
 def rnn_sequence(x, h0, kernel, recurrent_kernel, bias, sequence_length=None,
@@ -71,29 +74,4 @@ def rnn_step(x, h, kernel, recurrent_kernel, bias, nonlinearity="tanh"):
     return tf.cast(h_new, dtype)
 
 
-@tf.RegisterGradient("TfrnnRnn")
-def _rnn_grad(op, d_output, d_h_n):
-    """Gradient of TfrnnRnn through TfrnnRnnGrad (it needs only the
-    outputs, so an inference forward serves as well)."""
-    x, h0, kernel, recurrent_kernel, _, lengths, mask = op.inputs
-    output, h_n = op.outputs
-    grads = library.ops.tfrnn_rnn_grad(
-        x, h0, kernel, recurrent_kernel, lengths, output,
-        zeros_if_none(d_output, output), zeros_if_none(d_h_n, h_n), mask,
-        reverse=op.get_attr("reverse"),
-        nonlinearity=op.get_attr("nonlinearity"))
-    return list(grads) + [None, None]
-
-
-@tf.RegisterGradient("TfrnnRnnStep")
-def _rnn_step_grad(op, d_h_new):
-    """Gradient of one step: the sequence gradient with T = 1."""
-    x, h, kernel, recurrent_kernel, _ = op.inputs
-    h_new = op.outputs[0]
-    d_h_new = zeros_if_none(d_h_new, h_new)
-    ones = tf.ones(tf.shape(x)[:1], tf.int32)
-    dx, dh, dkernel, drecurrent, dbias = library.ops.tfrnn_rnn_grad(
-        x[:, None], h, kernel, recurrent_kernel, ones, h_new[:, None],
-        d_h_new[:, None], tf.zeros_like(d_h_new), tf.zeros([0], x.dtype),
-        nonlinearity=op.get_attr("nonlinearity"))
-    return [dx[:, 0], dh, dkernel, drecurrent, dbias]
+register_gradients(CELLS["rnn"])

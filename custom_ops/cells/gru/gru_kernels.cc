@@ -14,12 +14,12 @@ namespace tfrnn {
 namespace gru {
 
 TFRNN_REGISTER_RECURRENT_KERNELS("Gru", ::tensorflow::DEVICE_CPU, float,
-                                 cpu::Engine<CpuCell<float>>);
+                                 cpu::Engine<CpuCell<float>>, NoOptionInputs);
 TFRNN_REGISTER_RECURRENT_KERNELS("Gru", ::tensorflow::DEVICE_CPU, double,
-                                 cpu::Engine<CpuCell<double>>);
+                                 cpu::Engine<CpuCell<double>>, NoOptionInputs);
 
 #if GOOGLE_CUDA
-TFRNN_REGISTER_RECURRENT_GPU_KERNELS("Gru", GpuCell);
+TFRNN_REGISTER_RECURRENT_GPU_KERNELS("Gru", GpuCell, NoOptionInputs);
 #endif  // GOOGLE_CUDA
 
 }  // namespace gru

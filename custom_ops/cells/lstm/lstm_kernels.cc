@@ -9,6 +9,7 @@
 #include "cells/lstm/lstm_cell_gpu.h"
 #endif
 #include "cells/lstm/lstm_cell_cpu.h"
+#include "cells/lstm/lstm_option_inputs.h"
 
 namespace tfrnn {
 namespace lstm {
@@ -30,12 +31,12 @@ absl::Status ReadCellAttrs(tensorflow::OpKernelConstruction* ctx,
 }
 
 TFRNN_REGISTER_RECURRENT_KERNELS("Lstm", ::tensorflow::DEVICE_CPU, float,
-                                 cpu::Engine<CpuCell<float>>);
+                                 cpu::Engine<CpuCell<float>>, OptionInputs);
 TFRNN_REGISTER_RECURRENT_KERNELS("Lstm", ::tensorflow::DEVICE_CPU, double,
-                                 cpu::Engine<CpuCell<double>>);
+                                 cpu::Engine<CpuCell<double>>, OptionInputs);
 
 #if GOOGLE_CUDA
-TFRNN_REGISTER_RECURRENT_GPU_KERNELS("Lstm", GpuCell);
+TFRNN_REGISTER_RECURRENT_GPU_KERNELS("Lstm", GpuCell, OptionInputs);
 #endif  // GOOGLE_CUDA
 
 }  // namespace lstm

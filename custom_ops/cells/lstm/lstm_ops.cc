@@ -7,27 +7,19 @@
 // check everything again at run time (shapes may be unknown until then).
 #include "binding/shape_fns.h"
 #include "cells/lstm/lstm_cell.h"
+#include "cells/lstm/lstm_option_inputs.h"
+#include "cells/lstm/lstm_options.h"
 #include "tensorflow/core/framework/op.h"
 
 namespace tfrnn {
 namespace {
 
-using Shapes = shape::RecurrentShapes<lstm::Cell>;
+using Shapes = shape::RecurrentShapes<lstm::Cell, lstm::OptionInputs>;
 
 }  // namespace
 
-// The options every LSTM op takes, in the order the kernels read them
-// (binding/op_kernels.h's TakeVariants: kVariantInputs of them) and
-// their attributes; the sequence op's doc says what each does.
-#define TFRNN_LSTM_OPTION_INPUTS \
-  Input("peephole: T")           \
-      .Input("zoneout_h: T")     \
-      .Input("zoneout_c: T")     \
-      .Input("gain_x: T")        \
-      .Input("gain_h: T")        \
-      .Input("gain_c: T")        \
-      .Input("shift_c: T")       \
-      .Input("projection_kernel: T")
+// The options' attributes (their inputs: lstm_options.h); the sequence
+// op's doc says what each does.
 #define TFRNN_LSTM_OPTION_ATTRS  \
   Attr("cell_clip: float = -1")  \
       .Attr("layer_norm_epsilon: float = 0.001")
@@ -41,7 +33,7 @@ REGISTER_OP("TfrnnLstm")
     .Input("bias: T")
     .Input("sequence_length: int32")
     .Input("recurrent_mask: T")
-    .TFRNN_LSTM_OPTION_INPUTS
+    TFRNN_LSTM_OPTIONS(TFRNN_OPTION_INPUT)
     .Output("output: T")
     .Output("h_n: T")
     .Output("c_n: T")
@@ -93,19 +85,14 @@ REGISTER_OP("TfrnnLstmGrad")
     .Input("d_h_n: T")
     .Input("d_c_n: T")
     .Input("recurrent_mask: T")
-    .TFRNN_LSTM_OPTION_INPUTS
+    TFRNN_LSTM_OPTIONS(TFRNN_OPTION_INPUT)
     .Output("dx: T")
     .Output("dh0: T")
     .Output("dc0: T")
     .Output("dkernel: T")
     .Output("drecurrent_kernel: T")
     .Output("dbias: T")
-    .Output("dpeephole: T")
-    .Output("dgain_x: T")
-    .Output("dgain_h: T")
-    .Output("dgain_c: T")
-    .Output("dshift_c: T")
-    .Output("dprojection_kernel: T")
+    TFRNN_LSTM_OPTIONS(TFRNN_OPTION_GRADIENT_OUTPUT)
     .Attr("T: {float, double}")
     .Attr("reverse: bool = false")
     .TFRNN_LSTM_OPTION_ATTRS
@@ -119,7 +106,7 @@ REGISTER_OP("TfrnnLstmStep")
     .Input("kernel: T")
     .Input("recurrent_kernel: T")
     .Input("bias: T")
-    .TFRNN_LSTM_OPTION_INPUTS
+    TFRNN_LSTM_OPTIONS(TFRNN_OPTION_INPUT)
     .Output("h_new: T")
     .Output("c_new: T")
     .Output("gates: T")

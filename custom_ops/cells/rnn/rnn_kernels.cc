@@ -25,12 +25,12 @@ absl::Status ReadCellAttrs(tensorflow::OpKernelConstruction* ctx,
 }
 
 TFRNN_REGISTER_RECURRENT_KERNELS("Rnn", ::tensorflow::DEVICE_CPU, float,
-                                 cpu::Engine<CpuCell<float>>);
+                                 cpu::Engine<CpuCell<float>>, NoOptionInputs);
 TFRNN_REGISTER_RECURRENT_KERNELS("Rnn", ::tensorflow::DEVICE_CPU, double,
-                                 cpu::Engine<CpuCell<double>>);
+                                 cpu::Engine<CpuCell<double>>, NoOptionInputs);
 
 #if GOOGLE_CUDA
-TFRNN_REGISTER_RECURRENT_GPU_KERNELS("Rnn", GpuCell);
+TFRNN_REGISTER_RECURRENT_GPU_KERNELS("Rnn", GpuCell, NoOptionInputs);
 #endif  // GOOGLE_CUDA
 
 }  // namespace rnn
