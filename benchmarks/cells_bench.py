@@ -14,7 +14,7 @@ import sys
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfrnn import bench  # noqa: E402
+from tfrnn.bench import speed as bench  # noqa: E402
 
 
 def main(argv=None):

@@ -1,5 +1,5 @@
 """Fused LSTM/GRU/Elman RNN vs Keras, BlockLSTMV2 and torch; see
-tfrnn/bench.py.
+tfrnn/bench/speed.py.
 
     python benchmarks/lstm_bench.py [--cell gru|rnn] [--rounds 15] [--json F]
 
@@ -14,6 +14,6 @@ if __name__ == "__main__":
     # A script may quiet TensorFlow's C++ log before TensorFlow loads; the
     # package never changes the environment of a program that imports it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from tfrnn import bench
+    from tfrnn.bench import speed as bench
 
     sys.exit(bench.main())

@@ -17,7 +17,7 @@ if __name__ == "__main__":
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfrnn import bench  # noqa: E402
+from tfrnn.bench import speed as bench  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")  # one tf.function per candidate, by design
 

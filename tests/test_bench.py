@@ -5,7 +5,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from tfrnn import bench
+from tfrnn.bench import speed as bench
 
 
 def test_block_lstm_gradient_wired_by_hand_matches_keras():
@@ -48,7 +48,7 @@ def test_plot_is_written(tmp_path):
 def test_variant_bench_candidates_compute_one_function():
     """--variant's fused and loop candidates run the same cell and weights:
     equal gradients; the mask variants keep the plain mask's row lengths."""
-    from tfrnn import bench_variants
+    from tfrnn.bench import variants as bench_variants
     for variant in ("peephole", "holes"):  # zoneout: random in training
         x, fns = bench_variants.candidates(variant, (3, 6, 4, 4))
         fused, loop = fns["fused"](x), fns["loop"](x)
@@ -60,7 +60,8 @@ def test_variant_bench_candidates_compute_one_function():
 
 
 def test_variant_bench_prints_every_variant(capsys):
-    from tfrnn import bench_variants, cli
+    from tfrnn.app import cli
+    from tfrnn.bench import variants as bench_variants
     assert cli.main(["bench", "--variant", "peephole", "left_padding",
                      "--configs", "2,3,4,4", "--rounds", "1",
                      "--warmup", "0"]) == 0

@@ -10,7 +10,7 @@ import keras
 import pytest
 
 import tfrnn
-from tfrnn import cli
+from tfrnn.app import cli
 from tfrnn.export import versions
 
 TEXT = "all the world's a stage, and all the men and women merely players. "

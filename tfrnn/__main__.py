@@ -2,6 +2,6 @@
 
 import sys
 
-from tfrnn.cli import main
+from tfrnn.app.cli import main
 
 sys.exit(main())

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfrnn import cli
+from tfrnn.app import cli
 from tfrnn.data.vocab import END, PAD, RESERVED, START
 from tfrnn.export import export_for_serving
 from tfrnn.training.recipes import line_datasets, text_lines, train_char_lstm

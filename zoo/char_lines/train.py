@@ -20,7 +20,7 @@ library's source, which every machine has.
 import os
 import sys
 
-from tfrnn import cli
+from tfrnn.app import cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TEXT = os.path.join(HERE, "..", "..", "..", "shared", "data",

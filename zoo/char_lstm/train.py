@@ -17,7 +17,7 @@ same command after an interruption and it resumes), then prints a sample.
 import os
 import sys
 
-from tfrnn import cli
+from tfrnn.app import cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TEXT = os.path.join(HERE, "..", "..", "..", "shared", "data",

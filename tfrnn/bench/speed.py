@@ -24,7 +24,7 @@ speed-ups.
 
     tfrnn bench [--cell gru|rnn] [--rounds 15] [--configs 32,100,128,128 ...]
                 [--memory] [--plot speed.png] [--json results.json]
-    tfrnn bench --variant all|peephole|zoneout|... (tfrnn/bench_variants.py:
+    tfrnn bench --variant all|peephole|zoneout|... (tfrnn/bench/variants.py:
                 each LSTM option and mask against the plain fused LSTM)
 """
 
@@ -254,7 +254,7 @@ def peak_step_memory(cell, name, config):
     raises its process's resident memory at the step's peak, measured in a
     fresh process (traced first; sampled every 0.2 ms)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "tfrnn.bench", MEMORY_PROBE, cell, name,
+        [sys.executable, "-m", "tfrnn.bench.speed", MEMORY_PROBE, cell, name,
          ",".join(map(str, config))], capture_output=True, text=True,
         timeout=600)
     if proc.returncode != 0:

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from tfrnn.bench import (DEFAULT_CONFIGS, common_options, configs_and_op,
+from tfrnn.bench.speed import (DEFAULT_CONFIGS, common_options, configs_and_op,
                          flops, gemm_peak, interleaved_medians)
 from tfrnn.layers import LSTM, LSTMCell, lstm_options
 

@@ -154,9 +154,9 @@ def _generate(args):
 
 def _bench(argv):
     if "--variant" in argv:
-        from tfrnn import bench_variants
+        from tfrnn.bench import variants as bench_variants
         return bench_variants.main(argv)
-    from tfrnn import bench
+    from tfrnn.bench import speed as bench
     return bench.main(argv)
 
 

@@ -2,7 +2,7 @@
 Python standard library's own source (every machine has it; no download),
 then a sample and an export for TF Serving.
 
-    python -m tfrnn.demo [any `tfrnn train charlstm` option]
+    python -m tfrnn.app.demo [any `tfrnn train charlstm` option]
 
 It is `tfrnn train charlstm` with a shorter schedule (3 epochs of 150
 batches, a few minutes on two cores); see `tfrnn train charlstm --help`.
@@ -10,7 +10,7 @@ batches, a few minutes on two cores); see `tfrnn train charlstm --help`.
 
 import sys
 
-from tfrnn import cli
+from tfrnn.app import cli
 
 DEMO = ["--epochs", "3", "--steps-per-epoch", "150", "--batch-size", "32",
         "--prime", "def ", "--workdir", "runs/demo", "--export-dir",
