@@ -5,11 +5,11 @@ turns padded batches into masks the tfrnn layers honour, and
 `MaskedSparseCategoricalCrossentropy` averages over real tokens only.
 """
 
-import numbers
 
 import numpy as np
 import tensorflow as tf
 
+from tfrnn.arguments import at_least, is_integer
 from tfrnn.data.vocab import PAD
 
 
@@ -37,10 +37,7 @@ def bucket_boundaries(lengths, num_buckets=8, max_spread=1.5):
         raise ValueError(f"lengths must be a list of integers >= 0, got "
                          f"{lengths.dtype} values of shape {lengths.shape} "
                          f"from {lengths.min()} to {lengths.max()}")
-    if isinstance(num_buckets, bool) or not isinstance(
-            num_buckets, numbers.Integral) or num_buckets < 1:
-        raise ValueError(f"num_buckets must be an integer >= 1, got "
-                         f"{num_buckets!r}")
+    at_least("num_buckets", num_buckets, 1)
     quantiles = np.quantile(lengths, np.linspace(0, 1, num_buckets + 1)[1:-1])
     # bucket_by_sequence_length puts length L in the first bucket with
     # L < boundary, so a boundary just above a quantile keeps it inside.
@@ -69,8 +66,8 @@ def bucket_by_length(dataset, batch_size, boundaries, length_fn=None,
     """
     _check_batch_size(batch_size)
     boundaries = list(boundaries)
-    if any(isinstance(b, bool) or not isinstance(b, numbers.Integral)
-           for b in boundaries) or boundaries != sorted(set(boundaries)) or \
+    if not all(is_integer(b) for b in boundaries) or \
+            boundaries != sorted(set(boundaries)) or \
             (boundaries and boundaries[0] < 1):
         raise ValueError(f"boundaries must be increasing integers >= 1 (an "
                          f"empty list is one bucket), got {boundaries}")
@@ -94,10 +91,7 @@ def padded_batches(dataset, batch_size, pad_to=None, drop_remainder=False):
 
 
 def _check_batch_size(batch_size):
-    if isinstance(batch_size, bool) or not isinstance(
-            batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got "
-                         f"{batch_size!r}")
+    at_least("batch_size", batch_size, 1)
 
 
 def _pad_values(dataset):

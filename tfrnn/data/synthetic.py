@@ -12,11 +12,11 @@ Each returns numpy arrays or lists of strings (easy to inspect);
 
 import datetime
 
-import numbers
 
 import numpy as np
 import tensorflow as tf
 
+from tfrnn.arguments import at_least
 from tfrnn.data.vocab import RESERVED
 
 
@@ -25,10 +25,7 @@ def _counts(**named):
     bound: name=value (bound 0) or name=(value, bound)."""
     for name, value in named.items():
         value, low = value if isinstance(value, tuple) else (value, 0)
-        if isinstance(value, bool) or not isinstance(
-                value, numbers.Integral) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got "
-                             f"{value!r}")
+        at_least(name, value, low)
 
 
 def adding_problem(num_examples, length, seed=0):

@@ -6,9 +6,10 @@ strings. Ids 0-3 are reserved: padding, out-of-vocabulary, start, end.
 """
 
 import collections
-import numbers
 
 import tensorflow as tf
+
+from tfrnn.arguments import at_least, is_integer
 
 PAD, OOV, START, END = 0, 1, 2, 3
 RESERVED = ("<pad>", "<unk>", "<s>", "</s>")
@@ -59,17 +60,12 @@ class Vocabulary(tf.Module):
         if isinstance(texts, (str, bytes)):
             raise TypeError("texts must be a list of strings, not one string "
                             "(it would be read as a list of characters)")
-        if max_size is not None and (
-                isinstance(max_size, bool) or
-                not isinstance(max_size, numbers.Integral)
-                or max_size <= len(RESERVED)):
+        if max_size is not None and (not is_integer(max_size) or
+                                     max_size <= len(RESERVED)):
             raise ValueError(f"max_size must be an integer > "
                              f"{len(RESERVED)} (the reserved ids count), or "
                              f"None; got {max_size!r}")
-        if isinstance(min_count, bool) or \
-                not isinstance(min_count, numbers.Integral) or min_count < 1:
-            raise ValueError(f"min_count must be an integer >= 1, got "
-                             f"{min_count!r}")
+        at_least("min_count", min_count, 1)
         counts = collections.Counter()
         for text in texts:
             if isinstance(text, bytes):

@@ -16,6 +16,7 @@ import tempfile
 
 import tensorflow as tf
 
+from tfrnn.arguments import is_integer
 from tfrnn.export.graph_ops import check_stock_ops
 from tfrnn.export.signatures import has_signatures, serving_module
 from tfrnn.export.warmup import write_warmup
@@ -77,8 +78,7 @@ def export_for_serving(model, base_dir, name, version=None, warmup=True,
     _check_folder(model_dir)
     if version is None:
         version = (versions(model_dir) or [0])[-1] + 1
-    if not isinstance(version, int) or isinstance(version, bool) or \
-            version < 1:
+    if not is_integer(version) or version < 1:
         raise ValueError(f"version must be a positive integer, got "
                          f"{version!r}")
     final = os.path.join(model_dir, str(version))

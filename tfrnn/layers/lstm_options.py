@@ -25,12 +25,12 @@ options_step is the same math in stock ops, for the steps the op does not
 take (a recurrent mask with zoneout_h, other activations).
 """
 
-import numbers
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfrnn.arguments import is_integer, is_number
 from tfrnn.ops.reference import layer_norm
 
 OPTIONS = ("proj_size", "peephole", "layer_norm", "zoneout_h", "zoneout_c",
@@ -40,10 +40,6 @@ ZONEOUT_INFERENCE = ("expectation", "identity")
 LAYER_NORM_EPSILON = float(np.float32(1e-3))
 
 
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 def checked_options(proj_size=None, peephole=False, layer_norm=False,
                     zoneout_h=0.0, zoneout_c=0.0,
                     zoneout_inference="expectation", cell_clip=None):
@@ -51,17 +47,16 @@ def checked_options(proj_size=None, peephole=False, layer_norm=False,
     if zoneout_inference not in ZONEOUT_INFERENCE:
         raise ValueError(f"zoneout_inference must be one of "
                          f"{ZONEOUT_INFERENCE}, got {zoneout_inference!r}")
-    if proj_size is not None and (
-            isinstance(proj_size, bool) or
-            not isinstance(proj_size, numbers.Integral) or proj_size < 1):
+    if proj_size is not None and (not is_integer(proj_size) or
+                                  proj_size < 1):
         raise ValueError(f"proj_size must be a positive int, got "
                          f"{proj_size!r}")
-    if cell_clip is not None and (not _is_number(cell_clip) or
+    if cell_clip is not None and (not is_number(cell_clip) or
                                   not cell_clip > 0):
         raise ValueError(f"cell_clip must be positive or None, got "
                          f"{cell_clip!r}")
     for name, value in (("zoneout_h", zoneout_h), ("zoneout_c", zoneout_c)):
-        if not _is_number(value) or not 0.0 <= value <= 1.0:
+        if not is_number(value) or not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {value!r}")
     return dict(proj_size=None if proj_size is None else int(proj_size),
                 peephole=bool(peephole), layer_norm=bool(layer_norm),

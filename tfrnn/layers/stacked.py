@@ -18,6 +18,7 @@ import keras
 import tensorflow as tf
 
 from tfrnn import interop
+from tfrnn.arguments import at_least
 from tfrnn.layers.call_inputs import as_compute_dtype, checked_lengths
 from tfrnn.layers.gru import GRU
 from tfrnn.layers.lstm import LSTM
@@ -73,10 +74,7 @@ def _check_arguments(cell, num_layers, dropout, nonlinearity, proj_size,
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got "
                          f"{cell!r}")
-    if not isinstance(num_layers, numbers.Integral) or \
-            isinstance(num_layers, bool) or num_layers < 1:
-        raise ValueError(f"num_layers must be an integer >= 1, got "
-                         f"{num_layers!r}")
+    at_least("num_layers", num_layers, 1)
     if not isinstance(dropout, numbers.Real):
         raise ValueError(f"dropout must be a number in [0, 1), got "
                          f"{dropout!r}")

@@ -8,23 +8,11 @@ tfrnn.zoo.signatures):
 - MAX_BEAM_WIDTH hypotheses per row: 1,000.
 """
 
-import math
-import numbers
+from tfrnn.arguments import integer, number  # noqa: F401 (re-exported)
 
 MAX_LENGTH = 1_000_000
 MAX_BEAM_WIDTH = 1_000
 INT32 = (-2 ** 31, 2 ** 31 - 1)
-
-
-def integer(name, value, low, high):
-    """value as an int in [low, high], else TypeError (not an integer) or
-    ValueError (out of range) naming `name` and the range."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer in [{low}, {high}], got "
-                        f"{value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return int(value)
 
 
 def length(name, value, low=0):
@@ -35,17 +23,6 @@ def length(name, value, low=0):
 def seed(value):
     """A sampling seed: an int32."""
     return integer("seed", value, *INT32)
-
-
-def number(name, value, low, inclusive=True):
-    """A finite real value >= low (> low when not inclusive)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
-            not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if value < low or (value == low and not inclusive):
-        sign = ">=" if inclusive else ">"
-        raise ValueError(f"{name} must be {sign} {low}, got {value}")
-    return float(value)
 
 
 def text(name, value):
