@@ -63,7 +63,7 @@ ElementAt<T> OptionsOf(const SequenceInputs<T>& in, int64_t units) {
 }
 
 // The LSTM's layer norm (cells with kVariants): its walks, after the
-// prologues of RunForward / RunBackward (cells/lstm/lstm_layer_norm_gpu.h).
+// prologues of RunForward / RunBackward (cells/lstm/lstm_layer_norm_gpu_*.h).
 template <typename Cell, typename T, typename Backend>
 Status RunLayerNormForward(Backend& be, const typename Cell::Attrs& attrs,
                            const Walk& walk, const SequenceInputs<T>& in,

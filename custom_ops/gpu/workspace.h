@@ -103,7 +103,7 @@ struct BackwardScratch {
   T* dm = nullptr;
 };
 
-// The LSTM's layer norm needs more (cells/lstm/lstm_layer_norm_gpu.h): the
+// The LSTM's layer norm needs more (cells/lstm/lstm_layer_norm_gpu_*.h): the
 // bytes of its scratch (with the projection's when there is one), declared
 // here, defined with its walks.
 template <typename T>

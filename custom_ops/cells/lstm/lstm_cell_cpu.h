@@ -14,6 +14,7 @@
 #include "shared/recurrent_args.h"
 #include "cpu/simd.h"
 #include "cells/lstm/lstm_cell.h"
+#include "cells/lstm/lstm_rows_cpu.h"
 
 namespace tfrnn {
 namespace lstm {
@@ -30,10 +31,11 @@ class CpuCell : public Cell {
   // norm's weights, the projection; null: off).
   CpuCell(const Attrs& attrs, const SequenceInputs<T>& in, const Dims& d)
       : H_(d.units), Hh_(d.hidden), clip_(static_cast<T>(attrs.cell_clip)),
-        epsilon_(static_cast<T>(attrs.layer_norm_epsilon)),
         peephole_(in.peephole), zoneout_h_(in.zoneout_h),
         zoneout_c_(in.zoneout_c), ln_(in.layer_norm),
-        projection_(in.projection) {}
+        projection_(in.projection),
+        rows_(H_, static_cast<T>(attrs.layer_norm_epsilon)),
+        projector_(H_, Hh_, in.projection, in.zoneout_h) {}
 
   // Under zoneout_h, z * dh_t reaches h_{t-1} past U.
   bool HiddenBypass() const { return zoneout_h_.values != nullptr; }
@@ -105,9 +107,10 @@ class CpuCell : public Cell {
     for (int g = 0; g < kGates; ++g) {
       T* normed = saved + (LayerNormRow::kInput + g) * H_;
       Stat(saved, LayerNormRow::kInputStats + g) =
-          Normalize(saved + g * H_, normed);
-      Row(saved + g * H_) = Row(normed) * ConstRow(ln_.gain_x + g * H_) +
-                            ConstRow(bias + g * H_);
+          rows_.Normalize(saved + g * H_, normed);
+      rows_.Row(saved + g * H_) =
+          rows_.Row(normed) * rows_.ConstRow(ln_.gain_x + g * H_) +
+          rows_.ConstRow(bias + g * H_);
     }
   }
 
@@ -147,7 +150,9 @@ class CpuCell : public Cell {
         S::Store(m + u, s.h, w);
       }
     }
-    if (projection_ != nullptr) ProjectRow(m, h_prev, row, store_hidden);
+    if (projection_ != nullptr) {
+      projector_.ProjectRow(m, h_prev, row, store_hidden);
+    }
   }
 
   // ForwardRow's first pass: h.U normalised (under layer norm), the gates
@@ -158,7 +163,7 @@ class CpuCell : public Cell {
       return S::Load(p + u, w);
     };
     for (int g = 0; ln_.on() && g < kGates; ++g) {
-      Stat(saved, LayerNormRow::kRecurrentStats + g) = Normalize(
+      Stat(saved, LayerNormRow::kRecurrentStats + g) = rows_.Normalize(
           hu + g * H_, saved + (LayerNormRow::kRecurrent + g) * H_);
     }
     T* c_new = hu;
@@ -182,25 +187,9 @@ class CpuCell : public Cell {
     }
     if (ln_.on()) {
       Stat(saved, LayerNormRow::kCellStats) =
-          Normalize(c_new, saved + LayerNormRow::kCell * H_);
+          rows_.Normalize(c_new, saved + LayerNormRow::kCell * H_);
     }
     return c_new;
-  }
-
-  // The row's carried h [Hh]: m . W_proj, mixed with h_prev [Hh] under
-  // zoneout_h, columns j.. to store_hidden(j, width, h).
-  template <typename StoreHidden>
-  void ProjectRow(const T* m, const T* h_prev, int64_t row,
-                  const StoreHidden& store_hidden) const {
-    for (int64_t j = 0; j < Hh_; j += S::kSize) {
-      const int64_t w = std::min<int64_t>(S::kSize, Hh_ - j);
-      Packet h = Project(m, j, w);
-      if (zoneout_h_.values != nullptr) {
-        h = Zoneout(WeightAt(zoneout_h_, row * Hh_ + j, w),
-                    S::Load(h_prev + j, w), h);
-      }
-      store_hidden(j, w, h);
-    }
   }
 
   // A row-wise cell's backward of a whole row. dh [Hh], dc [H]: the
@@ -216,7 +205,7 @@ class CpuCell : public Cell {
     const T* dm = dh;  // the gradient reaching o * tanh(..)
     if (projection_ != nullptr) {
       T* d_cell_out = scratch + (ln_.on() ? 3 * H_ : 0);
-      ProjectionBackward(v.row, dh, projection.dh, d_cell_out);
+      projector_.Backward(v.row, dh, projection.dh, d_cell_out);
       dm = d_cell_out;
     }
     if (!ln_.on()) {
@@ -230,18 +219,18 @@ class CpuCell : public Cell {
     GateRowBackward(v, dc, scratch, d_input, terms);
     for (int g = 0; g < kGates; ++g) {
       const T* dz = d_input + g * H_;
-      Row(term(LayerNormTerm::kBias + g)) = ConstRow(dz);
-      NormBackward(dz, ln_.gain_x + g * H_,
+      rows_.Row(term(LayerNormTerm::kBias + g)) = rows_.ConstRow(dz);
+      rows_.NormBackward(dz, ln_.gain_x + g * H_,
                    v.saved + (LayerNormRow::kInput + g) * H_,
                    Stat(v.saved, LayerNormRow::kInputStats + g),
                    term(LayerNormTerm::kGainX + g), nullptr);
-      NormBackward(dz, ln_.gain_h + g * H_,
+      rows_.NormBackward(dz, ln_.gain_h + g * H_,
                    v.saved + (LayerNormRow::kRecurrent + g) * H_,
                    Stat(v.saved, LayerNormRow::kRecurrentStats + g),
                    term(LayerNormTerm::kGainH + g), d_recurrent + g * H_);
     }
     for (int g = 0; g < kGates; ++g) {  // last: they overwrite dz
-      NormBackward(d_input + g * H_, ln_.gain_x + g * H_,
+      rows_.NormBackward(d_input + g * H_, ln_.gain_x + g * H_,
                    v.saved + (LayerNormRow::kInput + g) * H_,
                    Stat(v.saved, LayerNormRow::kInputStats + g), nullptr,
                    d_input + g * H_);
@@ -249,108 +238,12 @@ class CpuCell : public Cell {
   }
 
  private:
-  using RowMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-  using ConstRowMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-  RowMap Row(T* p) const { return RowMap(p, H_); }
-  ConstRowMap ConstRow(const T* p) const { return ConstRowMap(p, H_); }
   // Statistic k of a saved row (LayerNormRow's offsets past kStats * H).
   T& Stat(T* saved, int64_t k) const {
     return saved[LayerNormRow::kStats * H_ + k];
   }
   T Stat(const T* saved, int64_t k) const {
     return saved[LayerNormRow::kStats * H_ + k];
-  }
-
-  // The mean over the row's H units of f(load), load(p) being p's values
-  // at a packet (or a unit) of them: in one order whatever the addresses.
-  // (Eigen's reductions peel to an aligned address first, so a row's
-  // statistics would depend on where its scratch lies: on the thread
-  // split.)
-  template <typename F>
-  T RowMean(const F& f) const {
-    Packet sum = Eigen::internal::pset1<Packet>(T(0));
-    int64_t u = 0;
-    for (; u + S::kSize <= H_; u += S::kSize) {
-      sum = Eigen::internal::padd(sum, f([u](const T* p) {
-        return Eigen::internal::ploadu<Packet>(p + u);
-      }));
-    }
-    T total = Eigen::internal::predux(sum);
-    for (; u < H_; ++u) total += f([u](const T* p) { return p[u]; });
-    return total / T(H_);
-  }
-
-  // normed = (x - mean) * rstd over H values; returns rstd (two passes,
-  // as tf.nn.moments).
-  T Normalize(const T* x, T* normed) const {
-    const T mean = RowMean([&](auto at) { return at(x); });
-    const T variance = RowMean([&](auto at) {
-      const auto d = at(x) - mean;
-      return d * d;
-    });
-    const T rstd = T(1) / std::sqrt(variance + epsilon_);
-    Row(normed) = (ConstRow(x) - mean) * rstd;
-    return rstd;
-  }
-
-  // The gradient dz reaching LN(x) * gain: gain's term dz * normed (to
-  // d_gain, when not null) and x's (to dx, when not null; may be dz).
-  void NormBackward(const T* dz, const T* gain, const T* normed, T rstd,
-                    T* d_gain, T* dx) const {
-    if (d_gain != nullptr) Row(d_gain) = ConstRow(dz) * ConstRow(normed);
-    if (dx == nullptr) return;
-    const T mean_dy = RowMean([&](auto at) { return at(dz) * at(gain); });
-    const T mean_dy_normed = RowMean(
-        [&](auto at) { return at(dz) * at(gain) * at(normed); });
-    const auto dy = ConstRow(dz) * ConstRow(gain);
-    Row(dx) = rstd * (dy - mean_dy - ConstRow(normed) * mean_dy_normed);
-  }
-
-  // columns j.. (width w) of m . W_proj, m [H]: in one order whatever the
-  // addresses (as RowMean).
-  Packet Project(const T* m, int64_t j, int64_t w) const {
-    Packet h = Eigen::internal::pset1<Packet>(T(0));
-    for (int64_t u = 0; u < H_; ++u) {
-      h = Eigen::internal::pmadd(Eigen::internal::pset1<Packet>(m[u]),
-                                 S::Load(projection_ + u * Hh_ + j, w), h);
-    }
-    return h;
-  }
-
-  // The projection's backward at row b * T + t: dh [Hh], the gradient
-  // reaching the carried h_t, split under zoneout_h into z * dh (left in
-  // dh, reaching h_{t-1}) and (1 - z) * dh (to d_projected [Hh], reaching
-  // m_t . W_proj); dm [H] = d_projected . W_proj^T.
-  void ProjectionBackward(int64_t row, T* dh, T* d_projected, T* dm) const {
-    for (int64_t j = 0; j < Hh_; j += S::kSize) {
-      const int64_t w = std::min<int64_t>(S::kSize, Hh_ - j);
-      const Packet d = S::Load(dh + j, w);
-      if (zoneout_h_.values == nullptr) {
-        S::Store(d_projected + j, d, w);
-        continue;
-      }
-      const Packet z = WeightAt(zoneout_h_, row * Hh_ + j, w);
-      S::Store(dh + j, Eigen::internal::pmul(z, d), w);
-      S::Store(d_projected + j,
-               Eigen::internal::psub(d, Eigen::internal::pmul(z, d)), w);
-    }
-    for (int64_t u = 0; u < H_; ++u) {
-      dm[u] = RowDot(projection_ + u * Hh_, d_projected, Hh_);
-    }
-  }
-
-  // The sum of a[k] * b[k] over k < n, in one order whatever the addresses.
-  static T RowDot(const T* a, const T* b, int64_t n) {
-    Packet sum = Eigen::internal::pset1<Packet>(T(0));
-    int64_t k = 0;
-    for (; k + S::kSize <= n; k += S::kSize) {
-      sum = Eigen::internal::pmadd(Eigen::internal::ploadu<Packet>(a + k),
-                                   Eigen::internal::ploadu<Packet>(b + k),
-                                   sum);
-    }
-    T total = Eigen::internal::predux(sum);
-    for (; k < n; ++k) total += a[k] * b[k];
-    return total;
   }
 
   // BackwardRow without layer norm (under a projection): per unit, from dm
@@ -428,9 +321,9 @@ class CpuCell : public Cell {
                        const T* scratch, T* d_input, T* terms) const {
     const T* c_normed = v.saved + LayerNormRow::kCell * H_;
     const T rstd = Stat(v.saved, LayerNormRow::kCellStats);
-    const T mean_dy = RowMean([&](auto at) { return at(scratch); });
+    const T mean_dy = rows_.Mean([&](auto at) { return at(scratch); });
     const T mean_dy_normed =
-        RowMean([&](auto at) { return at(scratch) * at(c_normed); });
+        rows_.Mean([&](auto at) { return at(scratch) * at(c_normed); });
     const auto splat = [](T x) { return Eigen::internal::pset1<Packet>(x); };
     for (int64_t u = 0; u < H_; u += S::kSize) {
       const int64_t w = std::min<int64_t>(S::kSize, H_ - u);
@@ -500,19 +393,15 @@ class CpuCell : public Cell {
     return opt;
   }
 
-  // A step weight at flat index `at` of its per-step [B,T,width] values.
-  Packet WeightAt(const StepWeights<T>& w, int64_t at, int64_t width) const {
-    if (!w.per_step) return Eigen::internal::pset1<Packet>(w.values[0]);
-    return S::Load(w.values + at, width);
-  }
-
   int64_t H_;
   int64_t Hh_;  // h's width: the projection's P, else H
-  T clip_, epsilon_;
+  T clip_;
   const T* peephole_;
   StepWeights<T> zoneout_h_, zoneout_c_;
   LayerNormWeights<T> ln_;
   const T* projection_;  // [H, Hh] or null
+  Rows<T> rows_;
+  Projector<T> projector_;
 };
 
 }  // namespace lstm

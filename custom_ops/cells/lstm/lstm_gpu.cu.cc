@@ -2,7 +2,7 @@
 // cell, with its layer norm's, entered in the C ABI as lstm.
 #include "cells/lstm/lstm_capi.h"
 #include "cells/lstm/lstm_cell_gpu.h"
-#include "cells/lstm/lstm_layer_norm_gpu.h"
+#include "cells/lstm/lstm_layer_norm_gpu_backward.h"
 #include "gpu/entries.h"
 
 TFRNN_INSTANTIATE_GPU_CELL(::tfrnn::lstm::GpuCell)
