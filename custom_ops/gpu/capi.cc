@@ -39,12 +39,24 @@ const CapiCell* Named(const char* cell) {
   return found;
 }
 
-Walk WalkOf(const CapiCell& cell, int reverse, int64_t batch, int64_t time,
-            int64_t input, int64_t units, int64_t max_len,
-            const void* options) {
-  return {{batch, time, input, units, cell.hidden_units(options, units)},
-          reverse != 0,
-          max_len};
+// What a forward and a backward call share: the walk (h is as wide as
+// the cell's options say), the inputs, the options and where to run.
+CallArgs SharedArgs(const CapiCell& cell, int reverse, int64_t batch,
+                    int64_t time, int64_t input, int64_t units,
+                    int64_t max_len, const void* x, const void* h0,
+                    const void* c0, const void* kernel,
+                    const void* recurrent_kernel, const int32_t* lengths,
+                    const void* recurrent_mask, const void* options,
+                    void* workspace, void* stream) {
+  CallArgs a{};
+  a.walk = {{batch, time, input, units, cell.hidden_units(options, units)},
+            reverse != 0,
+            max_len};
+  a.x = x, a.h0 = h0, a.c0 = c0, a.kernel = kernel;
+  a.recurrent_kernel = recurrent_kernel;
+  a.lengths = lengths, a.recurrent_mask = recurrent_mask;
+  a.options = options, a.workspace = workspace, a.stream = stream;
+  return a;
 }
 
 }  // namespace
@@ -101,15 +113,12 @@ TFRNN_C_API int tfrnn_gpu_forward(
     const void* options) {
   const CapiCell* found = Named(cell);
   if (found == nullptr) return tfrnn::gpu::kBadArgument;
-  CallArgs a{};
-  a.walk = tfrnn::gpu::WalkOf(*found, reverse, batch, time, input, units,
-                              max_len, options);
-  a.x = x, a.h0 = h0, a.c0 = c0, a.kernel = kernel;
-  a.recurrent_kernel = recurrent_kernel, a.bias = bias;
-  a.lengths = lengths, a.recurrent_mask = recurrent_mask;
+  CallArgs a = tfrnn::gpu::SharedArgs(
+      *found, reverse, batch, time, input, units, max_len, x, h0, c0, kernel,
+      recurrent_kernel, lengths, recurrent_mask, options, workspace, stream);
+  a.bias = bias;
   a.output = output, a.h_n = h_n, a.c_n = c_n, a.saved = saved;
-  a.cell = cell_out, a.options = options;
-  a.workspace = workspace, a.stream = stream;
+  a.cell = cell_out;
   return Report(found->forward(cell, dtype_bytes, a));
 }
 
@@ -125,18 +134,14 @@ TFRNN_C_API int tfrnn_gpu_backward(
     void* stream, const void* options, void* const* d_options) {
   const CapiCell* found = Named(cell);
   if (found == nullptr) return tfrnn::gpu::kBadArgument;
-  CallArgs a{};
-  a.walk = tfrnn::gpu::WalkOf(*found, reverse, batch, time, input, units,
-                              max_len, options);
-  a.x = x, a.h0 = h0, a.c0 = c0, a.kernel = kernel;
-  a.recurrent_kernel = recurrent_kernel;
-  a.lengths = lengths, a.recurrent_mask = recurrent_mask;
+  CallArgs a = tfrnn::gpu::SharedArgs(
+      *found, reverse, batch, time, input, units, max_len, x, h0, c0, kernel,
+      recurrent_kernel, lengths, recurrent_mask, options, workspace, stream);
   a.saved_output = output, a.saved_gates = saved, a.saved_cell = cell_states;
   a.d_output = d_output, a.d_h_n = d_h_n, a.d_c_n = d_c_n;
   a.dx = dx, a.dh0 = dh0, a.dc0 = dc0, a.dkernel = dkernel;
   a.drecurrent_kernel = drecurrent_kernel, a.dbias = dbias;
-  a.dpeephole = dpeephole, a.d_options = d_options, a.options = options;
-  a.workspace = workspace, a.stream = stream;
+  a.dpeephole = dpeephole, a.d_options = d_options;
   return Report(found->backward(cell, dtype_bytes, a));
 }
 
