@@ -1,4 +1,7 @@
-"""Builds the fused recurrent ops' TensorFlow library `tfrnn/ops/_tfrnn_ops.so`.
+"""Builds the fused recurrent ops' TensorFlow library `tfrnn/ops/_tfrnn_ops.so`
+(for the building CPU's best ISA level) and, where that is above it, the
+portable `_tfrnn_ops_x86_64_v3.so` (AVX2 + FMA) the loader takes on older
+CPUs.
 
 The op is compiled with exactly TensorFlow's own `tf.sysconfig` flags (C++17)
 and linked against libtensorflow_framework; the TensorFlow version and flags
@@ -15,6 +18,7 @@ CPU-only TensorFlow gets the CPU build, with nothing to compile for CUDA.
 import concurrent.futures
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,27 +38,52 @@ LIBRARY_NAME = "_tfrnn_ops.so"
 BUILD_INFO = "_build_info.json"
 
 
-def _cpu_flags():
-    """Vector ISA flags for the building CPU (the library is built where it is
-    installed): AVX2+FMA, and AVX-512 F/DQ/BW/VL where present. Not
-    -march=native: on CPUs with AVX512-FP16 TF's bundled Eigen fails to
-    compile. TFRNN_MARCH overrides, e.g. TFRNN_MARCH=x86-64-v3 for a build
-    that must run on other machines."""
-    march = os.environ.get("TFRNN_MARCH")
-    if march:
-        return [f"-march={march}"]
+# The ISA levels, each adding its CPU flags to the one before. The library
+# is built for the building CPU's best level and, below it, for the
+# portable baseline (x86-64-v3: AVX2 + FMA), which the loader takes on a
+# CPU without the best level's flags (tfrnn/ops/loader.py): one library per
+# level, since objects compiled with other flags inside one library would
+# share Eigen's inline functions, and the linker could keep the AVX-512
+# copy for the baseline's calls.
+ISA_LEVELS = [("x86-64-v3", ["avx2", "fma"]),
+              ("avx512", ["avx512f", "avx512dq", "avx512bw", "avx512vl"])]
+
+
+def _building_cpu_flags():
     try:
         with open("/proc/cpuinfo") as f:
-            flags = set(next(l for l in f if l.startswith("flags")).split())
+            return set(next(l for l in f if l.startswith("flags")).split())
     except (OSError, StopIteration):
-        return []
-    chosen = []
-    for group in (["avx2", "fma"],
-                  ["avx512f", "avx512dq", "avx512bw", "avx512vl"]):
+        return set()
+
+
+def _isa_levels():
+    """[(level, the CPU flags it needs, its compile flags)] to build, best
+    first: the building CPU's best level (AVX2+FMA, and AVX-512 F/DQ/BW/VL
+    where present), then the baseline when that is another. Not
+    -march=native: on CPUs with AVX512-FP16 TF's bundled Eigen fails to
+    compile. TFRNN_MARCH=ARCH builds one library for -march=ARCH, which the
+    loader takes on any CPU."""
+    march = os.environ.get("TFRNN_MARCH")
+    if march:
+        return [(f"march={march}", [], [f"-march={march}"])]
+    flags, levels, needed = _building_cpu_flags(), [], []
+    for name, group in ISA_LEVELS:
         if not set(group) <= flags:
             break
-        chosen += ["-m" + g for g in group]
-    return chosen
+        needed = needed + group
+        levels.append((name, needed, ["-m" + g for g in needed]))
+    if not levels:
+        return [("generic", [], [])]
+    return [levels[-1]] + levels[:1] if len(levels) > 1 else levels
+
+
+def library_name(index, level):
+    """The best level's library is LIBRARY_NAME; the others add their
+    level's name."""
+    if index == 0:
+        return LIBRARY_NAME
+    return LIBRARY_NAME.replace(".so", "_" + re.sub(r"\W", "_", level) + ".so")
 
 
 def _sanitizer_flags():
@@ -108,10 +137,9 @@ class BuildTensorFlowOps(build_ext):
 
         # TensorFlow's headers as system headers: -Wall then speaks of our
         # code only, not of deprecations inside TensorFlow.
-        compile_flags = [
+        tf_flags = [
             "-isystem" + f[2:] if f.startswith("-I") else f
             for f in tf.sysconfig.get_compile_flags()]
-        link_flags = tf.sysconfig.get_link_flags()
         cxx = os.environ.get("CXX", "g++")
         # -Wno-maybe-uninitialized: GCC 12 reports false positives inside
         # its own AVX-512 intrinsics header when Eigen instantiates them.
@@ -121,46 +149,32 @@ class BuildTensorFlowOps(build_ext):
         sanitize_compile, sanitize_link = _sanitizer_flags()
         common = ["-O3", "-fPIC", "-fvisibility=hidden", "-Wall",
                   "-Wno-sign-compare", "-Wno-maybe-uninitialized",
-                  "-Wno-ignored-attributes",
-                  "-I" + OP_ROOT] + _cpu_flags() + sanitize_compile
-        os.makedirs(self.build_temp, exist_ok=True)
+                  "-Wno-ignored-attributes", "-I" + OP_ROOT] + \
+            sanitize_compile
         nvcc = _cuda_build(tf)
         if nvcc is not None:  # the OpKernels register DEVICE_GPU too
             common.append("-DGOOGLE_CUDA=1")
-        commands = []
-        for source in ext.sources:
-            obj = os.path.join(self.build_temp,
-                               os.path.relpath(source, OP_ROOT) + ".o")
-            commands.append(([cxx, "-c", source, "-o", obj] + common +
-                             compile_flags, obj))
-        for source in (gpu_build.CORE_SOURCES + gpu_build.CUDA_ONLY_SOURCES
-                       if nvcc is not None else []):
-            obj = os.path.join(self.build_temp, source + ".o")
-            commands.append((gpu_build.nvcc_command(nvcc, source, obj), obj))
-
-        def compile_one(command):
-            cmd, obj = command
-            os.makedirs(os.path.dirname(obj), exist_ok=True)
+        levels = _isa_levels()
+        shared, per_level = self._compile_all(
+            ext.sources, levels, cxx, common, tf_flags, nvcc)
+        link_flags = tf.sysconfig.get_link_flags() + sanitize_link
+        if nvcc is not None:
+            link_flags += gpu_build.cuda_link_flags(nvcc)
+        out_dir = os.path.dirname(self.get_ext_fullpath(ext.name))
+        os.makedirs(out_dir, exist_ok=True)
+        for index, (level, _, _) in enumerate(levels):
+            cmd = [cxx, "-shared", "-o",
+                   os.path.join(out_dir, library_name(index, level))] + \
+                shared + per_level[level] + link_flags
             print(" ".join(cmd), flush=True)
             subprocess.run(cmd, check=True)
-            return obj
-
-        workers = max(1, min(len(commands), os.cpu_count() or 1))
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            objects = list(pool.map(compile_one, commands))
-        if nvcc is not None:
-            link_flags = link_flags + gpu_build.cuda_link_flags(nvcc)
-
-        output = self.get_ext_fullpath(ext.name)
-        os.makedirs(os.path.dirname(output), exist_ok=True)
-        cmd = [cxx, "-shared", "-o", output] + objects + link_flags + \
-            sanitize_link
-        print(" ".join(cmd), flush=True)
-        subprocess.run(cmd, check=True)
-
         info = {
             "tensorflow_version": tf.__version__,
-            "compile_flags": common + compile_flags,
+            "compile_flags": common + levels[0][2] + tf_flags,
+            # best first: the loader takes the first the CPU can run
+            "levels": [{"level": level, "library": library_name(i, level),
+                        "cpu_flags": needed}
+                       for i, (level, needed, _) in enumerate(levels)],
             "cuda": nvcc is not None,
             "nvcc": (".".join(map(str, gpu_build.nvcc_version(nvcc)))
                      if nvcc is not None else None),
@@ -168,19 +182,56 @@ class BuildTensorFlowOps(build_ext):
             "sanitize": os.environ.get("TFRNN_SANITIZE") or None,
             "python": sys.version.split()[0],
         }
-        with open(os.path.join(os.path.dirname(output), BUILD_INFO), "w") as f:
+        with open(os.path.join(out_dir, BUILD_INFO), "w") as f:
             json.dump(info, f, indent=2)
 
+    def _compile_all(self, sources, levels, cxx, common, tf_flags, nvcc):
+        """Compiles in parallel: the op registrations (<cell>_ops.cc) and
+        the GPU core once, at the lowest level's flags, and each level's
+        kernels at its own. Returns (shared objects, {level: objects})."""
+        lowest = levels[-1][2]
+        jobs = []  # (command, object, level or None)
+        for source in sources:
+            for level, _, flags in (levels if source.endswith("_kernels.cc")
+                                    else [(None, None, lowest)]):
+                obj = os.path.join(self.build_temp, level or "",
+                                   os.path.relpath(source, OP_ROOT) + ".o")
+                jobs.append(([cxx, "-c", source, "-o", obj] + common +
+                             flags + tf_flags, obj, level))
+        for source in (gpu_build.CORE_SOURCES + gpu_build.CUDA_ONLY_SOURCES
+                       if nvcc is not None else []):
+            obj = os.path.join(self.build_temp, source + ".o")
+            jobs.append((gpu_build.nvcc_command(nvcc, source, obj), obj,
+                         None))
+
+        def compile_one(job):
+            cmd, obj, _ = job
+            os.makedirs(os.path.dirname(obj), exist_ok=True)
+            print(" ".join(cmd), flush=True)
+            subprocess.run(cmd, check=True)
+
+        workers = max(1, min(len(jobs), os.cpu_count() or 1))
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            list(pool.map(compile_one, jobs))
+        shared = [obj for _, obj, level in jobs if level is None]
+        per_level = {level: [obj for _, obj, lv in jobs if lv == level]
+                     for level, _, _ in levels}
+        return shared, per_level
+
     def copy_extensions_to_source(self):
-        """In-place builds: the build info travels with the library."""
+        """In-place builds: the build info and the other levels' libraries
+        travel with the library."""
         super().copy_extensions_to_source()
         build_py = self.get_finalized_command("build_py")
         for ext in self.extensions:
             package = ".".join(ext.name.split(".")[:-1])
             built = os.path.join(self.build_lib, *package.split("."))
-            shutil.copyfile(os.path.join(built, BUILD_INFO),
-                            os.path.join(build_py.get_package_dir(package),
-                                         BUILD_INFO))
+            target = build_py.get_package_dir(package)
+            with open(os.path.join(built, BUILD_INFO)) as f:
+                levels = json.load(f)["levels"]
+            for name in [BUILD_INFO] + [lv["library"] for lv in levels[1:]]:
+                shutil.copyfile(os.path.join(built, name),
+                                os.path.join(target, name))
 
 
 setup(
@@ -189,5 +240,5 @@ setup(
                   sources=[os.path.join(OP_ROOT, s) for s in CPU_SOURCES])
     ],
     cmdclass={"build_ext": BuildTensorFlowOps},
-    package_data={"tfrnn.ops": [BUILD_INFO, LIBRARY_NAME]},
+    package_data={"tfrnn.ops": [BUILD_INFO, "_tfrnn_ops*.so"]},
 )
