@@ -151,20 +151,12 @@ TFRNN_C_API int tfrnn_gpu_backward(
 TFRNN_C_API int tfrnn_gpu_find_outside_unit_interval(
     int dtype_bytes, const void* values, int64_t n, void* scratch,
     void* stream, int64_t* index, double* value) {
-  using tfrnn::gpu::FindOutsideUnitInterval;
-  int64_t* scratch_i = static_cast<int64_t*>(scratch);
-  if (dtype_bytes == 4) {
-    return Report(FindOutsideUnitInterval(
-        static_cast<const float*>(values), n, scratch_i, stream, index,
-        value));
-  }
-  if (dtype_bytes == 8) {
-    return Report(FindOutsideUnitInterval(
-        static_cast<const double*>(values), n, scratch_i, stream, index,
-        value));
-  }
-  return Report(
-      {tfrnn::gpu::kBadArgument, "dtype_bytes must be 4 or 8"});
+  return Report(tfrnn::gpu::ForDtype(dtype_bytes, [&](auto zero) {
+    using T = decltype(zero);
+    return tfrnn::gpu::FindOutsideUnitInterval(
+        static_cast<const T*>(values), n, static_cast<int64_t*>(scratch),
+        stream, index, value);
+  }));
 }
 
 // The launch shape of an element-wise kernel over n elements.

@@ -91,6 +91,15 @@ struct NoOptions {
   static void AddOptionGradients(void* const*, Gradients<T>*) {}
 };
 
+// fn(T{}) for the C ABI's dtype_bytes: 4 float, 8 double; else
+// kBadArgument.
+template <typename Fn>
+Status ForDtype(int dtype_bytes, const Fn& fn) {
+  if (dtype_bytes == 4) return fn(float{});
+  if (dtype_bytes == 8) return fn(double{});
+  return {kBadArgument, "dtype_bytes must be 4 or 8"};
+}
+
 template <typename T>
 const T* In(const void* p) {
   return static_cast<const T*>(p);
@@ -143,40 +152,28 @@ struct CapiEntry {
                              a.workspace, a.stream);
   }
 
-  // A forward or backward call typed for dtype_bytes (4: float, 8:
-  // double), with the attributes the name and options give.
+  // A forward or backward call typed for dtype_bytes, with the
+  // attributes the name and options give.
   template <bool kBackward>
   static Status Run(const char* name, int dtype_bytes, const CallArgs& a) {
     typename Cell::Attrs attrs;
     TFRNN_GPU_RETURN_IF_ERROR(Adapter::AttrsFor(name, a.options, &attrs));
-    if (dtype_bytes == 4) {
-      return kBackward ? RunBackward<float>(attrs, a)
-                       : RunForward<float>(attrs, a);
-    }
-    if (dtype_bytes == 8) {
-      return kBackward ? RunBackward<double>(attrs, a)
-                       : RunForward<double>(attrs, a);
-    }
-    return {kBadArgument, "dtype_bytes must be 4 or 8"};
+    return ForDtype(dtype_bytes, [&](auto zero) {
+      using T = decltype(zero);
+      return kBackward ? RunBackward<T>(attrs, a) : RunForward<T>(attrs, a);
+    });
   }
 
   static Status WorkspaceBytes(int dtype_bytes, bool backward, const Dims& d,
                                bool layer_norm, bool projection,
                                size_t* bytes) {
-    if (dtype_bytes == 4) {
-      *bytes = backward ? BackwardWorkspaceBytes<Cell, float>(d, layer_norm,
-                                                             projection)
-                        : ForwardWorkspaceBytes<Cell, float>(d, layer_norm,
-                                                            projection);
-    } else if (dtype_bytes == 8) {
-      *bytes = backward ? BackwardWorkspaceBytes<Cell, double>(d, layer_norm,
-                                                              projection)
-                        : ForwardWorkspaceBytes<Cell, double>(d, layer_norm,
-                                                             projection);
-    } else {
-      return {kBadArgument, "dtype_bytes must be 4 or 8"};
-    }
-    return {};
+    return ForDtype(dtype_bytes, [&](auto zero) {
+      using T = decltype(zero);
+      *bytes = backward
+                   ? BackwardWorkspaceBytes<Cell, T>(d, layer_norm, projection)
+                   : ForwardWorkspaceBytes<Cell, T>(d, layer_norm, projection);
+      return Status{};
+    });
   }
 };
 
