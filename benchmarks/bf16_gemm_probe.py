@@ -26,24 +26,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from tfrnn.bench.configs import lstm_gemms, parse  # noqa: E402
+from tfrnn.ops.loader import cpu_flags  # noqa: E402
+
 DEFAULT_CONFIGS = [(32, 100, 128, 256), (64, 100, 256, 512),
                    (16, 200, 64, 512), (256, 50, 512, 512)]
 FLAGS = ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx512_fp16")
 
 
-def cpu_flags():
-    try:
-        with open("/proc/cpuinfo") as f:
-            found = set(next(l for l in f if l.startswith("flags")).split())
-    except (OSError, StopIteration):
+def flags_that_matter():
+    flags = cpu_flags()
+    if flags is None:
         return "unknown"
-    return " ".join(f for f in FLAGS if f in found) or "none of " + \
+    return " ".join(f for f in FLAGS if f in flags) or "none of " + \
         ", ".join(FLAGS)
-
-
-def shapes(B, T, I, H):
-    return {"x.W": (B * T, I, 4 * H), "h.U": (B, H, 4 * H),
-            "dW": (I, B * T, 4 * H)}
 
 
 def tf_candidates(m, k, n, rng):
@@ -91,16 +87,15 @@ def main(argv=None):
                         help="B,T,I,H ... (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args(argv)
-    configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs]
-               if args.configs else DEFAULT_CONFIGS)
+    configs = parse(parser, args.configs, DEFAULT_CONFIGS)
     rng = np.random.default_rng(0)
-    print(f"CPU flags: {cpu_flags()}; TensorFlow {tf.__version__}; "
+    print(f"CPU flags: {flags_that_matter()}; TensorFlow {tf.__version__}; "
           f"{os.cpu_count()} CPUs; median of {args.rounds} rounds (us)")
     print(f"{'B,T,I,H':>16} {'GEMM':>4} {'m,k,n':>16} | {'tf f32':>8} "
           f"{'tf bf16':>8} {'x':>5} | {'torch f32':>9} {'torch bf16':>10} "
           f"{'x':>5}")
     cases = [(config, name, mkn) for config in configs
-             for name, mkn in shapes(*config).items()]
+             for name, mkn in lstm_gemms(*config).items()]
     # TensorFlow first, torch in a phase of its own: their thread pools
     # slow each other when interleaved (tfrnn/bench/speed.py).
     tf_times = [time_us(tf_candidates(*mkn, rng), args.rounds)

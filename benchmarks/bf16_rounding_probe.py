@@ -28,6 +28,8 @@ import argparse
 
 import numpy as np
 
+from tfrnn.bench.configs import parse
+
 DEFAULT_CONFIGS = [(32, 100, 128, 256), (16, 200, 64, 512)]
 
 
@@ -97,8 +99,7 @@ def main(argv=None):
     parser.add_argument("--configs", nargs="*", default=None)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs]
-               if args.configs else DEFAULT_CONFIGS)
+    configs = parse(parser, args.configs, DEFAULT_CONFIGS)
     print("errors relative to the outputs' RMS; reference: float64 on the "
           "bfloat16-rounded operands")
     print(f"{'B,T,I,H':>16} {'candidate':>20} | {'max':>9} {'median':>9}")

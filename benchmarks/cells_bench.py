@@ -14,6 +14,7 @@ import sys
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from tfrnn.bench import configs as bench_configs  # noqa: E402
 from tfrnn.bench import speed as bench  # noqa: E402
 
 
@@ -24,8 +25,8 @@ def main(argv=None):
     parser.add_argument("--configs", nargs="*",
                         help="B,T,I,H (default: the four of DESIGN.md)")
     args = parser.parse_args(argv)
-    configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs]
-               if args.configs else bench.DEFAULT_CONFIGS)
+    configs = bench_configs.parse(parser, args.configs,
+                                  bench.DEFAULT_CONFIGS)
     cells = sorted(bench.CELLS)
     peak = bench.gemm_peak()
     print(f"GEMM peak {peak:.0f} GFLOP/s (tf.matmul 4096^3); % of it, "

@@ -25,6 +25,9 @@ import sys
 import sysconfig
 import tempfile
 
+from tfrnn.bench.configs import lstm_gemms, parse
+from tfrnn.ops.loader import cpu_flags
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIGS = [(32, 100, 128, 256), (64, 100, 256, 512),
                    (256, 50, 512, 512), (8, 500, 256, 256),
@@ -60,30 +63,22 @@ def build(lib, include, out_dir):
     return exe
 
 
-def shapes(B, T, I, H):
-    return {"x.W": (B * T, I, 4 * H), "h.U": (B, H, 4 * H),
-            "dW": (I, B * T, 4 * H)}
-
-
-def cpu_flags():
-    try:
-        with open("/proc/cpuinfo") as f:
-            found = set(next(l for l in f if l.startswith("flags")).split())
-    except (OSError, StopIteration):
+def flags_that_matter():
+    flags = cpu_flags()
+    if flags is None:
         return "unknown"
     wanted = ("avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_fp16")
-    return " ".join(f for f in wanted if f in found)
+    return " ".join(f for f in wanted if f in flags)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="*", default=None)
     args = parser.parse_args(argv)
-    configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs]
-               if args.configs else DEFAULT_CONFIGS)
+    configs = parse(parser, args.configs, DEFAULT_CONFIGS)
     lib, include = find_mkl()
     cases = [(config, name, mkn) for config in configs
-             for name, mkn in shapes(*config).items()]
+             for name, mkn in lstm_gemms(*config).items()]
     with tempfile.TemporaryDirectory() as tmp:
         exe = build(lib, include, tmp)
         env = dict(os.environ, LD_LIBRARY_PATH=lib, MKL_NUM_THREADS="1")
@@ -91,8 +86,8 @@ def main(argv=None):
             [exe] + [str(v) for _, _, mkn in cases for v in mkn],
             env=env, capture_output=True, text=True, check=True,
         ).stdout.split()
-    print(f"CPU flags: {cpu_flags()}; MKL sequential, one thread; median "
-          f"microseconds; B packed once")
+    print(f"CPU flags: {flags_that_matter()}; MKL sequential, one thread; "
+          f"median microseconds; B packed once")
     print(f"{'B,T,I,H':>16} {'GEMM':>4} {'m,k,n':>16} | {'sgemm':>9} "
           f"{'packed':>9} {'bf16':>9} {'f16':>9} | {'x bf16':>6} {'x f16':>6}")
     for (config, name, _), i in zip(cases, range(0, len(lines), 5)):

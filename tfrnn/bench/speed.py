@@ -44,6 +44,7 @@ import keras
 
 import tfrnn
 from tfrnn import cells
+from tfrnn.bench import configs as bench_configs
 
 # The four configs of DESIGN.md: (B, T, I, H).
 DEFAULT_CONFIGS = [(32, 100, 128, 128), (64, 100, 256, 256),
@@ -330,13 +331,7 @@ def common_options(parser, rounds):
 def configs_and_op(parser, args):
     """The --configs asked for (parser.error if malformed); exits when the
     compiled op is not loaded."""
-    try:
-        configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs]
-                   if args.configs else DEFAULT_CONFIGS)
-        if any(len(c) != 4 or min(c) < 1 for c in configs):
-            raise ValueError
-    except ValueError:
-        parser.error("--configs takes B,T,I,H with four positive integers")
+    configs = bench_configs.parse(parser, args.configs, DEFAULT_CONFIGS)
     if not tfrnn.ops.custom_ops_available():
         sys.exit("the compiled op is not loaded; build it with "
                  "pip install -e .")
